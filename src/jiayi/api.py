@@ -1,0 +1,87 @@
+"""The JSON API under /api/v1/: one NinjaAPI, one router per app, shared error handling.
+
+Bad input answers 422 with field paths (`detail[].loc`), concurrent edits 409, never a 500.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.http import Http404
+from ninja import NinjaAPI, Router, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from jiayi.core.api_auth import API_AUTH, ApiToken
+from jiayi.core.errors import ConcurrentEditError, DomainValidationError
+
+api = NinjaAPI(
+    title="Jiayi API",
+    version="1",
+    description="家医 — community health services: residents, records, contracts, programmes, indicators.",
+    urls_namespace="api",
+    auth=API_AUTH,
+)
+
+
+def _loc(field: str) -> list[str]:
+    return ["body", *[p for p in field.split(".") if p]] if field else ["body"]
+
+
+@api.exception_handler(DomainValidationError)
+def domain_error(request, exc: DomainValidationError):
+    status = 409 if isinstance(exc, ConcurrentEditError) else 422
+    detail = [
+        {"loc": _loc(field), "msg": str(msg), "type": exc.code}
+        for field, msgs in exc.errors.items()
+        for msg in msgs
+    ]
+    body: dict = {"detail": detail}
+    existing = getattr(exc, "existing_id", None)
+    if existing is not None:
+        body["existing_id"] = existing
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(NinjaValidationError)
+def schema_error(request, exc: NinjaValidationError):
+    return api.create_response(request, {"detail": exc.errors}, status=422)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"detail": "Not found"}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return api.create_response(request, {"detail": "Unauthorized"}, status=401)
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: str
+
+
+auth_router = Router(tags=["auth"])
+
+
+@auth_router.post("/token", response={200: TokenOut, 401: dict}, auth=None)
+def token(request, payload: TokenIn):
+    user = authenticate(request, username=payload.username, password=payload.password)
+    if user is None or not user.is_active:
+        raise HttpError(401, "用户名或密码错误")
+    tok, raw = ApiToken.objects.issue(user)
+    return {"access_token": raw, "token_type": "bearer", "expires_at": tok.expires_at.isoformat()}
+
+
+api.add_router("/auth", auth_router)
+
+from jiayi.residents.api import router as residents_router  # noqa: E402
+
+api.add_router("/", residents_router)

@@ -1,0 +1,17 @@
+"""The `jiayi` console command: Django's manage.py with Jiayi's settings (`jiayi synth ...`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiayi.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["jiayi", *(argv if argv is not None else sys.argv[1:])])
+
+
+if __name__ == "__main__":
+    main()

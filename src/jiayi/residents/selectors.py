@@ -1,0 +1,117 @@
+"""Every read of residents and their records, scoped to the user (`visible_to`) and audited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from jiayi.core.audit import audit_search, audit_view
+from jiayi.core.scoping import get_visible_or_404
+from jiayi.residents.models import HealthRecord, Household, Measurement, Resident
+
+_ID18 = re.compile(r"^\d{17}[\dXx]$")
+_RECORD17 = re.compile(r"^\d{17}$")
+_PHONE = re.compile(r"^1\d{10}$|^0\d{9,11}$")
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    items: list[Resident]
+    page: int
+    page_size: int
+    has_next: bool
+    kind: str  # how the query was read: id_number, record_number, phone, name, all
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def classify_query(q: str) -> str:
+    q = q.strip()
+    if not q:
+        return "all"
+    if _ID18.match(q) or (len(q) == 15 and q.isdigit()):
+        return "id_number"
+    if _RECORD17.match(q):
+        return "record_number"
+    if _PHONE.match(q):
+        return "phone"
+    return "name"
+
+
+def resident_search_queryset(user, q: str) -> tuple[QuerySet[Resident], str]:
+    q = (q or "").strip()
+    kind = classify_query(q)
+    qs = Resident.objects.visible_to(user)
+    if kind == "id_number":
+        qs = qs.filter(id_number=q.upper())
+    elif kind == "record_number":
+        qs = qs.filter(health_record__record_number=q)
+    elif kind == "phone":
+        qs = qs.filter(phone=q)
+    elif kind == "name":
+        qs = qs.filter(name__startswith=q)
+    return qs, kind
+
+
+def resident_search(user, q: str, *, page: int = 1, page_size: int = 20) -> SearchPage:
+    """Paginated search by name (prefix), ID number, record number or phone.
+
+    Pages are fetched with one extra row instead of a COUNT, which stays fast at a million rows."""
+    page = max(1, page)
+    qs, kind = resident_search_queryset(user, q)
+    offset = (page - 1) * page_size
+    rows = list(
+        qs.select_related("health_record", "area").order_by("name", "pk")[offset : offset + page_size + 1]
+    )
+    audit_search(user, object_type="residents.resident", query=q, count=min(len(rows), page_size))
+    return SearchPage(rows[:page_size], page, page_size, len(rows) > page_size, kind)
+
+
+def resident_get(user, pk: int, *, audit_read: bool = True) -> Resident:
+    """One resident the user may see (404 otherwise); the read is audited."""
+    resident = get_visible_or_404(
+        Resident.objects.visible_to(user).select_related("area", "institution", "household"), pk=pk
+    )
+    if audit_read:
+        audit_view(user, resident)
+    return resident
+
+
+def health_record_for(resident: Resident) -> HealthRecord | None:
+    try:
+        return resident.health_record
+    except HealthRecord.DoesNotExist:
+        return None
+
+
+def measurements_for(resident: Resident, *, limit: int = 200) -> list[Measurement]:
+    return list(resident.measurements.order_by("-measured_at")[:limit])
+
+
+def bp_series(resident: Resident, *, limit: int = 60) -> list[dict]:
+    """Blood-pressure points, oldest first, for the trend chart."""
+    rows = (
+        resident.measurements.filter(sbp__isnull=False)
+        .order_by("-measured_at")
+        .values("measured_at", "sbp", "dbp")[:limit]
+    )
+    return [
+        {"date": r["measured_at"].date().isoformat(), "sbp": r["sbp"], "dbp": r["dbp"]} for r in reversed(rows)
+    ]
+
+
+def household_get(user, pk: int) -> Household:
+    hh = get_visible_or_404(Household.objects.visible_to(user).select_related("area", "institution"), pk=pk)
+    audit_view(user, hh)
+    return hh
+
+
+def household_members(user, household: Household) -> list[Resident]:
+    return list(
+        Resident.objects.visible_to(user).filter(household=household).select_related("health_record")
+        .order_by("relation_to_head", "birth_date")
+    )

@@ -1,0 +1,11 @@
+"""Staff pages. Thin views: reads through selectors, writes through services."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+
+@login_required
+def home(request):
+    return render(request, "web/home.html", {})
