@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import environ
@@ -26,7 +27,8 @@ if env_file.exists():
 DEBUG = env("DEBUG")
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG and os.environ.get("JIAYI_ALLOW_DEV_KEY") != "1":
+    _dev_run = DEBUG or os.environ.get("JIAYI_ALLOW_DEV_KEY") == "1" or "pytest" in sys.modules
+    if not _dev_run:
         # A dev key is allowed only for local runs (make demo / make test set JIAYI_ALLOW_DEV_KEY).
         raise RuntimeError("SECRET_KEY must be set in the environment (or DEBUG=1 for development)")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
@@ -144,6 +146,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -182,3 +185,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
+
+if "pytest" in sys.modules:
+    # Tests create many accounts; a fast hasher keeps the suite quick (never used outside tests).
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

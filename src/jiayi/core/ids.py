@@ -30,8 +30,8 @@ from jiayi.core import rulesets
 from jiayi.core.rulesets import Param, RuleSet
 
 __all__ = [
-    "RECORD_NUMBER_PROGRAMME",
     "HRN_2011",
+    "RECORD_NUMBER_PROGRAMME",
     "IdNumberError",
     "RecordNumber",
     "RecordNumberError",
@@ -165,9 +165,7 @@ def validate_resident_id(
     """
     info = parse_resident_id(number, today=today)
     if sex is not None and sex.upper() in ("M", "F") and sex.upper() != info.sex:
-        raise IdNumberError(
-            "sex_mismatch", _("性别与身份证号码不一致（第17位奇数为男性，偶数为女性）。")
-        )
+        raise IdNumberError("sex_mismatch", _("性别与身份证号码不一致（第17位奇数为男性，偶数为女性）。"))
     if birth_date is not None and birth_date != info.birth_date:
         raise IdNumberError("birth_mismatch", _("出生日期与身份证号码中的出生日期不一致。"))
     return info
