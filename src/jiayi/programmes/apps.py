@@ -5,3 +5,14 @@ class ProgrammesConfig(AppConfig):
     name = "jiayi.programmes"
     label = "programmes"
     verbose_name = "公共卫生项目"
+
+    def ready(self) -> None:
+        from jiayi.programmes import engine
+        from jiayi.programmes import rules  # noqa: F401  (registers the engine's rule sets)
+
+        engine.autodiscover()
+        try:
+            from jiayi.programmes import panels
+        except ImportError:  # the page registries are optional (jiayi.web)
+            return
+        panels.register()

@@ -293,6 +293,7 @@ def resident_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     household: Household = resident_selectors.household_get(request.user, pk)  # scoped and audited
     members = resident_selectors.household_members(request.user, household)
+    members.sort(key=lambda m: (m.relation_to_head != "head", m.birth_date))  # the head first
     return render(
         request,
         "web/household_detail.html",
