@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "jiayi.core.middleware.RequestContextMiddleware",
+    "jiayi.core.middleware.RejectNulBytesMiddleware",
 ]
 
 ROOT_URLCONF = "jiayi.urls"
@@ -110,7 +111,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (PROJECT_DIR / "var").mkdir(exist_ok=True)
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
-    DATABASES["default"].setdefault("TEST", {})
+    # One test database per test process, so parallel runs on one server never drop each other's.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

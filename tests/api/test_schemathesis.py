@@ -17,6 +17,21 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
 @pytest.fixture
+def _keep_test_connection(bearer):
+    """Like Django's test client: the test's transaction lives on one connection, so the WSGI app must
+    not close it at the end of each request."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    # Django's test client reconnects these after each of its requests, so this runs after login.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
 def bearer(district, api_client):
     api_client.login(district.doctor_a.user)
     return api_client.token
@@ -30,5 +45,5 @@ def bearer(district, api_client):
     derandomize=True,
 )
 @pytest.mark.django_db
-def test_no_server_errors(case, bearer):
+def test_no_server_errors(case, bearer, _keep_test_connection):
     case.call_and_validate(headers={"Authorization": f"Bearer {bearer}"}, checks=[not_a_server_error])

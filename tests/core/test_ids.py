@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from jiayi.core import ids
 from jiayi.core.ids import IdNumberError, RecordNumberError
+from jiayi.core.rulesets import Param
 
 TODAY = date(2025, 6, 1)
 
@@ -187,7 +188,9 @@ def test_wrong_length(number: str) -> None:
     assert e.value.code == "length"
 
 
-@pytest.mark.parametrize("number", ["1101051949123100AX", "X10105194912310021", "11010519491231002Y", "１１０105194912310021"])
+@pytest.mark.parametrize(
+    "number", ["1101051949123100AX", "X10105194912310021", "11010519491231002Y", "１１０105194912310021"]
+)
 def test_bad_characters(number: str) -> None:
     with pytest.raises(IdNumberError) as e:
         ids.parse_resident_id(number, today=TODAY)
@@ -201,7 +204,9 @@ def test_full_width_digits_are_rejected_as_chars() -> None:
 
 
 def test_birth_date_limits() -> None:
-    assert ids.parse_resident_id(_make("110105", date(1880, 1, 1), 1), today=TODAY).birth_date == date(1880, 1, 1)
+    assert ids.parse_resident_id(_make("110105", date(1880, 1, 1), 1), today=TODAY).birth_date == date(
+        1880, 1, 1
+    )
     with pytest.raises(IdNumberError) as e:
         ids.parse_resident_id(_make("110105", date(1879, 12, 31), 1), today=TODAY)
     assert e.value.code == "birth_date"
@@ -400,7 +405,7 @@ def test_community_ranges_are_rule_set_data() -> None:
         title="test",
         effective_from=date(2020, 1, 1),
         overrides={
-            "community_ranges": ids.Param(
+            "community_ranges": Param(
                 value=(("neighbourhood", 1, 199), ("other", 900, 999)), confidence="L", source="test"
             )
         },
@@ -488,7 +493,9 @@ def test_generated_numbers_validate(number: str) -> None:
 
 @given(valid_ids, st.integers(0, 17), st.data())
 @settings(max_examples=300)
-def test_changing_any_one_character_breaks_validation(number: str, position: int, data: st.DataObject) -> None:
+def test_changing_any_one_character_breaks_validation(
+    number: str, position: int, data: st.DataObject
+) -> None:
     alphabet = "0123456789X" if position == 17 else "0123456789"
     new = data.draw(st.sampled_from([c for c in alphabet if c != number[position]]))
     changed = number[:position] + new + number[position + 1 :]

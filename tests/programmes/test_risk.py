@@ -78,7 +78,9 @@ def test_vector1_men_term_by_term() -> None:
     assert (c.diabetes, c.north, c.urban) == (0.36, 0.48, -0.16)
 
 
-@pytest.mark.parametrize(("age", "expected", "computed"), [(40, 2.2, 2.22), (50, 5.4, 5.42), (70, 19.6, 19.68)])
+@pytest.mark.parametrize(
+    ("age", "expected", "computed"), [(40, 2.2, 2.22), (50, 5.4, 5.42), (70, 19.6, 19.68)]
+)
 def test_vector2_men_by_age(age: int, expected: float, computed: float) -> None:
     r = china_par_10y(sex="M", age=age, **PAPER_PROFILE)
     assert r.risk == pytest.approx(expected, abs=MEN_TOL)
@@ -96,7 +98,9 @@ def test_vector3_women_60() -> None:
     assert r.category == "high"
 
 
-@pytest.mark.parametrize(("age", "expected", "computed"), [(40, 2.4, 2.40), (50, 5.4, 5.35), (70, 17.1, 17.09)])
+@pytest.mark.parametrize(
+    ("age", "expected", "computed"), [(40, 2.4, 2.40), (50, 5.4, 5.35), (70, 17.1, 17.09)]
+)
 def test_vector4_women_by_age(age: int, expected: float, computed: float) -> None:
     r = china_par_10y(sex="F", age=age, **PAPER_PROFILE)
     assert r.risk == pytest.approx(expected, abs=WOMEN_TOL)
@@ -266,9 +270,8 @@ def test_cdrs_vectors(
 ) -> None:
     age, sex, bmi, waist, sbp, fh = inputs
     s = diabetes_risk_score(age=age, sex=sex, bmi=bmi, waist=waist, sbp=sbp, family_history=fh)
-    assert (s.age_points, s.bmi_points, s.waist_points, s.sbp_points, s.family_history_points, s.sex_points) == (
-        points
-    )
+    got = (s.age_points, s.bmi_points, s.waist_points, s.sbp_points, s.family_history_points, s.sex_points)
+    assert got == points
     assert s.total == total
     assert s.high_risk is high
 
@@ -285,7 +288,10 @@ def test_cdrs_half_open_bands_without_rounding() -> None:
      (50, 13), (54, 13), (55, 15), (59, 15), (60, 16), (64, 16), (65, 18), (74, 18)],
 )  # fmt: skip
 def test_cdrs_age_band_edges(age: int, points: int) -> None:
-    assert diabetes_risk_score(age=age, sex="F", bmi=20, waist=60, sbp=100, family_history=False).age_points == points
+    assert (
+        diabetes_risk_score(age=age, sex="F", bmi=20, waist=60, sbp=100, family_history=False).age_points
+        == points
+    )
 
 
 @pytest.mark.parametrize(
@@ -294,16 +300,18 @@ def test_cdrs_age_band_edges(age: int, points: int) -> None:
      ("F", 69.9, 0), ("F", 70, 3), ("F", 75, 5), ("F", 80, 7), ("F", 85, 8), ("F", 90, 10)],
 )  # fmt: skip
 def test_cdrs_waist_edges(sex: str, waist: float, points: int) -> None:
-    assert diabetes_risk_score(age=30, sex=sex, bmi=20, waist=waist, sbp=100, family_history=False).waist_points == (
-        points
-    )
+    s = diabetes_risk_score(age=30, sex=sex, bmi=20, waist=waist, sbp=100, family_history=False)
+    assert s.waist_points == points
 
 
 @pytest.mark.parametrize(
     ("sbp", "points"), [(109, 0), (110, 1), (120, 3), (130, 6), (140, 7), (150, 8), (159, 8), (160, 10)]
 )
 def test_cdrs_sbp_edges(sbp: float, points: int) -> None:
-    assert diabetes_risk_score(age=30, sex="F", bmi=20, waist=60, sbp=sbp, family_history=False).sbp_points == points
+    assert (
+        diabetes_risk_score(age=30, sex="F", bmi=20, waist=60, sbp=sbp, family_history=False).sbp_points
+        == points
+    )
 
 
 @pytest.mark.parametrize("age", [19, 75, 80])
@@ -581,7 +589,9 @@ def test_glucose_cut_offs_are_rule_set_data() -> None:
 def test_glucose_property(
     fpg: float | None, ogtt: float | None, rnd: float | None, a1c: float | None, symptoms: bool
 ) -> None:
-    s = glucose_status(fasting_glucose=fpg, ogtt_2h=ogtt, random_glucose=rnd, hba1c=a1c, typical_symptoms=symptoms)
+    s = glucose_status(
+        fasting_glucose=fpg, ogtt_2h=ogtt, random_glucose=rnd, hba1c=a1c, typical_symptoms=symptoms
+    )
     assert s.category in risk.GLUCOSE_STATUS_CATEGORIES
     assert s.diagnostic == bool(s.criteria)
     assert s.needs_confirmation == (s.diagnostic and not symptoms)

@@ -42,37 +42,84 @@ class ServiceItem:
 
 
 _ITEMS: tuple[ServiceItem, ...] = (
-    ServiceItem("ht_follow_up", _("高血压随访"), ServiceCategory.PUBLIC_HEALTH,
-                description=_("高血压患者面对面随访（国家基本公共卫生服务规范）")),
-    ServiceItem("dm_follow_up", _("糖尿病随访"), ServiceCategory.PUBLIC_HEALTH,
-                description=_("2型糖尿病患者面对面随访")),
-    ServiceItem("annual_check", _("年度健康体检"), ServiceCategory.PUBLIC_HEALTH,
-                description=_("每年一次健康体检（含一般体格检查）")),
-    ServiceItem("elderly_check", _("老年人健康体检"), ServiceCategory.PUBLIC_HEALTH,
-                description=_("65岁及以上老年人年度健康管理（体检、自理能力评估、辅助检查）")),
-    ServiceItem("home_visit", _("上门随访/家庭访视"), ServiceCategory.HEALTH_MANAGEMENT,
-                description=_("家庭医生团队上门随访或家庭访视")),
+    ServiceItem(
+        "ht_follow_up",
+        _("高血压随访"),
+        ServiceCategory.PUBLIC_HEALTH,
+        description=_("高血压患者面对面随访（国家基本公共卫生服务规范）"),
+    ),
+    ServiceItem(
+        "dm_follow_up",
+        _("糖尿病随访"),
+        ServiceCategory.PUBLIC_HEALTH,
+        description=_("2型糖尿病患者面对面随访"),
+    ),
+    ServiceItem(
+        "annual_check",
+        _("年度健康体检"),
+        ServiceCategory.PUBLIC_HEALTH,
+        description=_("每年一次健康体检（含一般体格检查）"),
+    ),
+    ServiceItem(
+        "elderly_check",
+        _("老年人健康体检"),
+        ServiceCategory.PUBLIC_HEALTH,
+        description=_("65岁及以上老年人年度健康管理（体检、自理能力评估、辅助检查）"),
+    ),
+    ServiceItem(
+        "home_visit",
+        _("上门随访/家庭访视"),
+        ServiceCategory.HEALTH_MANAGEMENT,
+        description=_("家庭医生团队上门随访或家庭访视"),
+    ),
     ServiceItem("bp_measurement", _("血压测量"), ServiceCategory.MEDICAL),
     ServiceItem("glucose_test", _("血糖检测"), ServiceCategory.MEDICAL),
-    ServiceItem("health_education", _("健康教育"), ServiceCategory.PUBLIC_HEALTH,
-                description=_("个体化健康教育与生活方式指导")),
-    ServiceItem("tcm_guidance", _("中医药健康指导"), ServiceCategory.PUBLIC_HEALTH,
-                description=_("中医体质辨识与中医药保健指导")),
-    ServiceItem("medication_plan", _("用药指导/长处方"), ServiceCategory.MEDICAL,
-                description=_("慢性病用药计划、用药指导与长处方")),
-    ServiceItem("consultation", _("健康咨询"), ServiceCategory.MEDICAL,
-                description=_("签约医生门诊、电话或线上健康咨询")),
-    ServiceItem("maternal_visit", _("孕产妇访视"), ServiceCategory.PUBLIC_HEALTH,
-                description=_("孕期随访与产后访视")),
-    ServiceItem("child_check", _("儿童健康检查"), ServiceCategory.PUBLIC_HEALTH,
-                description=_("0～6岁儿童健康检查")),
-    ServiceItem("home_sickbed_round", _("家庭病床查床"), ServiceCategory.MEDICAL,
-                description=_("家庭病床医生上门查床")),
-    ServiceItem("home_nursing", _("上门护理"), ServiceCategory.MEDICAL,
-                description=_("换药、导管护理等上门护理服务")),
+    ServiceItem(
+        "health_education",
+        _("健康教育"),
+        ServiceCategory.PUBLIC_HEALTH,
+        description=_("个体化健康教育与生活方式指导"),
+    ),
+    ServiceItem(
+        "tcm_guidance",
+        _("中医药健康指导"),
+        ServiceCategory.PUBLIC_HEALTH,
+        description=_("中医体质辨识与中医药保健指导"),
+    ),
+    ServiceItem(
+        "medication_plan",
+        _("用药指导/长处方"),
+        ServiceCategory.MEDICAL,
+        description=_("慢性病用药计划、用药指导与长处方"),
+    ),
+    ServiceItem(
+        "consultation",
+        _("健康咨询"),
+        ServiceCategory.MEDICAL,
+        description=_("签约医生门诊、电话或线上健康咨询"),
+    ),
+    ServiceItem(
+        "maternal_visit", _("孕产妇访视"), ServiceCategory.PUBLIC_HEALTH, description=_("孕期随访与产后访视")
+    ),
+    ServiceItem(
+        "child_check", _("儿童健康检查"), ServiceCategory.PUBLIC_HEALTH, description=_("0～6岁儿童健康检查")
+    ),
+    ServiceItem(
+        "home_sickbed_round",
+        _("家庭病床查床"),
+        ServiceCategory.MEDICAL,
+        description=_("家庭病床医生上门查床"),
+    ),
+    ServiceItem(
+        "home_nursing", _("上门护理"), ServiceCategory.MEDICAL, description=_("换药、导管护理等上门护理服务")
+    ),
     ServiceItem("rehab_guidance", _("康复指导"), ServiceCategory.HEALTH_MANAGEMENT),
-    ServiceItem("referral_booking", _("优先预约转诊"), ServiceCategory.MEDICAL,
-                description=_("通过签约医生优先预约上级医院号源、检查")),
+    ServiceItem(
+        "referral_booking",
+        _("优先预约转诊"),
+        ServiceCategory.MEDICAL,
+        description=_("通过签约医生优先预约上级医院号源、检查"),
+    ),
     ServiceItem("mental_follow_up", _("严重精神障碍患者随访"), ServiceCategory.PUBLIC_HEALTH),
     ServiceItem("tb_follow_up", _("肺结核患者随访"), ServiceCategory.PUBLIC_HEALTH),
 )
@@ -102,4 +149,12 @@ def name_of(code: str) -> str:
     return found.name if found else code
 
 
-__all__ = ["SERVICE_CHOICES", "SERVICE_ITEMS", "ServiceCategory", "ServiceItem", "is_known", "item", "name_of"]
+__all__ = [
+    "SERVICE_CHOICES",
+    "SERVICE_ITEMS",
+    "ServiceCategory",
+    "ServiceItem",
+    "is_known",
+    "item",
+    "name_of",
+]

@@ -92,7 +92,11 @@ class ServicePackage(VersionedModel):
     """
 
     institution = models.ForeignKey(
-        Institution, null=True, blank=True, on_delete=models.PROTECT, related_name="service_packages",
+        Institution,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="service_packages",
         verbose_name=_("制定机构"),
     )
     code = models.SlugField(_("编码"), max_length=40)
@@ -117,7 +121,9 @@ class ServicePackage(VersionedModel):
         verbose_name_plural = _("服务包")
         ordering = ["kind", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["institution", "code"], name="package_code_unique_per_institution"),
+            models.UniqueConstraint(
+                fields=["institution", "code"], name="package_code_unique_per_institution"
+            ),
             models.UniqueConstraint(
                 fields=["code"], condition=Q(institution__isnull=True), name="package_code_unique_district"
             ),
@@ -182,7 +188,10 @@ class FunctionalCommunity(models.Model):
     kind = models.CharField(_("类型"), max_length=20, choices=CommunityKind.choices)
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在区划"))
     institution = models.ForeignKey(
-        Institution, on_delete=models.PROTECT, related_name="functional_communities", verbose_name=_("服务机构")
+        Institution,
+        on_delete=models.PROTECT,
+        related_name="functional_communities",
+        verbose_name=_("服务机构"),
     )
     address = models.CharField(_("地址"), max_length=300, blank=True)
     active = models.BooleanField(_("有效"), default=True)
@@ -246,10 +255,24 @@ class TerminationReason(models.TextChoices):
 
 class ContractQuerySet(models.QuerySet):
     def visible_to(self, user) -> ContractQuerySet:
-        """Contracts whose resident the user may see (ARCHITECTURE.md principle 2)."""
+        """Contracts whose resident the user may see (the rule of ``Resident.visible_to``).
+
+        Staff are filtered with a join on the resident's managing institution, which keeps the
+        contract indexes usable at a million residents; team scope and residents go through
+        ``Resident.visible_to`` itself.
+        """
+        from jiayi.core import scoping
+
         if not user or not user.is_authenticated:
             return self.none()
-        return self.filter(resident__in=Resident.objects.visible_to(user).values("pk"))
+        if scoping.user_role(user) == "resident":
+            return self.filter(resident__user=user)
+        if scoping.team_scope_applies(user):
+            return self.filter(resident__in=Resident.objects.visible_to(user).values("pk"))
+        ids = scoping.institution_ids_visible_to(user)
+        if ids is None:
+            return self.none()
+        return self.filter(resident__institution_id__in=ids, resident__is_deleted=False)
 
     def active_on(self, day: date) -> ContractQuerySet:
         """Contracts in force on ``day``, computed from the dates (correct without the status job)."""
@@ -264,7 +287,9 @@ class ContractQuerySet(models.QuerySet):
         """Contracts in force on at least one day of [start, end]."""
         never_in_force = Q(terminated_on__lte=models.F("start_date"))
         return self.filter(
-            Q(terminated_on__isnull=True) | Q(terminated_on__gt=start), start_date__lte=end, end_date__gte=start
+            Q(terminated_on__isnull=True) | Q(terminated_on__gt=start),
+            start_date__lte=end,
+            end_date__gte=start,
         ).exclude(never_in_force)
 
     def behind_schedule(self, day: date | None = None) -> ContractQuerySet:
@@ -284,9 +309,7 @@ class ContractQuerySet(models.QuerySet):
             effective_status=models.Case(
                 models.When(terminated_on__lte=day, then=models.Value(ContractStatus.TERMINATED)),
                 models.When(start_date__gt=day, then=models.Value(ContractStatus.PENDING)),
-                models.When(
-                    Q(end_date__lt=day) & Exists(renewal), then=models.Value(ContractStatus.RENEWED)
-                ),
+                models.When(Q(end_date__lt=day) & Exists(renewal), then=models.Value(ContractStatus.RENEWED)),
                 models.When(end_date__lt=day, then=models.Value(ContractStatus.EXPIRED)),
                 default=models.Value(ContractStatus.ACTIVE),
                 output_field=models.CharField(),
@@ -315,8 +338,12 @@ class Contract(VersionedModel):
     """A family-doctor contract (签约协议) of one resident with a team and its responsible doctor."""
 
     number = models.CharField(_("签约编号"), max_length=30, unique=True)
-    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("居民"))
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("签约团队"))
+    resident = models.ForeignKey(
+        Resident, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("居民")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("签约团队")
+    )
     doctor = models.ForeignKey(
         Staff, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("签约医生")
     )
@@ -326,20 +353,36 @@ class Contract(VersionedModel):
     packages = models.ManyToManyField(
         ServicePackage, through="ContractPackage", related_name="contracts", verbose_name=_("服务包")
     )
-    status = models.CharField(_("状态"), max_length=12, choices=ContractStatus.choices, default=ContractStatus.ACTIVE)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=ContractStatus.choices, default=ContractStatus.ACTIVE
+    )
     start_date = models.DateField(_("生效日期"))
     end_date = models.DateField(_("到期日期"))
     renewal_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals", verbose_name=_("续约自")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="renewals",
+        verbose_name=_("续约自"),
     )
     household_signing = models.ForeignKey(
-        HouseholdSigning, null=True, blank=True, on_delete=models.PROTECT, related_name="contracts",
+        HouseholdSigning,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contracts",
         verbose_name=_("家庭签约"),
     )
     # Signature: staff-side confirmation and the resident's consent.
     signed_at = models.DateTimeField(_("签约时间"))
     signed_by = models.ForeignKey(
-        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("经办人（医方确认）")
+        Staff,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("经办人（医方确认）"),
     )
     consent_method = models.CharField(_("居民确认方式"), max_length=20, choices=ConsentMethod.choices)
     consent_signatory = models.CharField(_("签字人"), max_length=50)
@@ -352,11 +395,19 @@ class Contract(VersionedModel):
         _("签约地点"), max_length=30, choices=SigningPlace.choices, default=SigningPlace.INSTITUTION
     )
     functional_community = models.ForeignKey(
-        FunctionalCommunity, null=True, blank=True, on_delete=models.PROTECT, related_name="contracts",
+        FunctionalCommunity,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contracts",
         verbose_name=_("功能社区"),
     )
     place_institution = models.ForeignKey(
-        Institution, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Institution,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("养老机构"),
     )
     place_note = models.CharField(_("地点说明"), max_length=200, blank=True)
@@ -374,7 +425,9 @@ class Contract(VersionedModel):
         _("解约原因"), max_length=20, choices=TerminationReason.choices, blank=True
     )
     termination_note = models.CharField(_("解约说明"), max_length=300, blank=True)
-    terminated_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    terminated_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = ContractQuerySet.as_manager()
 
@@ -383,7 +436,9 @@ class Contract(VersionedModel):
         verbose_name_plural = _("签约协议")
         ordering = ["-start_date", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="contract_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="contract_end_after_start"
+            ),
             models.UniqueConstraint(
                 fields=["resident"], condition=Q(status="active"), name="contract_one_active_per_resident"
             ),
@@ -407,9 +462,8 @@ class Contract(VersionedModel):
         return self.number
 
     def in_force_on(self, day: date) -> bool:
-        return (
-            self.start_date <= day <= self.end_date
-            and (self.terminated_on is None or day < self.terminated_on)
+        return self.start_date <= day <= self.end_date and (
+            self.terminated_on is None or day < self.terminated_on
         )
 
     def status_on(self, day: date) -> str:
@@ -456,7 +510,9 @@ class ContractPackage(models.Model):
     class Meta:
         verbose_name = _("签约服务包")
         verbose_name_plural = _("签约服务包")
-        constraints = [models.UniqueConstraint(fields=["contract", "package"], name="contract_package_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "package"], name="contract_package_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract_id}:{self.package_id}"
@@ -477,7 +533,9 @@ class ContractItem(models.Model):
         verbose_name_plural = _("签约服务项目")
         ordering = ["contract_id", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["contract", "package", "service_code"], name="contract_item_unique"),
+            models.UniqueConstraint(
+                fields=["contract", "package", "service_code"], name="contract_item_unique"
+            ),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="contract_item_quantity_positive"),
         ]
         indexes = [models.Index(fields=["next_due_on", "contract"])]
@@ -513,7 +571,8 @@ class ServiceDelivery(models.Model):
         ordering = ["-delivered_on", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "source_id", "service_code"], condition=Q(source_id__isnull=False),
+                fields=["source", "source_id", "service_code"],
+                condition=Q(source_id__isnull=False),
                 name="delivery_source_unique",
             ),
         ]
@@ -533,7 +592,11 @@ class SurveyMethod(models.TextChoices):
 
 
 SCORE_CHOICES = [
-    (1, _("非常不满意")), (2, _("不满意")), (3, _("一般")), (4, _("满意")), (5, _("非常满意")),
+    (1, _("非常不满意")),
+    (2, _("不满意")),
+    (3, _("一般")),
+    (4, _("满意")),
+    (5, _("非常满意")),
 ]
 
 #: The survey's questions: field -> Chinese question (message id).
@@ -556,10 +619,14 @@ class SatisfactionSurvey(VersionedModel):
         _("受访者"), max_length=20, choices=Relationship.choices, blank=True, help_text=_("本人作答时为空。")
     )
     overall_score = models.PositiveSmallIntegerField(SURVEY_QUESTIONS["overall_score"], choices=SCORE_CHOICES)
-    attitude_score = models.PositiveSmallIntegerField(SURVEY_QUESTIONS["attitude_score"], choices=SCORE_CHOICES)
+    attitude_score = models.PositiveSmallIntegerField(
+        SURVEY_QUESTIONS["attitude_score"], choices=SCORE_CHOICES
+    )
     access_score = models.PositiveSmallIntegerField(SURVEY_QUESTIONS["access_score"], choices=SCORE_CHOICES)
     skill_score = models.PositiveSmallIntegerField(SURVEY_QUESTIONS["skill_score"], choices=SCORE_CHOICES)
-    fulfilment_score = models.PositiveSmallIntegerField(SURVEY_QUESTIONS["fulfilment_score"], choices=SCORE_CHOICES)
+    fulfilment_score = models.PositiveSmallIntegerField(
+        SURVEY_QUESTIONS["fulfilment_score"], choices=SCORE_CHOICES
+    )
     would_renew = models.BooleanField(_("愿意续约"), null=True, blank=True)
     comments = models.TextField(_("意见建议"), blank=True)
     entered_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -569,9 +636,18 @@ class SatisfactionSurvey(VersionedModel):
         verbose_name_plural = _("满意度调查")
         constraints = [
             models.CheckConstraint(
-                condition=Q(overall_score__gte=1, overall_score__lte=5, attitude_score__gte=1, attitude_score__lte=5,
-                            access_score__gte=1, access_score__lte=5, skill_score__gte=1, skill_score__lte=5,
-                            fulfilment_score__gte=1, fulfilment_score__lte=5),
+                condition=Q(
+                    overall_score__gte=1,
+                    overall_score__lte=5,
+                    attitude_score__gte=1,
+                    attitude_score__lte=5,
+                    access_score__gte=1,
+                    access_score__lte=5,
+                    skill_score__gte=1,
+                    skill_score__lte=5,
+                    fulfilment_score__gte=1,
+                    fulfilment_score__lte=5,
+                ),
                 name="survey_scores_1_to_5",
             ),
         ]

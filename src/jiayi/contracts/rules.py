@@ -66,43 +66,66 @@ DEFAULT: Final[RuleSet] = rulesets.register(
         effective_from=date(2016, 6, 6),  # 《关于推进家庭医生签约服务的指导意见》 (2016)
         params={
             "period_months": Param(
-                12, "M",
-                "RULES.md §6.1: 签约周期原则上不少于一年 (uianet.net quoting policy); 每次签约的服务周期为1年 "
-                "(news.hndaily.cn 2017)",
+                12,
+                "M",
+                "RULES.md §6.1: 签约周期原则上不少于一年 (uianet.net quoting policy); "
+                "每次签约的服务周期为1年 (news.hndaily.cn 2017)",
             ),
             "min_period_months": Param(
-                12, "M", "RULES.md §6.1: 签约周期原则上不少于一年",
+                12,
+                "M",
+                "RULES.md §6.1: 签约周期原则上不少于一年",
                 note="'in principle' (原则上): a shorter period warns, it is not refused",
             ),
             "renewal_opens_days_before_end": Param(
-                60, "NOT FOUND", _CONVENTION, verified=False,
+                60,
+                "NOT FOUND",
+                _CONVENTION,
+                verified=False,
                 note="how early a renewal may be signed; matches the 60-day expiry work list",
             ),
             "renewal_grace_days_after_end": Param(
-                90, "NOT FOUND", _CONVENTION, verified=False,
+                90,
+                "NOT FOUND",
+                _CONVENTION,
+                verified=False,
                 note="a renewal signed later than this after expiry is a new contract, not a renewal",
             ),
             "start_max_days_ahead": Param(
-                90, "NOT FOUND", _CONVENTION, verified=False,
+                90,
+                "NOT FOUND",
+                _CONVENTION,
+                verified=False,
                 note="how far in the future a new contract may start",
             ),
             "expiring_soon_days": Param(
-                (30, 60), "NOT FOUND", "issue #3 (work list: contracts expiring in 30/60 days)", verified=False,
+                (30, 60),
+                "NOT FOUND",
+                "issue #3 (work list: contracts expiring in 30/60 days)",
+                verified=False,
                 note="work-list horizons, not a policy rule",
             ),
             "fee_waiver_groups": Param(
-                ("poverty_lifted",), "NOT FOUND",
+                ("poverty_lifted",),
+                "NOT FOUND",
                 "RULES.md §6.2: fees NOT FOUND; unverified recollection that the fee is shared by insurance, "
                 "public-health funds and the resident; TARGETS.md workflows: fees waived for the poor",
                 verified=False,
-                note="key populations whose resident share is waived automatically (脱贫人口); local policy varies",
+                note="key populations whose resident share is waived automatically (脱贫人口); "
+                "local policy varies",
             ),
             "satisfied_min_score": Param(
-                4, "NOT FOUND", _CONVENTION, verified=False,
+                4,
+                "NOT FOUND",
+                _CONVENTION,
+                verified=False,
                 note="a survey counts as satisfied when the overall score is 4 (满意) or 5 (非常满意) of 5",
             ),
             "fulfilment_schedule": Param(
-                "even", "NOT FOUND", _CONVENTION, verified=False,
+                "even",
+                "NOT FOUND",
+                _CONVENTION,
+                verified=False,
                 note="items are due evenly over the period (see contracts.rules docstring)",
             ),
         },
@@ -121,7 +144,7 @@ def default_ruleset(on: date | None = None) -> RuleSet:
 
 
 def add_months(d: date, months: int) -> date:
-    """``d`` plus ``months`` calendar months; the day is clamped to the month's length (31 Jan + 1 → 28/29 Feb)."""
+    """``d`` plus ``months`` calendar months, the day clamped to the month end (31 Jan + 1 → 28/29 Feb)."""
     index = d.year * 12 + (d.month - 1) + months
     year, month = divmod(index, 12)
     month += 1
@@ -231,7 +254,9 @@ class Fees:
         return self.total == self.insurance + self.public_health + self.resident + self.waived
 
 
-def split_fees(shares: Sequence[tuple[Decimal, Decimal, Decimal, Decimal]], *, waive_resident_share: bool) -> Fees:
+def split_fees(
+    shares: Sequence[tuple[Decimal, Decimal, Decimal, Decimal]], *, waive_resident_share: bool
+) -> Fees:
     """Sum per-package ``(price, insurance, public_health, resident)``; a waiver moves the resident
     share to ``waived`` (the resident pays nothing)."""
     price = sum((s[0] for s in shares), Decimal(0))

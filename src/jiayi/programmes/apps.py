@@ -7,8 +7,10 @@ class ProgrammesConfig(AppConfig):
     verbose_name = "公共卫生项目"
 
     def ready(self) -> None:
-        from jiayi.programmes import engine
-        from jiayi.programmes import rules  # noqa: F401  (registers the engine's rule sets)
+        from jiayi.programmes import (
+            engine,
+            rules,  # noqa: F401  (registers the engine's rule sets)
+        )
 
         engine.autodiscover()
         try:

@@ -106,7 +106,9 @@ def get(code: str) -> Programme:
     try:
         return _REGISTRY[code]
     except KeyError:
-        raise KeyError(f"no programme {code!r} is registered (known: {', '.join(sorted(_REGISTRY))})") from None
+        raise KeyError(
+            f"no programme {code!r} is registered (known: {', '.join(sorted(_REGISTRY))})"
+        ) from None
 
 
 def all_programmes() -> list[Programme]:

@@ -15,11 +15,29 @@ def _(s: str) -> str:
     return s
 
 
-def measured(name: str, label: str, section: str, *, kind: str = DECIMAL, required: bool = False,
-             rules: bool = False, decimals: int = 1) -> FieldSpec:
+def measured(
+    name: str,
+    label: str,
+    section: str,
+    *,
+    kind: str = DECIMAL,
+    required: bool = False,
+    rules: bool = False,
+    decimals: int = 1,
+) -> FieldSpec:
     low, high, unit = MEASUREMENT_RANGES[name]
-    return FieldSpec(name, label, kind, section, required=required, min=low, max=high, unit=unit,
-                     rules=rules, decimals=decimals)
+    return FieldSpec(
+        name,
+        label,
+        kind,
+        section,
+        required=required,
+        min=low,
+        max=high,
+        unit=unit,
+        rules=rules,
+        decimals=decimals,
+    )
 
 
 LEVEL3 = (("good", _("良好")), ("fair", _("一般")), ("poor", _("差")))
@@ -38,14 +56,22 @@ SECTIONS = (
 def danger_fields(codes: frozenset[str] | set[str], *, temperature: bool = False) -> list[FieldSpec]:
     choices = tuple((c, SYMPTOMS[c]) for c in SYMPTOMS if c in codes)
     out = [
-        FieldSpec("danger_signs", _("危急症状"), MULTI, "danger", choices=choices, rules=True,
-                  help=_("出现任一项即须紧急转诊")),
+        FieldSpec(
+            "danger_signs",
+            _("危急症状"),
+            MULTI,
+            "danger",
+            choices=choices,
+            rules=True,
+            help=_("出现任一项即须紧急转诊"),
+        ),
         FieldSpec("pregnant_or_breastfeeding", _("妊娠期或哺乳期"), BOOL, "danger", rules=True),
         FieldSpec("other_unmanageable", _("存在不能处理的其他疾病"), BOOL, "danger", rules=True),
     ]
     if temperature:
-        out.insert(1, FieldSpec("temperature", _("体温"), DECIMAL, "danger", min=34, max=43, unit="℃",
-                                rules=True))
+        out.insert(
+            1, FieldSpec("temperature", _("体温"), DECIMAL, "danger", min=34, max=43, unit="℃", rules=True)
+        )
     return out
 
 
@@ -53,14 +79,39 @@ def sign_fields(*, bp_required: bool, heart_rate_rules: bool = False) -> list[Fi
     return [
         measured("sbp", _("收缩压"), "signs", kind=INT, required=bp_required, rules=True),
         measured("dbp", _("舒张压"), "signs", kind=INT, required=bp_required, rules=True),
-        FieldSpec("height", _("身高"), DECIMAL, "signs", min=MEASUREMENT_RANGES["height"].low,
-                  max=MEASUREMENT_RANGES["height"].high, unit="cm", prefill=True),
-        FieldSpec("weight", _("体重"), DECIMAL, "signs", min=MEASUREMENT_RANGES["weight"].low,
-                  max=MEASUREMENT_RANGES["weight"].high, unit="kg", prefill=True),
-        FieldSpec("weight_target", _("体重（下次目标）"), DECIMAL, "signs", min=20, max=300, unit="kg",
-                  prefill=True),
-        FieldSpec("bmi_target", _("体质指数（下次目标）"), DECIMAL, "signs", min=10, max=60, unit="kg/m²",
-                  prefill=True),
+        FieldSpec(
+            "height",
+            _("身高"),
+            DECIMAL,
+            "signs",
+            min=MEASUREMENT_RANGES["height"].low,
+            max=MEASUREMENT_RANGES["height"].high,
+            unit="cm",
+            prefill=True,
+        ),
+        FieldSpec(
+            "weight",
+            _("体重"),
+            DECIMAL,
+            "signs",
+            min=MEASUREMENT_RANGES["weight"].low,
+            max=MEASUREMENT_RANGES["weight"].high,
+            unit="kg",
+            prefill=True,
+        ),
+        FieldSpec(
+            "weight_target", _("体重（下次目标）"), DECIMAL, "signs", min=20, max=300, unit="kg", prefill=True
+        ),
+        FieldSpec(
+            "bmi_target",
+            _("体质指数（下次目标）"),
+            DECIMAL,
+            "signs",
+            min=10,
+            max=60,
+            unit="kg/m²",
+            prefill=True,
+        ),
         measured("heart_rate", _("心率"), "signs", kind=INT, rules=heart_rate_rules),
         FieldSpec("signs_other", _("其他体征"), TEXT, "signs"),
     ]
@@ -68,21 +119,65 @@ def sign_fields(*, bp_required: bool, heart_rate_rules: bool = False) -> list[Fi
 
 def lifestyle_fields(*, diet: FieldSpec, diet_target: FieldSpec) -> list[FieldSpec]:
     return [
-        FieldSpec("smoking_per_day", _("日吸烟量"), INT, "lifestyle", min=0, max=100, unit=_("支"), prefill=True),
-        FieldSpec("smoking_target", _("日吸烟量（目标）"), INT, "lifestyle", min=0, max=100, unit=_("支"),
-                  prefill=True),
-        FieldSpec("drinking_per_day", _("日饮酒量"), DECIMAL, "lifestyle", min=0, max=50, unit=_("两"),
-                  prefill=True),
-        FieldSpec("drinking_target", _("日饮酒量（目标）"), DECIMAL, "lifestyle", min=0, max=50, unit=_("两"),
-                  prefill=True),
-        FieldSpec("exercise_per_week", _("运动次数"), INT, "lifestyle", min=0, max=21, unit=_("次/周"),
-                  prefill=True),
-        FieldSpec("exercise_minutes", _("每次运动时间"), INT, "lifestyle", min=0, max=600, unit=_("分钟"),
-                  prefill=True),
-        FieldSpec("exercise_target_per_week", _("运动次数（目标）"), INT, "lifestyle", min=0, max=21,
-                  unit=_("次/周"), prefill=True),
-        FieldSpec("exercise_target_minutes", _("每次运动时间（目标）"), INT, "lifestyle", min=0, max=600,
-                  unit=_("分钟"), prefill=True),
+        FieldSpec(
+            "smoking_per_day", _("日吸烟量"), INT, "lifestyle", min=0, max=100, unit=_("支"), prefill=True
+        ),
+        FieldSpec(
+            "smoking_target",
+            _("日吸烟量（目标）"),
+            INT,
+            "lifestyle",
+            min=0,
+            max=100,
+            unit=_("支"),
+            prefill=True,
+        ),
+        FieldSpec(
+            "drinking_per_day", _("日饮酒量"), DECIMAL, "lifestyle", min=0, max=50, unit=_("两"), prefill=True
+        ),
+        FieldSpec(
+            "drinking_target",
+            _("日饮酒量（目标）"),
+            DECIMAL,
+            "lifestyle",
+            min=0,
+            max=50,
+            unit=_("两"),
+            prefill=True,
+        ),
+        FieldSpec(
+            "exercise_per_week", _("运动次数"), INT, "lifestyle", min=0, max=21, unit=_("次/周"), prefill=True
+        ),
+        FieldSpec(
+            "exercise_minutes",
+            _("每次运动时间"),
+            INT,
+            "lifestyle",
+            min=0,
+            max=600,
+            unit=_("分钟"),
+            prefill=True,
+        ),
+        FieldSpec(
+            "exercise_target_per_week",
+            _("运动次数（目标）"),
+            INT,
+            "lifestyle",
+            min=0,
+            max=21,
+            unit=_("次/周"),
+            prefill=True,
+        ),
+        FieldSpec(
+            "exercise_target_minutes",
+            _("每次运动时间（目标）"),
+            INT,
+            "lifestyle",
+            min=0,
+            max=600,
+            unit=_("分钟"),
+            prefill=True,
+        ),
         diet,
         diet_target,
         FieldSpec("psychology", _("心理调整"), CHOICE, "lifestyle", choices=LEVEL3, prefill=True),
@@ -92,14 +187,16 @@ def lifestyle_fields(*, diet: FieldSpec, diet_target: FieldSpec) -> list[FieldSp
 
 def medication_fields(*, extra: list[FieldSpec] | None = None) -> list[FieldSpec]:
     return [
-        FieldSpec("adherence", _("服药依从性"), CHOICE, "medication", choices=ADHERENCE, required=True,
-                  prefill=True),
+        FieldSpec(
+            "adherence", _("服药依从性"), CHOICE, "medication", choices=ADHERENCE, required=True, prefill=True
+        ),
         FieldSpec("adverse_reaction", _("药物不良反应"), BOOL, "medication", rules=True),
         FieldSpec("adverse_reaction_detail", _("不良反应描述"), TEXT, "medication"),
         FieldSpec("adverse_uncontrollable", _("不良反应难以控制"), BOOL, "medication", rules=True),
         *(extra or []),
-        FieldSpec("complication_new_or_worse", _("出现新的并发症或原有并发症加重"), BOOL, "medication",
-                  rules=True),
+        FieldSpec(
+            "complication_new_or_worse", _("出现新的并发症或原有并发症加重"), BOOL, "medication", rules=True
+        ),
         FieldSpec("complication_detail", _("并发症情况"), TEXT, "medication"),
         FieldSpec("medications", _("用药"), MEDICATIONS, "medication", prefill=True),
     ]

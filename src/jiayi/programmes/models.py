@@ -82,7 +82,9 @@ class Enrolment(VersionedModel):
     ruleset = models.CharField(_("规则集"), max_length=40)
     start_date = models.DateField(_("纳入管理日期"))
     end_date = models.DateField(_("结束管理日期"), null=True, blank=True)
-    end_reason = models.CharField(_("结束原因"), max_length=20, choices=EnrolmentEndReason.choices, blank=True)
+    end_reason = models.CharField(
+        _("结束原因"), max_length=20, choices=EnrolmentEndReason.choices, blank=True
+    )
     end_note = models.CharField(_("结束说明"), max_length=200, blank=True)
     source = models.CharField(_("来源"), max_length=20, choices=EnrolmentSource.choices, default="clinic")
     diagnosed_on = models.DateField(_("确诊日期"), null=True, blank=True)
@@ -90,11 +92,19 @@ class Enrolment(VersionedModel):
         Institution, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("管理机构")
     )
     doctor = models.ForeignKey(
-        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrolments",
+        Staff,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="enrolments",
         verbose_name=_("责任医生"),
     )
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrolments",
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="enrolments",
         verbose_name=_("责任团队"),
     )
     enrolled_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -106,7 +116,9 @@ class Enrolment(VersionedModel):
         verbose_name_plural = _("项目管理登记")
         constraints = [
             models.UniqueConstraint(
-                fields=["resident", "programme"], condition=Q(end_date__isnull=True), name="enrolment_one_open"
+                fields=["resident", "programme"],
+                condition=Q(end_date__isnull=True),
+                name="enrolment_one_open",
             ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
@@ -184,14 +196,20 @@ class Visit(VersionedModel):
     fasting_glucose = models.DecimalField(
         _("空腹血糖 mmol/L"), max_digits=4, decimal_places=1, null=True, blank=True
     )
-    classification = models.CharField(_("此次随访分类"), max_length=20, choices=VisitClass.choices, blank=True)
+    classification = models.CharField(
+        _("此次随访分类"), max_length=20, choices=VisitClass.choices, blank=True
+    )
     at_target = models.BooleanField(_("血压/血糖达标"), null=True, blank=True)
     next_due = models.DateField(_("下次随访日期"), null=True, blank=True)
     referral_reasons = models.JSONField(_("转诊原因"), default=list, blank=True)
     referred = models.BooleanField(_("转诊"), default=False)
     urgent = models.BooleanField(_("紧急转诊"), default=False)
     doctor = models.ForeignKey(
-        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="programme_visits",
+        Staff,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="programme_visits",
         verbose_name=_("随访医生"),
     )
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
@@ -280,7 +298,9 @@ class Task(models.Model):
         verbose_name_plural = _("工作任务")
         constraints = [
             models.UniqueConstraint(
-                fields=["resident", "programme", "kind"], condition=Q(status="due"), name="task_one_open_per_kind"
+                fields=["resident", "programme", "kind"],
+                condition=Q(status="due"),
+                name="task_one_open_per_kind",
             ),
         ]
         indexes = [
@@ -325,7 +345,11 @@ class Referral(models.Model):
     reasons = models.JSONField(_("转诊原因"), default=list)
     urgent = models.BooleanField(_("紧急转诊"), default=False)
     to_institution = models.ForeignKey(
-        Institution, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        Institution,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("转入机构"),
     )
     to_institution_name = models.CharField(_("转入机构名称"), max_length=200, blank=True)

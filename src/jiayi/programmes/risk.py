@@ -235,7 +235,7 @@ def _china_par_sum(
 
 
 def _china_par_risk(c: ChinaParCoefficients, total: float) -> float:
-    return 100.0 * (1.0 - c.s10 ** math.exp(total - c.mean))
+    return 100.0 * (1.0 - float(c.s10 ** math.exp(total - c.mean)))
 
 
 def china_par_10y(

@@ -18,6 +18,7 @@ those parameters to any period, and equals :func:`chronic_rules.is_standardised`
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -61,13 +62,20 @@ LONG_RX_2021: Final[RuleSet] = rulesets.register(
             "extended_needs_assessment": Param(True, "H", _S103 + " — over 4 weeks: assess, record"),
             "extended_needs_confirmation": Param(True, "H", _S103 + " — the patient confirms (e.g. signs)"),
             "excluded_classes": Param(
-                ("toxic", "radioactive", "precursor", "narcotic", "psychotropic", "antimicrobial",
-                 "special_storage"),
+                (
+                    "toxic",
+                    "radioactive",
+                    "precursor",
+                    "narcotic",
+                    "psychotropic",
+                    "antimicrobial",
+                    "special_storage",
+                ),
                 "H",
                 _S103 + " — excluded drugs",
                 note="antimicrobials for chronic bacterial or fungal infections (e.g. TB) are allowed: "
                 "record them as another class",
-            ),  # fmt: skip
+            ),
             "stable_consecutive_controlled": Param(
                 2,
                 "NOT FOUND",
@@ -113,9 +121,7 @@ ENGINE_2017: Final[RuleSet] = rulesets.register(
                 note="project convention: every patient in management at some time of the year counts, "
                 "with or without a visit (a patient without a visit is lost to follow-up)",
             ),
-            "standardised_face_to_face_only": Param(
-                True, "H", "RULES.md §2.2 — 每年至少4次面对面随访"
-            ),
+            "standardised_face_to_face_only": Param(True, "H", "RULES.md §2.2 — 每年至少4次面对面随访"),
             "period_min_visits_rounding": Param(
                 "ceil",
                 "NOT FOUND",
@@ -138,7 +144,10 @@ ENGINE_2017: Final[RuleSet] = rulesets.register(
                 note="due by 31 December of each year; may be combined with a follow-up visit",
             ),
             "forecast_days_per_month": Param(
-                30, "NOT FOUND", "project convention", verified=False,
+                30,
+                "NOT FOUND",
+                "project convention",
+                verified=False,
                 note="monthly stocking forecast = daily need x 30",
             ),
         },
@@ -190,7 +199,7 @@ def standardised_in_period(
     points: list[date] = list(days)
     if disease.value("standardised_year_edges"):
         points = [start, *points, end]
-    return all((b - a).days <= max_gap for a, b in zip(points, points[1:], strict=False))
+    return all((b - a).days <= max_gap for a, b in itertools.pairwise(points))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,9 +268,9 @@ def check_long_prescription(
         elif days > normal:
             any_extended = True
             if not long_prescription:
-                errors[f"medications.{i}.duration_days"] = _(
-                    "处方用量超过{n}天须开具长期处方。"
-                ).format(n=normal)
+                errors[f"medications.{i}.duration_days"] = _("处方用量超过{n}天须开具长期处方。").format(
+                    n=normal
+                )
         if long_prescription and line.get("drug_class") in excluded:
             errors[f"medications.{i}.drug_class"] = _("该类药品不得开具长期处方。")
     if long_prescription and not stable:

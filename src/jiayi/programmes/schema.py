@@ -18,9 +18,9 @@ __all__ = [
     "DOSE_UNITS",
     "DRUG_CLASSES",
     "EXCLUDED_DRUG_CLASSES",
+    "MEDICATION_LINE_FIELDS",
     "FieldSpec",
     "FormSchema",
-    "MEDICATION_LINE_FIELDS",
     "clean_medication_lines",
 ]
 
@@ -30,7 +30,15 @@ def _(s: str) -> str:
     return s
 
 
-INT, DECIMAL, CHOICE, MULTI, BOOL, TEXT, MEDICATIONS = "int", "decimal", "choice", "multi", "bool", "text", "medications"
+INT, DECIMAL, CHOICE, MULTI, BOOL, TEXT, MEDICATIONS = (
+    "int",
+    "decimal",
+    "choice",
+    "multi",
+    "bool",
+    "text",
+    "medications",
+)
 KINDS: Final[frozenset[str]] = frozenset({INT, DECIMAL, CHOICE, MULTI, BOOL, TEXT, MEDICATIONS})
 
 
@@ -322,8 +330,12 @@ def clean_medication_lines(raw: Any) -> list[dict[str, Any]]:
         if not any(k.startswith(f"{i}.") for k in errors):
             out.append(
                 {
-                    "drug": drug, "drug_class": drug_class, "dose": round(float(dose or 0), 3),
-                    "dose_unit": unit, "times_per_day": int(times or 0), "duration_days": int(days or 0),
+                    "drug": drug,
+                    "drug_class": drug_class,
+                    "dose": round(float(dose or 0), 3),
+                    "dose_unit": unit,
+                    "times_per_day": int(times or 0),
+                    "duration_days": int(days or 0),
                 }
             )
     if errors:

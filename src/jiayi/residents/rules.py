@@ -37,6 +37,7 @@ __all__ = [
     "bmi_class",
     "check_measurements",
     "derive_key_populations",
+    "round_half_up",
     "waist_class",
 ]
 

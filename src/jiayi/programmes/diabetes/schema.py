@@ -44,20 +44,30 @@ SCHEMA = FormSchema(
         *f.sign_fields(bp_required=False, heart_rate_rules=True),
         FieldSpec("foot_pulse", _("足背动脉搏动"), CHOICE, "signs", choices=FOOT_PULSE),
         *f.lifestyle_fields(
-            diet=FieldSpec("staple_food_g", _("主食"), INT, "lifestyle", min=0, max=2000, unit=_("克/天"),
-                           prefill=True),
-            diet_target=FieldSpec("staple_food_target_g", _("主食（目标）"), INT, "lifestyle", min=0, max=2000,
-                                  unit=_("克/天"), prefill=True),
+            diet=FieldSpec(
+                "staple_food_g", _("主食"), INT, "lifestyle", min=0, max=2000, unit=_("克/天"), prefill=True
+            ),
+            diet_target=FieldSpec(
+                "staple_food_target_g",
+                _("主食（目标）"),
+                INT,
+                "lifestyle",
+                min=0,
+                max=2000,
+                unit=_("克/天"),
+                prefill=True,
+            ),
         ),
         f.measured("fasting_glucose", _("空腹血糖"), "tests", required=True, rules=True),
         f.measured("random_glucose", _("随机血糖"), "tests", rules=True),
         f.measured("hba1c", _("糖化血红蛋白"), "tests"),
         FieldSpec("aux_exam", _("其他检查"), TEXT, "tests", max_length=500),
-        *f.medication_fields(extra=[
-            FieldSpec("hypoglycaemia", _("低血糖反应"), CHOICE, "medication", choices=HYPOGLYCAEMIA),
-        ]),
+        *f.medication_fields(
+            extra=[
+                FieldSpec("hypoglycaemia", _("低血糖反应"), CHOICE, "medication", choices=HYPOGLYCAEMIA),
+            ]
+        ),
         *f.referral_fields(),
     ),
     exclusive_none=("symptoms",),
 )
-

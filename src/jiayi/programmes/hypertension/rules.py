@@ -164,7 +164,7 @@ HIGH_RISK_CRITERIA: Final[dict[str, str]] = {
 def raised_bp(sbp: float, dbp: float, ruleset: RuleSet) -> bool:
     """SBP >= 140 and/or DBP >= 90: remove transient causes and book a re-check (first finding)."""
     v = ruleset.value
-    return sbp >= v("raised_sbp") or dbp >= v("raised_dbp")
+    return bool(sbp >= v("raised_sbp") or dbp >= v("raised_dbp"))
 
 
 def hypertension_high_risk(

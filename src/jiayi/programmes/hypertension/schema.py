@@ -35,8 +35,9 @@ SCHEMA = FormSchema(
         *f.sign_fields(bp_required=True),
         *f.lifestyle_fields(
             diet=FieldSpec("salt", _("摄盐情况"), CHOICE, "lifestyle", choices=SALT, prefill=True),
-            diet_target=FieldSpec("salt_target", _("摄盐情况（目标）"), CHOICE, "lifestyle", choices=SALT,
-                                  prefill=True),
+            diet_target=FieldSpec(
+                "salt_target", _("摄盐情况（目标）"), CHOICE, "lifestyle", choices=SALT, prefill=True
+            ),
         ),
         FieldSpec("aux_exam", _("辅助检查"), TEXT, "tests", max_length=500),
         *f.medication_fields(),

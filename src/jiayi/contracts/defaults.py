@@ -1,0 +1,172 @@
+"""Default service packages installed by ``services.packages_install_defaults``.
+
+**Demo defaults, not a policy source.** The national 2025 basic-package list (《家庭医生签约基本服务包
+清单（试行）》, RULES.md §0.2) has not been reviewed and the fee rules were NOT FOUND (RULES.md §6.2).
+The packages below follow the shape local programmes publish — a basic package (基本医疗 + 基本公共卫生)
+and personalised packages for hypertension, diabetes, the elderly, mothers, children, TCM and home
+sickbeds, with quantities that match the national public-health service norms where those are known
+(four face-to-face follow-ups a year for hypertension and diabetes, RULES.md §2; one annual check for
+people aged 65 and over, §3) — but every price and share is a placeholder. Installed packages carry
+``demo_default=True`` so the package page says so; a centre edits them or composes its own.
+
+Pure data (no Django).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class DefaultPackage:
+    code: str
+    name: str
+    kind: str  # "basic" | "personalised"
+    description: str
+    target_groups: tuple[str, ...]
+    price: Decimal
+    insurance_share: Decimal
+    public_health_share: Decimal
+    resident_share: Decimal
+    #: (service code, quantity per period, optional)
+    items: tuple[tuple[str, int, bool], ...] = field(default_factory=tuple)
+
+
+D = Decimal
+
+DEFAULT_PACKAGES: tuple[DefaultPackage, ...] = (
+    DefaultPackage(
+        "basic",
+        "基础服务包",
+        "basic",
+        "基本医疗与基本公共卫生服务：健康评估、健康咨询、健康教育、血压血糖检测、年度体检与优先转诊。",
+        (),
+        D("120"),
+        D("60"),
+        D("40"),
+        D("20"),
+        (
+            ("consultation", 4, False),
+            ("health_education", 2, False),
+            ("bp_measurement", 2, False),
+            ("annual_check", 1, False),
+            ("referral_booking", 1, True),
+            ("tcm_guidance", 1, True),
+        ),
+    ),
+    DefaultPackage(
+        "hypertension",
+        "高血压健康管理包",
+        "personalised",
+        "高血压患者每年4次面对面随访、血压监测、用药指导与长处方。",
+        ("hypertension",),
+        D("150"),
+        D("90"),
+        D("40"),
+        D("20"),
+        (
+            ("ht_follow_up", 4, False),
+            ("bp_measurement", 8, False),
+            ("medication_plan", 2, False),
+            ("health_education", 2, True),
+        ),
+    ),
+    DefaultPackage(
+        "diabetes",
+        "糖尿病健康管理包",
+        "personalised",
+        "2型糖尿病患者每年4次面对面随访、血糖监测、用药指导与长处方。",
+        ("diabetes",),
+        D("180"),
+        D("110"),
+        D("40"),
+        D("30"),
+        (
+            ("dm_follow_up", 4, False),
+            ("glucose_test", 4, False),
+            ("medication_plan", 2, False),
+            ("health_education", 2, True),
+        ),
+    ),
+    DefaultPackage(
+        "elderly_home",
+        "老年人居家服务包",
+        "personalised",
+        "65岁及以上老年人：年度健康体检、上门随访、中医药健康指导。",
+        ("elderly",),
+        D("100"),
+        D("50"),
+        D("30"),
+        D("20"),
+        (
+            ("elderly_check", 1, False),
+            ("home_visit", 2, False),
+            ("tcm_guidance", 1, False),
+            ("bp_measurement", 4, True),
+        ),
+    ),
+    DefaultPackage(
+        "maternal",
+        "孕产妇健康管理包",
+        "personalised",
+        "孕期随访、产后访视与母婴健康教育。",
+        ("maternal",),
+        D("80"),
+        D("40"),
+        D("30"),
+        D("10"),
+        (
+            ("maternal_visit", 5, False),
+            ("home_visit", 1, False),
+            ("health_education", 2, True),
+        ),
+    ),
+    DefaultPackage(
+        "child",
+        "儿童健康管理包",
+        "personalised",
+        "0～6岁儿童健康检查与中医药健康管理。",
+        ("child",),
+        D("60"),
+        D("30"),
+        D("30"),
+        D("0"),
+        (
+            ("child_check", 2, False),
+            ("tcm_guidance", 2, False),
+            ("health_education", 1, True),
+        ),
+    ),
+    DefaultPackage(
+        "tcm",
+        "中医药服务包",
+        "personalised",
+        "中医体质辨识、中医药保健指导。",
+        (),
+        D("60"),
+        D("20"),
+        D("20"),
+        D("20"),
+        (
+            ("tcm_guidance", 2, False),
+            ("health_education", 1, True),
+        ),
+    ),
+    DefaultPackage(
+        "home_sickbed",
+        "家庭病床服务包",
+        "personalised",
+        "行动不便的老年人、残疾人等：家庭病床查床、上门护理与康复指导。",
+        ("elderly", "disabled"),
+        D("300"),
+        D("200"),
+        D("0"),
+        D("100"),
+        (
+            ("home_sickbed_round", 24, False),
+            ("home_nursing", 6, True),
+            ("rehab_guidance", 2, True),
+        ),
+    ),
+)

@@ -1,0 +1,709 @@
+"""Every read of the programme engine, scoped to the user (``visible_to``) and audited where it shows
+a resident's personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiayi.core import rulesets
+from jiayi.core.audit import audit_search, audit_view
+from jiayi.core.scoping import get_visible_or_404, institution_ids_visible_to
+from jiayi.org.models import Institution, Staff, Team
+from jiayi.programmes import engine
+from jiayi.programmes import rules as engine_rules
+from jiayi.programmes.models import (
+    Enrolment,
+    MedicationPlan,
+    MedicationPlanLine,
+    PlanStatus,
+    Referral,
+    ScreeningCase,
+    ScreeningStatus,
+    Task,
+    TaskKind,
+    TaskStatus,
+    Visit,
+)
+from jiayi.residents.models import Measurement, Resident
+
+#: Labels of referral reasons that are not rule codes.
+EXTRA_REASON_LABELS = {"screening_confirm": "筛查血压升高，转上级医院确诊"}
+
+
+def reason_label(code: str) -> str:
+    from jiayi.programmes.chronic_rules import REFERRAL_REASONS
+
+    return _(REFERRAL_REASONS.get(code) or EXTRA_REASON_LABELS.get(code) or code)
+
+
+# ---------------------------------------------------------------------------------------------
+# Enrolments and visits
+# ---------------------------------------------------------------------------------------------
+
+
+def enrolment_get(user, pk: int) -> Enrolment:
+    e = get_visible_or_404(
+        Enrolment.objects.visible_to(user).select_related("resident", "doctor", "team"), pk=pk
+    )
+    audit_view(user, e)
+    return e
+
+
+def open_enrolment(resident: Resident, programme: str) -> Enrolment | None:
+    """The resident's open enrolment (the caller has already scoped the resident)."""
+    return (
+        Enrolment.objects.filter(resident=resident, programme=programme, end_date__isnull=True)
+        .select_related("resident", "doctor", "team", "institution")
+        .first()
+    )
+
+
+def enrolments_for(resident: Resident) -> list[Enrolment]:
+    return list(
+        Enrolment.objects.filter(resident=resident)
+        .select_related("doctor", "team")
+        .order_by("-start_date", "-pk")
+    )
+
+
+def enrolment_list(
+    user,
+    *,
+    programme: str,
+    resident_id: int | None = None,
+    open_only: bool = True,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[Enrolment], bool]:
+    qs = Enrolment.objects.visible_to(user).filter(programme=programme)
+    if resident_id is not None:
+        qs = qs.filter(resident_id=resident_id)
+    if open_only:
+        qs = qs.filter(end_date__isnull=True)
+    offset = (max(1, page) - 1) * page_size
+    rows = list(
+        qs.select_related("resident", "doctor", "team").order_by("-start_date", "-pk")[
+            offset : offset + page_size + 1
+        ]
+    )
+    audit_search(
+        user,
+        object_type="programmes.enrolment",
+        query=f"{programme}:{resident_id or ''}",
+        count=min(len(rows), page_size),
+    )
+    return rows[:page_size], len(rows) > page_size
+
+
+def visit_get(user, pk: int) -> Visit:
+    v = get_visible_or_404(
+        Visit.objects.visible_to(user)
+        .filter(is_deleted=False)
+        .select_related("resident", "enrolment", "doctor"),
+        pk=pk,
+    )
+    audit_view(user, v)
+    return v
+
+
+def visits_for(enrolment: Enrolment, *, limit: int = 50) -> list[Visit]:
+    return list(
+        Visit.objects.filter(enrolment=enrolment, is_deleted=False)
+        .select_related("doctor")
+        .order_by("-visit_date", "-pk")[:limit]
+    )
+
+
+def latest_visit(enrolment: Enrolment) -> Visit | None:
+    return Visit.objects.filter(enrolment=enrolment, is_deleted=False).order_by("-visit_date", "-pk").first()
+
+
+def next_task(enrolment: Enrolment) -> Task | None:
+    return (
+        Task.objects.filter(
+            enrolment=enrolment,
+            status=TaskStatus.DUE,
+            kind__in=[TaskKind.FOLLOW_UP, TaskKind.REFERRAL_FOLLOW_UP],
+        )
+        .order_by("due_date")
+        .first()
+    )
+
+
+def active_plan(enrolment: Enrolment) -> MedicationPlan | None:
+    return (
+        MedicationPlan.objects.filter(enrolment=enrolment, status=PlanStatus.ACTIVE)
+        .prefetch_related("lines")
+        .first()
+    )
+
+
+def form_initial(enrolment: Enrolment) -> tuple[dict[str, Any], Visit | None]:
+    """The new visit form's starting values (prefillable fields of the last visit) and that visit."""
+    prog = engine.get(enrolment.programme)
+    last = latest_visit(enrolment)
+    initial = prog.schema.prefill_from(last.form if last else None)
+    if "height" not in initial:
+        h = (
+            Measurement.objects.filter(resident_id=enrolment.resident_id, height__isnull=False)
+            .order_by("-measured_at")
+            .values_list("height", flat=True)
+            .first()
+        )
+        if h is not None:
+            initial["height"] = float(h)
+    return initial, last
+
+
+# ---------------------------------------------------------------------------------------------
+# Work lists
+# ---------------------------------------------------------------------------------------------
+
+BUCKETS = ("due_week", "overdue", "referrals", "all_open")
+
+
+def week_end(today: date) -> date:
+    return engine_rules.next_interval_end(today)
+
+
+def _staff(user) -> Staff | None:
+    return getattr(user, "staff", None) if user is not None and user.is_authenticated else None
+
+
+@dataclass(frozen=True)
+class WorklistScope:
+    """Whose work: 'mine' (the doctor), 'team' (one team), 'institution' (the user's whole scope)."""
+
+    kind: str
+    team: Team | None = None
+    doctor: Staff | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind == "mine" and self.doctor is not None:
+            return self.doctor.name
+        if self.kind == "team" and self.team is not None:
+            return self.team.name
+        return _("本机构")
+
+
+def resolve_scope(
+    user, *, kind: str = "", team_id: int | None = None, doctor_id: int | None = None
+) -> WorklistScope:
+    """Pick the work-list scope: an explicit team or doctor the user may see, else the user's own
+    team, else the user's institution. Unknown or out-of-scope ids answer 404."""
+    from django.http import Http404
+
+    ids = institution_ids_visible_to(user) or []
+    if team_id is not None:
+        team = Team.objects.filter(pk=team_id, institution_id__in=ids).first()
+        if team is None:
+            raise Http404
+        return WorklistScope("team", team=team)
+    if doctor_id is not None:
+        doctor = Staff.objects.filter(pk=doctor_id, institution_id__in=ids).first()
+        if doctor is None:
+            raise Http404
+        return WorklistScope("mine", doctor=doctor)
+    staff = _staff(user)
+    if kind == "mine" and staff is not None:
+        return WorklistScope("mine", doctor=staff)
+    if kind in ("team", "") and staff is not None:
+        membership = staff.team_memberships.select_related("team").filter(team__active=True).first()
+        if membership is not None:
+            return WorklistScope("team", team=membership.team)
+        if kind == "team":
+            return WorklistScope("institution")
+    return WorklistScope("institution")
+
+
+def _scoped_tasks(user, scope: WorklistScope) -> QuerySet[Task]:
+    qs = Task.objects.visible_to(user).filter(status=TaskStatus.DUE)
+    if scope.kind == "team" and scope.team is not None:
+        qs = qs.filter(team=scope.team)
+    elif scope.kind == "mine" and scope.doctor is not None:
+        qs = qs.filter(doctor=scope.doctor)
+    return qs
+
+
+def _scoped_referrals(user, scope: WorklistScope) -> QuerySet[Referral]:
+    qs = Referral.objects.visible_to(user).awaiting()
+    if scope.kind == "team" and scope.team is not None:
+        qs = qs.filter(team=scope.team)
+    elif scope.kind == "mine" and scope.doctor is not None:
+        qs = qs.filter(doctor=scope.doctor)
+    return qs
+
+
+def _bucket(qs: QuerySet[Task], bucket: str, today: date) -> QuerySet[Task]:
+    if bucket == "due_week":
+        return qs.filter(due_date__gte=today, due_date__lte=week_end(today))
+    if bucket == "overdue":
+        return qs.filter(due_date__lt=today)
+    if bucket == "referrals":
+        return qs.filter(kind=TaskKind.REFERRAL_FOLLOW_UP)
+    return qs
+
+
+@dataclass
+class WorklistRow:
+    task: Task
+    resident: Resident
+    overdue_days: int
+    status: str  # due / overdue
+    last_visit: Visit | None = None
+    referral: Referral | None = None
+
+    @property
+    def programme_name(self) -> str:
+        try:
+            return engine.get(self.task.programme).short_name
+        except KeyError:
+            return self.task.programme
+
+
+def worklist(
+    user,
+    *,
+    scope: WorklistScope,
+    bucket: str,
+    today: date | None = None,
+    page: int = 1,
+    page_size: int = 50,
+    programme: str | None = None,
+    audit_read: bool = True,
+) -> tuple[list[WorklistRow], bool]:
+    """One page of a work list, most urgent first (priority, then due date). Fetches one row more
+    than the page instead of counting (fast at a million residents)."""
+    today = today or timezone.localdate()
+    if bucket not in BUCKETS:
+        bucket = "all_open"
+    qs = _bucket(_scoped_tasks(user, scope), bucket, today)
+    if programme:
+        qs = qs.filter(programme=programme)
+    offset = (max(1, page) - 1) * page_size
+    tasks = list(
+        qs.select_related("resident", "resident__area", "enrolment").order_by("priority", "due_date", "pk")[
+            offset : offset + page_size + 1
+        ]
+    )
+    has_next = len(tasks) > page_size
+    tasks = tasks[:page_size]
+    enrolment_ids = [t.enrolment_id for t in tasks if t.enrolment_id]
+    last_visits: dict[int, Visit] = {}
+    if enrolment_ids:
+        for v in (
+            Visit.objects.filter(enrolment_id__in=enrolment_ids, is_deleted=False)
+            .order_by("enrolment_id", "-visit_date", "-pk")
+            .only(
+                "pk",
+                "enrolment_id",
+                "visit_date",
+                "sbp",
+                "dbp",
+                "fasting_glucose",
+                "classification",
+                "referral_reasons",
+            )
+        ):
+            last_visits.setdefault(v.enrolment_id, v)
+    referrals: dict[int, Referral] = {}
+    if bucket == "referrals":
+        for r in (
+            Referral.objects.filter(resident_id__in=[t.resident_id for t in tasks])
+            .awaiting()
+            .order_by("-referred_on")
+        ):
+            referrals.setdefault(r.resident_id, r)
+    rows = [
+        WorklistRow(
+            task=t,
+            resident=t.resident,
+            overdue_days=max(0, (today - t.due_date).days),
+            status=t.effective_status(today),
+            last_visit=last_visits.get(t.enrolment_id or 0),
+            referral=referrals.get(t.resident_id),
+        )
+        for t in tasks
+    ]
+    if audit_read:
+        audit_search(user, object_type="programmes.task", query=f"{scope.kind}:{bucket}", count=len(rows))
+    return rows, has_next
+
+
+def worklist_counts(user, *, scope: WorklistScope, today: date | None = None) -> dict[str, int]:
+    """Counts per bucket for the home page (COUNT on the (status, team/doctor/institution, due) indexes)."""
+    today = today or timezone.localdate()
+    qs = _scoped_tasks(user, scope)
+    agg = qs.aggregate(
+        due_week=Count("pk", filter=Q(due_date__gte=today, due_date__lte=week_end(today))),
+        overdue=Count("pk", filter=Q(due_date__lt=today)),
+        referrals=Count("pk", filter=Q(kind=TaskKind.REFERRAL_FOLLOW_UP)),
+    )
+    agg["awaiting_return"] = _scoped_referrals(user, scope).count()
+    return {k: int(v or 0) for k, v in agg.items()}
+
+
+def referrals_awaiting(user, *, scope: WorklistScope, limit: int = 100) -> list[Referral]:
+    return list(
+        _scoped_referrals(user, scope).select_related("resident").order_by("referred_on", "pk")[:limit]
+    )
+
+
+def referral_get(user, pk: int) -> Referral:
+    r = get_visible_or_404(Referral.objects.visible_to(user).select_related("resident"), pk=pk)
+    audit_view(user, r)
+    return r
+
+
+def task_get(user, pk: int) -> Task:
+    return get_visible_or_404(Task.objects.visible_to(user).select_related("resident"), pk=pk)
+
+
+# ---------------------------------------------------------------------------------------------
+# Screening
+# ---------------------------------------------------------------------------------------------
+
+
+def _years_ago(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def screening_candidates(
+    user, *, today: date | None = None, page: int = 1, page_size: int = 50, audit_read: bool = True
+) -> tuple[list[Resident], bool]:
+    """Residents aged 35+ (rule-set age) of the resident population with no blood pressure measured this
+    calendar year, not in hypertension management and without an open screening case."""
+    today = today or timezone.localdate()
+    rs = rulesets.default_for("hypertension", today)
+    min_age = int(rs.value("screening_min_age"))
+    year_start = timezone.make_aware(timezone.datetime(today.year, 1, 1))
+    measured = Measurement.objects.filter(
+        resident=OuterRef("pk"), sbp__isnull=False, measured_at__gte=year_start
+    )
+    enrolled = Enrolment.objects.filter(
+        resident=OuterRef("pk"), programme="hypertension", end_date__isnull=True
+    )
+    open_case = ScreeningCase.objects.filter(
+        resident=OuterRef("pk"),
+        programme="hypertension",
+        status__in=[ScreeningStatus.RECHECKING, ScreeningStatus.CONFIRMABLE, ScreeningStatus.REFERRED],
+    )
+    qs = (
+        Resident.objects.visible_to(user)
+        .in_resident_population()
+        .filter(birth_date__lte=_years_ago(today, min_age))
+        .exclude(Exists(measured))
+        .exclude(Exists(enrolled))
+        .exclude(Exists(open_case))
+    )
+    offset = (max(1, page) - 1) * page_size
+    rows = list(qs.select_related("area").order_by("birth_date", "pk")[offset : offset + page_size + 1])
+    if audit_read:
+        audit_search(
+            user, object_type="programmes.screening", query="hypertension", count=min(len(rows), page_size)
+        )
+    return rows[:page_size], len(rows) > page_size
+
+
+def screening_cases(user, *, open_only: bool = True, limit: int = 100) -> list[ScreeningCase]:
+    qs = ScreeningCase.objects.visible_to(user)
+    if open_only:
+        qs = qs.filter(
+            status__in=[ScreeningStatus.RECHECKING, ScreeningStatus.CONFIRMABLE, ScreeningStatus.REFERRED]
+        )
+    rows = list(qs.select_related("resident").order_by("status", "opened_on", "pk")[:limit])
+    audit_search(
+        user, object_type="programmes.screeningcase", query="open" if open_only else "all", count=len(rows)
+    )
+    return rows
+
+
+def screening_case_get(user, pk: int) -> ScreeningCase:
+    c = get_visible_or_404(ScreeningCase.objects.visible_to(user).select_related("resident"), pk=pk)
+    audit_view(user, c)
+    return c
+
+
+# ---------------------------------------------------------------------------------------------
+# Risk (China-PAR, hypertension risk stratification, diabetes risk score)
+# ---------------------------------------------------------------------------------------------
+
+#: Northern provinces (north of the Qinling–Huaihe line, 长江以北 in China-PAR) by the first two
+#: digits of the area code. China-PAR splits at the Yangtze; provinces that straddle it (Jiangsu,
+#: Anhui, Hubei) are counted as south. The resident's own region can be overridden per call.
+NORTH_PROVINCES = frozenset(
+    {"11", "12", "13", "14", "15", "21", "22", "23", "37", "41", "61", "62", "63", "64", "65"}
+)
+
+
+@dataclass
+class RiskReport:
+    china_par: dict[str, Any] | None
+    china_par_missing: list[str]
+    china_par_inputs: dict[str, Any]
+    htn_risk: dict[str, Any] | None
+    diabetes_score: dict[str, Any] | None
+    diabetes_missing: list[str]
+    high_risk: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _latest_values(resident: Resident, names: tuple[str, ...]) -> dict[str, tuple[float, date]]:
+    out: dict[str, tuple[float, date]] = {}
+    rows = (
+        Measurement.objects.filter(resident=resident)
+        .order_by("-measured_at")
+        .values("measured_at", *names)[:200]
+    )
+    for row in rows:
+        for n in names:
+            if n not in out and row[n] is not None:
+                out[n] = (float(row[n]), timezone.localtime(row["measured_at"]).date())
+        if len(out) == len(names):
+            break
+    return out
+
+
+def _history_flag(resident: Resident, words: tuple[str, ...]) -> bool:
+    from jiayi.residents.selectors import health_record_for
+
+    rec = health_record_for(resident)
+    if rec is None or not rec.family_history:
+        return False
+    items = rec.family_history.values() if isinstance(rec.family_history, dict) else rec.family_history
+    for item in items:
+        values = item if isinstance(item, list | tuple) else [item]
+        if any(any(w in str(v) for w in words) for v in values):
+            return True
+    return False
+
+
+def _urban(resident: Resident) -> bool:
+    """Urban unless the resident lives in a village (村委会 code 101-199, GB/T 10114)."""
+    from jiayi.core.ids import RecordNumberError, community_kind
+
+    code = resident.area.code
+    if len(code) != 12:
+        return True
+    try:
+        return community_kind(code[9:]) != "village"
+    except RecordNumberError:
+        return True
+
+
+def _smoker(resident: Resident) -> bool | None:
+    """Current smoking from the latest follow-up form that recorded it (None = unknown)."""
+    for form in (
+        Visit.objects.filter(resident=resident, is_deleted=False)
+        .order_by("-visit_date")
+        .values_list("form", flat=True)[:5]
+    ):
+        if form and form.get("smoking_per_day") is not None:
+            return form["smoking_per_day"] > 0
+    return None
+
+
+def _on_bp_treatment(resident: Resident) -> bool:
+    return (
+        MedicationPlan.objects.filter(
+            resident=resident, status=PlanStatus.ACTIVE, programme="hypertension"
+        ).exists()
+        or Enrolment.objects.filter(
+            resident=resident, programme="hypertension", end_date__isnull=True
+        ).exists()
+    )
+
+
+def resident_risk(resident: Resident, *, today: date | None = None) -> RiskReport:
+    """Cardiovascular and diabetes risk from the resident's record; lists the inputs used and the
+    inputs missing. The caller has scoped and audited the resident."""
+    from jiayi.programmes import risk
+    from jiayi.programmes.hypertension.rules import hypertension_high_risk
+    from jiayi.residents.diagnoses import diagnosis_groups
+
+    today = today or timezone.localdate()
+    age = resident.age_on(today)
+    latest = _latest_values(
+        resident, ("sbp", "dbp", "total_cholesterol", "hdl_c", "ldl_c", "waist", "bmi", "fasting_glucose")
+    )
+    groups = diagnosis_groups(
+        list(resident.problems.filter(resolved_on__isnull=True).values_list("icd10", flat=True))
+    )
+    diabetic = "diabetes" in groups
+    smoker = _smoker(resident)
+    treated = _on_bp_treatment(resident)
+    north = resident.area.code[:2] in NORTH_PROVINCES
+    urban = _urban(resident)
+    fh_cvd = _history_flag(resident, ("冠心病", "脑卒中", "心肌梗死", "心脑血管"))
+    inputs: dict[str, Any] = {
+        "sex": resident.sex,
+        "age": age,
+        "treated": treated,
+        "diabetes": diabetic,
+        "north": north,
+        "urban": urban,
+        "family_history": fh_cvd,
+        "smoker": smoker,
+    }
+    missing: list[str] = []
+    for key in ("sbp", "total_cholesterol", "hdl_c", "waist"):
+        if key in latest:
+            inputs[key] = latest[key][0]
+            inputs[f"{key}_date"] = latest[key][1].isoformat()
+        else:
+            missing.append(key)
+    if smoker is None:
+        missing.append("smoker")
+    china_par: dict[str, Any] | None = None
+    notes: list[str] = []
+    if not missing:
+        try:
+            r = risk.china_par_10y(
+                sex=resident.sex,
+                age=age,
+                sbp=inputs["sbp"],
+                treated=treated,
+                total_cholesterol=inputs["total_cholesterol"],
+                hdl_c=inputs["hdl_c"],
+                waist=inputs["waist"],
+                smoker=bool(smoker),
+                diabetes=diabetic,
+                north=north,
+                urban=urban,
+                family_history=fh_cvd,
+            )
+            china_par = {
+                "risk_percent": r.risk_display,
+                "category": r.category,
+                "category_label": _(risk.CHINA_PAR_CATEGORIES[r.category]),
+                "ideal_risk_percent": round(r.ideal_risk, 1),
+                "extrapolated": r.extrapolated,
+            }
+        except ValueError as exc:
+            notes.append(str(exc))
+    htn: dict[str, Any] | None = None
+    if "sbp" in latest and "dbp" in latest:
+        sbp, dbp = latest["sbp"][0], latest["dbp"][0]
+        factors = risk.hypertension_risk_factors(
+            sex=resident.sex,
+            age=age,
+            smoker=bool(smoker),
+            fasting_glucose=latest.get("fasting_glucose", (None,))[0],
+            total_cholesterol=latest.get("total_cholesterol", (None,))[0],
+            ldl_c=latest.get("ldl_c", (None,))[0],
+            hdl_c=latest.get("hdl_c", (None,))[0],
+            premature_cvd_family_history=fh_cvd,
+            waist=latest.get("waist", (None,))[0],
+            bmi=latest.get("bmi", (None,))[0],
+        )
+        grade = risk.bp_grade(sbp, dbp)
+        level = risk.hypertension_risk_level(sbp, dbp, risk_factors=len(factors), diabetes=diabetic)
+        htn = {
+            "sbp": sbp,
+            "dbp": dbp,
+            "bp_grade": grade.category,
+            "bp_grade_label": _(risk.BP_CATEGORIES[grade.category]),
+            "risk_factors": factors,
+            "risk_factor_labels": [_(risk.HTN_RISK_FACTORS[f]) for f in factors],
+            "level": level,
+            "level_label": _(risk.HTN_RISK_LEVELS[level]) if level else None,
+            "ruleset": risk.HBP_2018.code,
+            "unverified": list(risk.HBP_2018.unverified()),
+        }
+    dm: dict[str, Any] | None = None
+    dm_missing: list[str] = []
+    if not diabetic:
+        for key in ("bmi", "waist", "sbp"):
+            if key not in latest:
+                dm_missing.append(key)
+        lo, hi = risk.CDRS_AGE_RANGE
+        if not lo <= age <= hi:
+            dm_missing.append("age")
+        if not dm_missing:
+            s = risk.diabetes_risk_score(
+                age=age,
+                sex=resident.sex,
+                bmi=latest["bmi"][0],
+                waist=latest["waist"][0],
+                sbp=latest["sbp"][0],
+                family_history=_history_flag(resident, ("糖尿病",)),
+            )
+            dm = {
+                "total": s.total,
+                "high_risk": s.high_risk,
+                "points": {
+                    "age": s.age_points,
+                    "bmi": s.bmi_points,
+                    "waist": s.waist_points,
+                    "sbp": s.sbp_points,
+                    "family_history": s.family_history_points,
+                    "sex": s.sex_points,
+                },
+            }
+    high_risk: list[str] = []
+    if "hypertension" not in groups:
+        rs = rulesets.default_for("hypertension", today)
+        high_risk = hypertension_high_risk(
+            ruleset=rs,
+            sbp=latest.get("sbp", (None,))[0],
+            dbp=latest.get("dbp", (None,))[0],
+            bmi=latest.get("bmi", (None,))[0],
+            waist=latest.get("waist", (None,))[0],
+            sex=resident.sex,
+            family_history=_history_flag(resident, ("高血压",)),
+            age=age,
+        )
+    return RiskReport(
+        china_par=china_par,
+        china_par_missing=missing,
+        china_par_inputs=inputs,
+        htn_risk=htn,
+        diabetes_score=dm,
+        diabetes_missing=dm_missing,
+        high_risk=high_risk,
+        notes=notes,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Medication: stocking forecast
+# ---------------------------------------------------------------------------------------------
+
+
+def forecast_institutions(user) -> QuerySet[Institution]:
+    ids = institution_ids_visible_to(user) or []
+    return Institution.objects.filter(
+        pk__in=ids, type__in=["centre", "township_centre", "station", "village_clinic"]
+    )
+
+
+def stocking_forecast(user, *, institution: Institution) -> list[engine_rules.ForecastLine]:
+    """Monthly need by drug at one institution: the active plans of its managed patients summed
+    (慢病用药管理: the residents' need, the doctors' plans, the pharmacy's stock)."""
+    lines = MedicationPlanLine.objects.filter(
+        plan__status=PlanStatus.ACTIVE,
+        plan__institution=institution,
+        plan__in=MedicationPlan.objects.visible_to(user),
+    ).values_list("plan__resident_id", "drug", "dose_unit", "dose", "times_per_day")
+    return engine_rules.monthly_forecast(lines.iterator(chunk_size=2000))
+
+
+def unit_label(code: str) -> str:
+    from jiayi.programmes.schema import DOSE_UNITS
+
+    return _(DOSE_UNITS.get(code, code))
+
+
+def labels(mapping: Mapping[str, str]) -> dict[str, str]:
+    return {k: _(v) for k, v in mapping.items()}

@@ -1,0 +1,1084 @@
+"""Every write of the programme engine: enrolment, visits, tasks, referrals, screening, medication plans.
+
+Keyword-only, atomic, validate-everything-first: a refused input raises DomainValidationError with
+field paths (``form.sbp``, ``visit_date``) and stores nothing. After a visit the pure rules of the
+programme decide the class, the next due date and any referral; the service then closes the open
+task, schedules the next one, opens a referral, records the measurements on the resident's record,
+keeps the medication plan and tells the contracts app which service was delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiayi.core import rulesets
+from jiayi.core.audit import audit
+from jiayi.core.errors import ConcurrentEditError, DomainValidationError
+from jiayi.core.models import AccessAction
+from jiayi.org.models import Institution, Staff, Team
+from jiayi.programmes import engine
+from jiayi.programmes import rules as engine_rules
+from jiayi.programmes.models import (
+    FACE_TO_FACE_MODES,
+    Enrolment,
+    EnrolmentEndReason,
+    EnrolmentSource,
+    MedicationPlan,
+    MedicationPlanLine,
+    PlanStatus,
+    Referral,
+    ScreeningCase,
+    ScreeningStatus,
+    Task,
+    TaskKind,
+    TaskPriority,
+    TaskStatus,
+    Visit,
+    VisitClass,
+    VisitMode,
+    VisitType,
+)
+from jiayi.residents import rules as resident_rules
+from jiayi.residents.diagnoses import DIAGNOSIS_PREFIXES
+from jiayi.residents.models import Measurement, ResidenceStatus, Resident
+
+log = logging.getLogger(__name__)
+
+FOLLOW_UP_KINDS = (TaskKind.FOLLOW_UP, TaskKind.REFERRAL_FOLLOW_UP)
+RECORDED_VISIT_TYPES = (VisitType.FOLLOW_UP, VisitType.ANNUAL_CHECK)
+
+
+def _staff(actor) -> Staff | None:
+    return getattr(actor, "staff", None) if actor is not None else None
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _programme(code: str) -> engine.Programme:
+    try:
+        return engine.get(code)
+    except KeyError:
+        raise DomainValidationError({"programme": _("未知的项目。")}) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Enrolment
+# ---------------------------------------------------------------------------------------------
+
+
+def _problem_present(resident: Resident, programme: engine.Programme) -> bool:
+    group = {"I10": "hypertension", "E11": "diabetes"}.get(programme.icd10)
+    prefixes = DIAGNOSIS_PREFIXES.get(group or "", (programme.icd10,))
+    codes = resident.problems.filter(resolved_on__isnull=True).values_list("icd10", flat=True)
+    return any((c or "").upper().replace(".", "").startswith(prefixes) for c in codes)
+
+
+@transaction.atomic
+def enrolment_create(
+    *,
+    actor,
+    resident: Resident,
+    programme: str,
+    start_date: date,
+    ruleset: str | None = None,
+    institution: Institution | None = None,
+    doctor: Staff | None = None,
+    team: Team | None = None,
+    diagnosed_on: date | None = None,
+    source: str = EnrolmentSource.CLINIC,
+) -> Enrolment:
+    """Take a resident into management (纳入管理) under a rule set; adds the diagnosis to the record
+    (I10 / E11, so the key-population tag follows) and schedules the first follow-up and the annual
+    check."""
+    prog = _programme(programme)
+    errors: dict[str, str] = {}
+    today = _today()
+    if start_date > today:
+        errors["start_date"] = _("纳入管理日期不能晚于今天。")
+    elif start_date < resident.birth_date:
+        errors["start_date"] = _("纳入管理日期不能早于出生日期。")
+    if diagnosed_on is not None and (diagnosed_on > today or diagnosed_on < resident.birth_date):
+        errors["diagnosed_on"] = _("确诊日期不合理。")
+    if source not in EnrolmentSource.values:
+        errors["source"] = _("来源无效。")
+    if resident.residence_status in (ResidenceStatus.DECEASED, ResidenceStatus.MOVED_OUT):
+        errors["resident_id"] = _("该居民已死亡或迁出，不能纳入管理。")
+    if ruleset is None:
+        try:
+            rs_code = rulesets.default_for(prog.code, start_date).code
+        except KeyError:
+            errors["start_date"] = _("该日期没有适用的规则集。")
+            rs_code = ""
+    else:
+        try:
+            rs_code = rulesets.get(prog.code, ruleset).code
+        except KeyError:
+            errors["ruleset"] = _("未知的规则集。")
+            rs_code = ""
+    if doctor is not None and not doctor.active:
+        errors["doctor_id"] = _("该医生已不在岗。")
+    if Enrolment.objects.filter(resident=resident, programme=prog.code, end_date__isnull=True).exists():
+        errors["resident_id"] = _("该居民已在本项目管理中。")
+    if errors:
+        raise DomainValidationError(errors)
+    staff = _staff(actor)
+    institution = institution or resident.institution
+    if team is None and doctor is not None:
+        membership = doctor.team_memberships.select_related("team").filter(team__active=True).first()
+        team = membership.team if membership else None
+    enrolment = Enrolment.objects.create(
+        resident=resident,
+        programme=prog.code,
+        ruleset=rs_code,
+        start_date=start_date,
+        source=source,
+        diagnosed_on=diagnosed_on,
+        institution=institution,
+        doctor=doctor,
+        team=team,
+        enrolled_by=staff,
+    )
+    audit(actor, AccessAction.CREATE, enrolment)
+    if not _problem_present(resident, prog):
+        from jiayi.residents.services import problem_add
+
+        problem_add(
+            actor=actor,
+            resident=resident,
+            name=prog.problem_name,
+            icd10=prog.icd10,
+            diagnosed_on=diagnosed_on or start_date,
+        )
+    _task_open(
+        enrolment=enrolment,
+        kind=TaskKind.FOLLOW_UP,
+        due_date=start_date,
+        priority=TaskPriority.ROUTINE,
+        reason=_("纳入管理后首次随访"),
+    )
+    _task_open(
+        enrolment=enrolment,
+        kind=TaskKind.ANNUAL_CHECK,
+        due_date=engine_rules.annual_check_due(None, start_date),
+        priority=TaskPriority.PLANNED,
+    )
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_update(
+    *,
+    actor,
+    enrolment: Enrolment,
+    version: int,
+    doctor: Staff | None = None,
+    team: Team | None = None,
+    ruleset: str | None = None,
+) -> Enrolment:
+    """Change the responsible doctor / team or the rule set; open tasks follow the new assignment."""
+    changes: dict[str, Any] = {}
+    if ruleset is not None:
+        try:
+            changes["ruleset"] = rulesets.get(enrolment.programme, ruleset).code
+        except KeyError:
+            raise DomainValidationError({"ruleset": _("未知的规则集。")}) from None
+    if doctor is not None:
+        changes["doctor"] = doctor
+    if team is not None:
+        changes["team"] = team
+    updated = Enrolment.objects.filter(pk=enrolment.pk, version=version).update(
+        version=F("version") + 1, updated_at=timezone.now(), **changes
+    )
+    if updated != 1:
+        raise ConcurrentEditError(_("该管理登记已被他人修改，请刷新后重试。"))
+    enrolment.refresh_from_db()
+    Task.objects.filter(enrolment=enrolment, status=TaskStatus.DUE).update(
+        doctor=enrolment.doctor, team=enrolment.team
+    )
+    audit(actor, AccessAction.UPDATE, enrolment, detail={"fields": sorted(changes)})
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_end(
+    *, actor, enrolment: Enrolment, version: int, end_date: date, reason: str, note: str = ""
+) -> Enrolment:
+    """End management (结案); open tasks are cancelled, open referrals stay for the record."""
+    errors: dict[str, str] = {}
+    if enrolment.end_date is not None:
+        errors[""] = _("该管理登记已结束。")
+    if reason not in EnrolmentEndReason.values:
+        errors["reason"] = _("请选择结束原因。")
+    if end_date > _today():
+        errors["end_date"] = _("结束日期不能晚于今天。")
+    elif end_date < enrolment.start_date:
+        errors["end_date"] = _("结束日期不能早于纳入管理日期。")
+    if errors:
+        raise DomainValidationError(errors)
+    updated = Enrolment.objects.filter(pk=enrolment.pk, version=version, end_date__isnull=True).update(
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+        end_date=end_date,
+        end_reason=reason,
+        end_note=note[:200],
+    )
+    if updated != 1:
+        raise ConcurrentEditError(_("该管理登记已被他人修改，请刷新后重试。"))
+    enrolment.refresh_from_db()
+    Task.objects.filter(enrolment=enrolment, status=TaskStatus.DUE).update(status=TaskStatus.CANCELLED)
+    MedicationPlan.objects.filter(enrolment=enrolment, status=PlanStatus.ACTIVE).update(
+        status=PlanStatus.STOPPED
+    )
+    audit(actor, AccessAction.UPDATE, enrolment, detail={"ended": reason})
+    return enrolment
+
+
+# ---------------------------------------------------------------------------------------------
+# Tasks
+# ---------------------------------------------------------------------------------------------
+
+
+def _task_open(
+    *,
+    enrolment: Enrolment | None = None,
+    resident: Resident | None = None,
+    programme: str | None = None,
+    kind: str,
+    due_date: date,
+    priority: int,
+    reason: str = "",
+    source_visit: Visit | None = None,
+    institution: Institution | None = None,
+    doctor: Staff | None = None,
+    team: Team | None = None,
+) -> Task:
+    """Open a task, replacing (cancelling) an open task of the same kind for the same resident."""
+    resident = resident or enrolment.resident
+    programme = programme or enrolment.programme
+    Task.objects.filter(resident=resident, programme=programme, kind=kind, status=TaskStatus.DUE).update(
+        status=TaskStatus.CANCELLED
+    )
+    return Task.objects.create(
+        resident=resident,
+        enrolment=enrolment,
+        programme=programme,
+        kind=kind,
+        due_date=due_date,
+        priority=priority,
+        reason=reason[:200],
+        source_visit=source_visit,
+        institution=institution or (enrolment.institution if enrolment else resident.institution),
+        doctor=doctor if doctor is not None else (enrolment.doctor if enrolment else None),
+        team=team if team is not None else (enrolment.team if enrolment else None),
+    )
+
+
+def _tasks_close(
+    *, resident: Resident, programme: str, kinds: Sequence[str], visit: Visit | None, on: date
+) -> int:
+    return Task.objects.filter(
+        resident=resident, programme=programme, kind__in=kinds, status=TaskStatus.DUE
+    ).update(status=TaskStatus.DONE, done_by_visit=visit, done_on=on)
+
+
+@transaction.atomic
+def task_cancel(*, actor, task: Task, reason: str = "") -> Task:
+    if task.status != TaskStatus.DUE:
+        raise DomainValidationError({"": _("该任务已完成或已取消。")})
+    Task.objects.filter(pk=task.pk).update(status=TaskStatus.CANCELLED, reason=(reason or task.reason)[:200])
+    task.refresh_from_db()
+    audit(actor, AccessAction.UPDATE, task, detail={"cancelled": True})
+    return task
+
+
+# ---------------------------------------------------------------------------------------------
+# Visits
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """How the visit's medication lines are prescribed (长期处方, RULES.md §10.3)."""
+
+    long_prescription: bool = False
+    assessment_note: str = ""
+    patient_confirmed: bool = False
+
+
+def _prefix(errors: Mapping[str, Sequence[str]], prefix: str) -> dict[str, list[str]]:
+    return {(f"{prefix}.{k}" if k else prefix): list(v) for k, v in errors.items()}
+
+
+def _clean_form(prog: engine.Programme, form: Mapping[str, Any]) -> dict[str, Any]:
+    clean, errors = prog.schema.validate(form)
+    numbers = {k: clean.get(k) for k in resident_rules.MEASUREMENT_RANGES if clean.get(k) is not None}
+    for field, msg in resident_rules.check_measurements(numbers).items():
+        if field not in errors:
+            errors[field] = [_(msg)]
+    if clean.get("adverse_uncontrollable"):
+        clean["adverse_reaction"] = True
+    if errors:
+        raise DomainValidationError(_prefix(errors, "form"))
+    if clean.get("height") and clean.get("weight"):
+        clean["bmi"] = resident_rules.bmi(float(clean["height"]), float(clean["weight"]))
+    return clean
+
+
+def previous_visit(enrolment: Enrolment, before: date, *, exclude_pk: int | None = None) -> Visit | None:
+    """The enrolment's last recorded follow-up before ``before`` (a visit the same day does not count)."""
+    qs = Visit.objects.filter(enrolment=enrolment, is_deleted=False, visit_date__lt=before)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.order_by("-visit_date", "-pk").first()
+
+
+def _evaluate(
+    prog: engine.Programme,
+    enrolment: Enrolment,
+    visit_date: date,
+    form: Mapping[str, Any],
+    previous: Visit | None,
+) -> engine.Evaluation:
+    resident = enrolment.resident
+    try:
+        return prog.rules.evaluate(
+            form=form,
+            visit_date=visit_date,
+            previous_classification=previous.classification if previous else None,
+            birth_date=resident.birth_date,
+            sex=resident.sex,
+            ruleset_code=enrolment.ruleset,
+        )
+    except ValueError as exc:
+        field = "form.fasting_glucose" if prog.control_measure == "fasting_glucose" else "form.sbp"
+        raise DomainValidationError({field: _(str(exc))}) from exc
+
+
+def _recent_classes(enrolment: Enrolment, latest: str, before: date) -> list[str]:
+    older = (
+        Visit.objects.filter(enrolment=enrolment, is_deleted=False, visit_date__lt=before)
+        .order_by("-visit_date", "-pk")
+        .values_list("classification", flat=True)[:5]
+    )
+    return [latest, *older]
+
+
+def _check_plan(
+    enrolment: Enrolment, lines: list[dict[str, Any]], plan: PlanOptions, recent_classes: list[str]
+) -> None:
+    check = engine_rules.check_long_prescription(
+        lines,
+        long_prescription=plan.long_prescription,
+        stable=engine_rules.is_stable(recent_classes),
+        assessment_note=plan.assessment_note,
+        patient_confirmed=plan.patient_confirmed,
+    )
+    if not check.ok:
+        raise DomainValidationError(
+            {(f"form.{k}" if k.startswith("medications") else k): _(v) for k, v in check.errors.items()}
+        )
+
+
+def _validate_visit_header(enrolment: Enrolment, visit_date: date, visit_type: str, mode: str) -> None:
+    errors: dict[str, str] = {}
+    if enrolment.end_date is not None:
+        errors["resident_id"] = _("该居民未纳入本项目管理（管理已结束）。")
+    if visit_date > _today():
+        errors["visit_date"] = _("随访日期不能晚于今天。")
+    elif visit_date < enrolment.start_date:
+        errors["visit_date"] = _("随访日期不能早于纳入管理日期（{d}）。").format(
+            d=enrolment.start_date.isoformat()
+        )
+    if visit_type not in RECORDED_VISIT_TYPES:
+        errors["visit_type"] = _("随访类型无效。")
+    if mode not in VisitMode.values:
+        errors["mode"] = _("随访方式无效。")
+    if errors:
+        raise DomainValidationError(errors)
+
+
+def _decimal(v: Any) -> Decimal | None:
+    return None if v is None else Decimal(str(v))
+
+
+def _visit_columns(clean: Mapping[str, Any], ev: engine.Evaluation) -> dict[str, Any]:
+    return {
+        "sbp": clean.get("sbp"),
+        "dbp": clean.get("dbp"),
+        "heart_rate": clean.get("heart_rate"),
+        "weight": _decimal(clean.get("weight")),
+        "bmi": _decimal(clean.get("bmi")),
+        "fasting_glucose": _decimal(clean.get("fasting_glucose")),
+        "classification": ev.classification,
+        "at_target": ev.at_target,
+        "next_due": ev.next_due,
+        "referral_reasons": list(ev.referral or []),
+        "referred": bool(ev.referral),
+        "urgent": ev.urgent,
+    }
+
+
+def _measured_at(visit_date: date) -> datetime:
+    now = timezone.localtime()
+    if visit_date == now.date():
+        return now
+    return timezone.make_aware(datetime.combine(visit_date, time(9, 0)))
+
+
+def _record_measurement(*, actor, prog: engine.Programme, visit: Visit, clean: Mapping[str, Any]) -> None:
+    from jiayi.residents.services import measurement_record
+
+    values = {m: clean[f] for f, m in prog.measurement_fields.items() if clean.get(f) is not None}
+    if values:
+        measurement_record(
+            actor=actor,
+            resident=visit.resident,
+            measured_at=_measured_at(visit.visit_date),
+            source="follow_up",
+            institution=visit.institution,
+            **values,
+        )
+
+
+def _service_delivered(*, actor, prog: engine.Programme, visit: Visit) -> None:
+    """Tell the contracts app which package service this visit delivered (fulfilment)."""
+    codes = [prog.service_codes.get(VisitType.FOLLOW_UP)]
+    if visit.visit_type == VisitType.ANNUAL_CHECK:
+        codes.append(prog.service_codes.get(VisitType.ANNUAL_CHECK))
+    try:
+        from jiayi.contracts.services import service_delivered
+    except ImportError:  # the contracts app is optional for the engine
+        log.warning("contracts.services.service_delivered is not available; fulfilment not recorded")
+        return
+    for code in codes:
+        if code:
+            service_delivered(
+                resident=visit.resident,
+                service_code=code,
+                delivered_on=visit.visit_date,
+                source="programmes.visit",
+                source_id=visit.pk,
+                actor=actor,
+            )
+
+
+def _schedule_after(*, enrolment: Enrolment, visit: Visit, ev: engine.Evaluation) -> None:
+    """Close the open follow-up (and annual check) and schedule the next one."""
+    _tasks_close(
+        resident=visit.resident,
+        programme=enrolment.programme,
+        kinds=FOLLOW_UP_KINDS,
+        visit=visit,
+        on=visit.visit_date,
+    )
+    if ev.referral:
+        kind, priority = TaskKind.REFERRAL_FOLLOW_UP, TaskPriority.URGENT
+        reason = _("转诊后2周内随访转诊情况")
+    elif ev.classification != VisitClass.CONTROLLED:
+        kind, priority = TaskKind.FOLLOW_UP, TaskPriority.SHORT_INTERVAL
+        reason = _("控制不满意或不良反应，2周内随访")
+    else:
+        kind, priority, reason = TaskKind.FOLLOW_UP, TaskPriority.ROUTINE, ""
+    _task_open(
+        enrolment=enrolment,
+        kind=kind,
+        due_date=ev.next_due,
+        priority=priority,
+        reason=reason,
+        source_visit=visit,
+    )
+    if visit.visit_type == VisitType.ANNUAL_CHECK:
+        _tasks_close(
+            resident=visit.resident,
+            programme=enrolment.programme,
+            kinds=[TaskKind.ANNUAL_CHECK],
+            visit=visit,
+            on=visit.visit_date,
+        )
+        _task_open(
+            enrolment=enrolment,
+            kind=TaskKind.ANNUAL_CHECK,
+            due_date=engine_rules.annual_check_due(visit.visit_date, enrolment.start_date),
+            priority=TaskPriority.PLANNED,
+            source_visit=visit,
+        )
+
+
+def _open_referral(
+    *, enrolment: Enrolment, visit: Visit, clean: Mapping[str, Any], ev: engine.Evaluation
+) -> Referral:
+    return Referral.objects.create(
+        resident=visit.resident,
+        enrolment=enrolment,
+        visit=visit,
+        programme=enrolment.programme,
+        referred_on=visit.visit_date,
+        reasons=list(ev.referral or []),
+        urgent=ev.urgent,
+        to_institution_name=clean.get("referral_institution", ""),
+        to_department=clean.get("referral_department", ""),
+        institution=visit.institution,
+        team=visit.team,
+        doctor=visit.doctor,
+    )
+
+
+def _plan_from_visit(
+    *, actor, enrolment: Enrolment, visit: Visit, lines: list[dict[str, Any]], plan: PlanOptions
+) -> MedicationPlan | None:
+    """A new plan when the visit's medication differs from the active plan (or a long-prescription
+    flag changed); unchanged medication keeps the current plan."""
+    current = MedicationPlan.objects.filter(enrolment=enrolment, status=PlanStatus.ACTIVE).first()
+    if not lines:
+        return current
+    if current is not None:
+        same = _plan_lines(current) == [_line_key(ln) for ln in lines]
+        if same and current.long_prescription == plan.long_prescription:
+            return current
+    return medication_plan_set(
+        actor=actor,
+        enrolment=enrolment,
+        lines=lines,
+        start_date=visit.visit_date,
+        visit=visit,
+        long_prescription=plan.long_prescription,
+        assessment_note=plan.assessment_note,
+        patient_confirmed=plan.patient_confirmed,
+        _checked=True,
+    )
+
+
+def _line_key(line: Mapping[str, Any]) -> tuple:
+    return (
+        line["drug"],
+        line.get("drug_class") or "other",
+        float(line["dose"]),
+        line["dose_unit"],
+        int(line["times_per_day"]),
+        int(line["duration_days"]),
+    )
+
+
+def _plan_lines(plan: MedicationPlan) -> list[tuple]:
+    return [
+        (ln.drug, ln.drug_class or "other", float(ln.dose), ln.dose_unit, ln.times_per_day, ln.duration_days)
+        for ln in plan.lines.order_by("pk")
+    ]
+
+
+@transaction.atomic
+def visit_record(
+    *,
+    actor,
+    enrolment: Enrolment,
+    visit_date: date,
+    form: Mapping[str, Any],
+    visit_type: str = VisitType.FOLLOW_UP,
+    mode: str = VisitMode.CLINIC,
+    doctor: Staff | None = None,
+    plan: PlanOptions | None = None,
+) -> Visit:
+    """Record a follow-up (or annual-check) visit and act on the rules' outcome.
+
+    Refuses (422, nothing stored): a closed enrolment, a date in the future or before enrolment, a
+    second visit of the same type on the same day, form values out of range, a visit that cannot be
+    classified, a prescription length the long-prescription rules do not allow.
+    A back-dated visit (an older paper form) is stored and evaluated against the visit before it, but
+    does not reschedule the tasks when a later visit exists.
+    """
+    prog = _programme(enrolment.programme)
+    plan = plan or PlanOptions()
+    # Serialise visits of one enrolment (two doctors saving at once must not both schedule a task).
+    enrolment = Enrolment.objects.select_for_update().select_related("resident").get(pk=enrolment.pk)
+    _validate_visit_header(enrolment, visit_date, visit_type, mode)
+    clean = _clean_form(prog, form)
+    if Visit.objects.filter(
+        enrolment=enrolment, visit_date=visit_date, visit_type=visit_type, is_deleted=False
+    ).exists():
+        raise DomainValidationError({"visit_date": _("该日期已有同类随访记录。")}, code="duplicate")
+    previous = previous_visit(enrolment, visit_date)
+    ev = _evaluate(prog, enrolment, visit_date, clean, previous)
+    lines = prog.lines_from(clean)
+    _check_plan(enrolment, lines, plan, _recent_classes(enrolment, ev.classification, visit_date))
+
+    staff = _staff(actor)
+    doctor = doctor or staff or enrolment.doctor
+    visit = Visit.objects.create(
+        enrolment=enrolment,
+        resident=enrolment.resident,
+        programme=enrolment.programme,
+        ruleset=enrolment.ruleset,
+        visit_date=visit_date,
+        visit_type=visit_type,
+        mode=mode,
+        face_to_face=mode in FACE_TO_FACE_MODES,
+        form=clean,
+        doctor=doctor,
+        institution=(doctor.institution if doctor else enrolment.institution),
+        team=enrolment.team,
+        **_visit_columns(clean, ev),
+    )
+    audit(actor, AccessAction.CREATE, visit, detail={"classification": ev.classification})
+    is_latest = not Visit.objects.filter(
+        enrolment=enrolment, is_deleted=False, visit_date__gt=visit_date
+    ).exists()
+    if is_latest:
+        _schedule_after(enrolment=enrolment, visit=visit, ev=ev)
+        _plan_from_visit(actor=actor, enrolment=enrolment, visit=visit, lines=lines, plan=plan)
+    if ev.referral:
+        _open_referral(enrolment=enrolment, visit=visit, clean=clean, ev=ev)
+    _record_measurement(actor=actor, prog=prog, visit=visit, clean=clean)
+    _service_delivered(actor=actor, prog=prog, visit=visit)
+    return visit
+
+
+@transaction.atomic
+def visit_update(
+    *, actor, visit: Visit, version: int, form: Mapping[str, Any], mode: str | None = None
+) -> Visit:
+    """Correct a visit's form. The outcome is recomputed; when the visit is the latest one, the task it
+    scheduled and its referral follow the new outcome."""
+    prog = _programme(visit.programme)
+    enrolment = Enrolment.objects.select_for_update().select_related("resident").get(pk=visit.enrolment_id)
+    mode = mode or visit.mode
+    if mode not in VisitMode.values:
+        raise DomainValidationError({"mode": _("随访方式无效。")})
+    if visit.is_deleted:
+        raise DomainValidationError({"": _("该随访记录已删除。")})
+    clean = _clean_form(prog, form)
+    previous = previous_visit(enrolment, visit.visit_date, exclude_pk=visit.pk)
+    ev = _evaluate(prog, enrolment, visit.visit_date, clean, previous)
+    updated = Visit.objects.filter(pk=visit.pk, version=version).update(
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+        form=clean,
+        mode=mode,
+        face_to_face=mode in FACE_TO_FACE_MODES,
+        **_visit_columns(clean, ev),
+    )
+    if updated != 1:
+        raise ConcurrentEditError(_("该随访记录已被他人修改，请刷新后重试。"))
+    visit.refresh_from_db()
+    is_latest = not Visit.objects.filter(
+        enrolment=enrolment, is_deleted=False, visit_date__gt=visit.visit_date
+    ).exists()
+    scheduled = Task.objects.filter(
+        source_visit=visit, status=TaskStatus.DUE, kind__in=FOLLOW_UP_KINDS
+    ).first()
+    if is_latest and scheduled is not None:
+        Task.objects.filter(pk=scheduled.pk).update(status=TaskStatus.CANCELLED)
+        _schedule_after(enrolment=enrolment, visit=visit, ev=ev)
+    referral = Referral.objects.filter(visit=visit).first()
+    if ev.referral and referral is None:
+        _open_referral(enrolment=enrolment, visit=visit, clean=clean, ev=ev)
+    elif ev.referral and referral is not None:
+        Referral.objects.filter(pk=referral.pk).update(
+            reasons=list(ev.referral), urgent=ev.urgent, cancelled=False
+        )
+    elif referral is not None and referral.returned_on is None:
+        Referral.objects.filter(pk=referral.pk).update(cancelled=True)
+    audit(actor, AccessAction.UPDATE, visit, detail={"classification": ev.classification})
+    return visit
+
+
+def visit_preview(
+    *, enrolment: Enrolment, visit_date: date, form: Mapping[str, Any]
+) -> tuple[engine.Evaluation | None, dict[str, list[str]]]:
+    """What the rules would conclude for a form being filled in (no writes): (evaluation, errors)."""
+    prog = _programme(enrolment.programme)
+    try:
+        clean = _clean_form(prog, form)
+        ev = _evaluate(prog, enrolment, visit_date, clean, previous_visit(enrolment, visit_date))
+    except DomainValidationError as exc:
+        return None, exc.errors
+    return ev, {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Referrals
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def referral_return(*, actor, referral: Referral, returned_on: date, outcome: str = "") -> Referral:
+    """Record that the referred patient came back (the referral result was followed up)."""
+    errors: dict[str, str] = {}
+    if referral.returned_on is not None or referral.cancelled:
+        errors[""] = _("该转诊已结束。")
+    if returned_on > _today():
+        errors["returned_on"] = _("回访日期不能晚于今天。")
+    elif returned_on < referral.referred_on:
+        errors["returned_on"] = _("回访日期不能早于转诊日期。")
+    if len(outcome) > 300:
+        errors["outcome"] = _("转诊结果不能超过300个字。")
+    if errors:
+        raise DomainValidationError(errors)
+    Referral.objects.filter(pk=referral.pk).update(returned_on=returned_on, outcome=outcome.strip())
+    referral.refresh_from_db()
+    audit(actor, AccessAction.UPDATE, referral, detail={"returned_on": returned_on.isoformat()})
+    return referral
+
+
+# ---------------------------------------------------------------------------------------------
+# Medication plans (用药方案 / 长期处方)
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def medication_plan_set(
+    *,
+    actor,
+    enrolment: Enrolment,
+    lines: Sequence[Mapping[str, Any]],
+    start_date: date,
+    long_prescription: bool = False,
+    assessment_note: str = "",
+    patient_confirmed: bool = False,
+    visit: Visit | None = None,
+    _checked: bool = False,
+) -> MedicationPlan:
+    """Replace the enrolment's active medication plan with ``lines``."""
+    from jiayi.programmes.schema import _LineErrors, clean_medication_lines
+
+    if enrolment.end_date is not None:
+        raise DomainValidationError({"": _("该居民未纳入本项目管理（管理已结束）。")})
+    if not _checked:
+        try:
+            clean_lines = clean_medication_lines(list(lines))
+        except _LineErrors as exc:
+            raise DomainValidationError({f"medications.{k}": _(v) for k, v in exc.errors.items()}) from exc
+        except ValueError as exc:
+            raise DomainValidationError({"medications": _(str(exc))}) from exc
+        if not clean_lines:
+            raise DomainValidationError({"medications": _("请至少填写一种药物。")})
+        if start_date > _today():
+            raise DomainValidationError({"start_date": _("开始日期不能晚于今天。")})
+        classes = list(
+            Visit.objects.filter(enrolment=enrolment, is_deleted=False)
+            .order_by("-visit_date", "-pk")
+            .values_list("classification", flat=True)[:5]
+        )
+        check = engine_rules.check_long_prescription(
+            clean_lines,
+            long_prescription=long_prescription,
+            stable=engine_rules.is_stable(classes),
+            assessment_note=assessment_note,
+            patient_confirmed=patient_confirmed,
+        )
+        if not check.ok:
+            raise DomainValidationError({k: _(v) for k, v in check.errors.items()})
+        lines = clean_lines
+    MedicationPlan.objects.filter(enrolment=enrolment, status=PlanStatus.ACTIVE).update(
+        status=PlanStatus.SUPERSEDED
+    )
+    staff = _staff(actor)
+    plan = MedicationPlan.objects.create(
+        resident=enrolment.resident,
+        enrolment=enrolment,
+        programme=enrolment.programme,
+        visit=visit,
+        start_date=start_date,
+        long_prescription=long_prescription,
+        assessment_note=assessment_note[:300],
+        patient_confirmed=patient_confirmed,
+        institution=enrolment.institution,
+        doctor=staff or enrolment.doctor,
+    )
+    MedicationPlanLine.objects.bulk_create(
+        [
+            MedicationPlanLine(
+                plan=plan,
+                drug=ln["drug"],
+                drug_class=ln.get("drug_class") or "other",
+                dose=Decimal(str(ln["dose"])),
+                dose_unit=ln["dose_unit"],
+                times_per_day=int(ln["times_per_day"]),
+                duration_days=int(ln["duration_days"]),
+            )
+            for ln in lines
+        ]
+    )
+    audit(actor, AccessAction.CREATE, plan)
+    return plan
+
+
+@transaction.atomic
+def medication_plan_stop(*, actor, plan: MedicationPlan) -> MedicationPlan:
+    if plan.status != PlanStatus.ACTIVE:
+        raise DomainValidationError({"": _("该用药方案已不在执行中。")})
+    MedicationPlan.objects.filter(pk=plan.pk).update(status=PlanStatus.STOPPED)
+    plan.refresh_from_db()
+    audit(actor, AccessAction.UPDATE, plan, detail={"stopped": True})
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# Screening (RULES.md §2.1)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScreeningOutcome:
+    measurement: Measurement
+    raised: bool
+    case: ScreeningCase | None
+    high_risk: list[str]
+
+
+def _ht_ruleset(on: date) -> rulesets.RuleSet:
+    return rulesets.default_for("hypertension", on)
+
+
+@transaction.atomic
+def screening_record(
+    *,
+    actor,
+    resident: Resident,
+    sbp: int,
+    dbp: int,
+    measured_at: datetime | None = None,
+    heart_rate: int | None = None,
+    height: float | None = None,
+    weight: float | None = None,
+    waist: float | None = None,
+) -> ScreeningOutcome:
+    """Record a screening blood pressure (opportunistic or annual, residents aged 35+).
+
+    A raised value (>= 140/90) opens a re-check case with a re-check task; raised values on the rule
+    set's number of different days (3) make the case ready to confirm; a normal re-check closes it as
+    not confirmed. High-risk criteria (RULES.md §2.1) are returned for the page to show.
+    """
+    from jiayi.programmes.hypertension.rules import hypertension_high_risk, raised_bp
+    from jiayi.residents.services import measurement_record
+
+    if Enrolment.objects.filter(resident=resident, programme="hypertension", end_date__isnull=True).exists():
+        raise DomainValidationError({"resident_id": _("该居民已纳入高血压患者管理，请录入随访。")})
+    values = {
+        "sbp": sbp,
+        "dbp": dbp,
+        "heart_rate": heart_rate,
+        "height": height,
+        "weight": weight,
+        "waist": waist,
+    }
+    m = measurement_record(
+        actor=actor, resident=resident, measured_at=measured_at, source="screening", **values
+    )
+    day = timezone.localtime(m.measured_at).date()
+    rs = _ht_ruleset(day)
+    raised = raised_bp(sbp, dbp, rs)
+    case = (
+        ScreeningCase.objects.select_for_update()
+        .filter(
+            resident=resident,
+            programme="hypertension",
+            status__in=[ScreeningStatus.RECHECKING, ScreeningStatus.CONFIRMABLE],
+        )
+        .first()
+    )
+    staff = _staff(actor)
+    reading = {"date": day.isoformat(), "sbp": int(sbp), "dbp": int(dbp), "raised": raised}
+    engine_rs = engine_rules.ENGINE_2017
+    if raised:
+        if case is None:
+            case = ScreeningCase.objects.create(
+                resident=resident,
+                programme="hypertension",
+                opened_on=day,
+                raised_days=[day.isoformat()],
+                readings=[reading],
+                institution=resident.institution,
+                doctor=staff,
+            )
+            audit(actor, AccessAction.CREATE, case)
+        else:
+            days = set(case.raised_days)
+            days.add(day.isoformat())
+            case.raised_days = sorted(days)
+            case.readings = [*case.readings, reading]
+        if len(case.raised_days) >= int(rs.value("confirm_measurements")):
+            case.status = ScreeningStatus.CONFIRMABLE
+            _tasks_close(
+                resident=resident,
+                programme="hypertension",
+                kinds=[TaskKind.SCREENING_RECHECK],
+                visit=None,
+                on=day,
+            )
+        else:
+            _task_open(
+                resident=resident,
+                programme="hypertension",
+                kind=TaskKind.SCREENING_RECHECK,
+                due_date=day + timedelta(days=int(engine_rs.value("screening_recheck_days"))),
+                priority=TaskPriority.SHORT_INTERVAL,
+                institution=resident.institution,
+                doctor=staff,
+                reason=_("血压升高，非同日复测（第{n}次）").format(n=len(case.raised_days) + 1),
+            )
+        case.version += 1
+        case.save()
+    elif case is not None and case.status == ScreeningStatus.RECHECKING:
+        case.readings = [*case.readings, reading]
+        case.status = ScreeningStatus.RULED_OUT
+        case.closed_on = day
+        case.note = _("复测血压正常")
+        case.version += 1
+        case.save()
+        _tasks_close(
+            resident=resident,
+            programme="hypertension",
+            kinds=[TaskKind.SCREENING_RECHECK],
+            visit=None,
+            on=day,
+        )
+    bmi = float(m.bmi) if m.bmi is not None else None
+    flags = hypertension_high_risk(
+        ruleset=rs,
+        sbp=sbp,
+        dbp=dbp,
+        bmi=bmi,
+        waist=float(waist) if waist else None,
+        sex=resident.sex,
+        family_history=_family_history(resident, "hypertension"),
+        age=resident.age_on(day),
+    )
+    return ScreeningOutcome(measurement=m, raised=raised, case=case, high_risk=flags)
+
+
+def _family_history(resident: Resident, disease: str) -> bool:
+    """Whether the health record's family history names the disease (free-text keys, any relative)."""
+    from jiayi.residents.selectors import health_record_for
+
+    rec = health_record_for(resident)
+    if rec is None or not rec.family_history:
+        return False
+    words = {"hypertension": ("高血压", "hypertension"), "diabetes": ("糖尿病", "diabetes")}[disease]
+    items = rec.family_history.values() if isinstance(rec.family_history, dict) else rec.family_history
+    for item in items:
+        values = item if isinstance(item, list | tuple) else [item]
+        if any(any(w in str(v) for w in words) for v in values):
+            return True
+    return False
+
+
+def _case_check(case: ScreeningCase, version: int, allowed: Sequence[str]) -> None:
+    if case.status not in allowed:
+        raise DomainValidationError({"": _("该筛查记录当前状态不能进行此操作。")})
+    if case.version != version:
+        raise ConcurrentEditError(_("该筛查记录已被他人修改，请刷新后重试。"))
+
+
+@transaction.atomic
+def screening_confirm(
+    *,
+    actor,
+    case: ScreeningCase,
+    version: int,
+    start_date: date | None = None,
+    doctor: Staff | None = None,
+    team: Team | None = None,
+    diagnosed_on: date | None = None,
+) -> Enrolment:
+    """Confirmed hypertension (raised on 3 different days, or confirmed after referral): enrol."""
+    _case_check(case, version, (ScreeningStatus.CONFIRMABLE, ScreeningStatus.REFERRED))
+    start = start_date or _today()
+    enrolment = enrolment_create(
+        actor=actor,
+        resident=case.resident,
+        programme=case.programme,
+        start_date=start,
+        doctor=doctor or _staff(actor),
+        team=team,
+        diagnosed_on=diagnosed_on or start,
+        source=EnrolmentSource.SCREENING,
+    )
+    updated = ScreeningCase.objects.filter(pk=case.pk, version=version).update(
+        status=ScreeningStatus.CONFIRMED, closed_on=start, enrolment=enrolment, version=F("version") + 1
+    )
+    if updated != 1:
+        raise ConcurrentEditError(_("该筛查记录已被他人修改，请刷新后重试。"))
+    Task.objects.filter(
+        resident=case.resident, programme=case.programme, enrolment__isnull=True, status=TaskStatus.DUE
+    ).update(status=TaskStatus.DONE, done_on=start)
+    case.refresh_from_db()
+    return enrolment
+
+
+@transaction.atomic
+def screening_refer(
+    *,
+    actor,
+    case: ScreeningCase,
+    version: int,
+    to_institution_name: str = "",
+    referred_on: date | None = None,
+) -> Referral:
+    """Refer to confirm the diagnosis (or a suspected secondary hypertension); follow up in 2 weeks."""
+    _case_check(case, version, (ScreeningStatus.RECHECKING, ScreeningStatus.CONFIRMABLE))
+    on = referred_on or _today()
+    if on > _today():
+        raise DomainValidationError({"referred_on": _("转诊日期不能晚于今天。")})
+    rs = _ht_ruleset(on)
+    referral = Referral.objects.create(
+        resident=case.resident,
+        programme=case.programme,
+        referred_on=on,
+        reasons=["screening_confirm"],
+        to_institution_name=to_institution_name[:200],
+        institution=case.institution,
+        doctor=_staff(actor),
+    )
+    ScreeningCase.objects.filter(pk=case.pk).update(status=ScreeningStatus.REFERRED, version=F("version") + 1)
+    _tasks_close(
+        resident=case.resident,
+        programme=case.programme,
+        kinds=[TaskKind.SCREENING_RECHECK],
+        visit=None,
+        on=on,
+    )
+    _task_open(
+        resident=case.resident,
+        programme=case.programme,
+        kind=TaskKind.REFERRAL_FOLLOW_UP,
+        due_date=on + timedelta(days=int(rs.value("referral_followup_days"))),
+        priority=TaskPriority.URGENT,
+        institution=case.institution,
+        doctor=_staff(actor),
+        reason=_("筛查转诊确诊，2周内随访结果"),
+    )
+    audit(actor, AccessAction.CREATE, referral)
+    case.refresh_from_db()
+    return referral
+
+
+@transaction.atomic
+def screening_rule_out(*, actor, case: ScreeningCase, version: int, note: str = "") -> ScreeningCase:
+    _case_check(
+        case, version, (ScreeningStatus.RECHECKING, ScreeningStatus.CONFIRMABLE, ScreeningStatus.REFERRED)
+    )
+    today = _today()
+    ScreeningCase.objects.filter(pk=case.pk).update(
+        status=ScreeningStatus.RULED_OUT,
+        closed_on=today,
+        note=(note or _("排除高血压"))[:200],
+        version=F("version") + 1,
+    )
+    Task.objects.filter(
+        resident=case.resident, programme=case.programme, enrolment__isnull=True, status=TaskStatus.DUE
+    ).update(status=TaskStatus.CANCELLED)
+    case.refresh_from_db()
+    audit(actor, AccessAction.UPDATE, case, detail={"ruled_out": True})
+    return case

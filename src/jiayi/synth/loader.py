@@ -1,0 +1,178 @@
+"""Bulk loading of column arrays into the Django database, bypassing model ``save()``.
+
+PostgreSQL: ``COPY ... FROM STDIN (FORMAT csv)`` through psycopg 3, the CSV written by pyarrow
+(C++, fast). SQLite: ``executemany`` in the caller's transaction with relaxed durability pragmas
+(the whole load is one transaction, so a crash leaves the database as it was).
+
+Rows get explicit primary keys allocated here (``max(id) + 1`` onwards), so that foreign keys can
+be computed in numpy without a round trip; PostgreSQL identity sequences are moved past them at the
+end. Column values are numpy arrays or lists; ``None`` / ``NaN`` / ``NaT`` are NULL.
+
+Callers are responsible for the content satisfying every model constraint: the loader does not
+validate (the database still enforces NOT NULL, UNIQUE, CHECK and foreign keys).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from django.db import connection as default_connection
+
+CHUNK_ROWS = 200_000
+
+
+def nullable(values: Any, valid: np.ndarray) -> np.ndarray:
+    """An object column of Python scalars with None where ``valid`` is False (nullable FKs, booleans)."""
+    out = np.asarray(values).astype(object)
+    out[~np.asarray(valid, dtype=bool)] = None
+    return out
+
+
+def _is_datetime64(a: Any) -> bool:
+    return isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.datetime64)
+
+
+class Loader:
+    """Writes tables for one synth run on one connection (inside the caller's transaction)."""
+
+    def __init__(self, connection=None, *, progress=None) -> None:
+        self.connection = connection or default_connection
+        self.vendor = self.connection.vendor
+        self.progress = progress  # callable(table, rows) or None
+        self.loaded: dict[str, int] = {}
+        self._next: dict[str, int] = {}
+        self.connection.ensure_connection()
+
+    # -- ids ---------------------------------------------------------------------------------
+
+    def next_id(self, table: str) -> int:
+        """The first free primary key of ``table`` (kept across calls in this run)."""
+        if table not in self._next:
+            with self.connection.cursor() as cur:
+                cur.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
+                self._next[table] = int(cur.fetchone()[0]) + 1
+        return self._next[table]
+
+    def allocate(self, table: str, n: int) -> np.ndarray:
+        start = self.next_id(table)
+        self._next[table] = start + n
+        return np.arange(start, start + n, dtype=np.int64)
+
+    # -- value conversion --------------------------------------------------------------------
+
+    def timestamps(self, utc_seconds: np.ndarray) -> np.ndarray:
+        """UTC instants (datetime64) as the text each backend stores for a DateTimeField."""
+        s = np.datetime_as_string(utc_seconds.astype("datetime64[s]"), unit="s")
+        s = np.char.replace(s, "T", " ").astype(object)
+        if self.vendor == "postgresql":
+            s = s + "+00"
+        return s
+
+    @staticmethod
+    def _sqlite_values(col: Any) -> list:
+        if isinstance(col, list):
+            return col
+        a = np.asarray(col)
+        if _is_datetime64(a):
+            s = np.datetime_as_string(a.astype("datetime64[D]"), unit="D").astype(object)
+            s[np.isnat(a)] = None
+            return s.tolist()
+        if a.dtype == bool:
+            return a.astype(np.int8).tolist()
+        if np.issubdtype(a.dtype, np.floating):
+            out = a.astype(object)
+            out[np.isnan(a)] = None
+            return out.tolist()
+        return a.tolist()
+
+    @staticmethod
+    def _arrow(col: Any):
+        import pyarrow as pa
+
+        if isinstance(col, list):
+            return pa.array(col)
+        a = np.asarray(col)
+        if _is_datetime64(a):
+            return pa.array(a.astype("datetime64[D]"), type=pa.date32(), mask=np.isnat(a))
+        if a.dtype == object:
+            return pa.array(a, from_pandas=True)
+        if np.issubdtype(a.dtype, np.floating):
+            return pa.array(a, from_pandas=True)
+        return pa.array(a)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def insert(self, table: str, columns: Mapping[str, Sequence | np.ndarray]) -> int:
+        names = list(columns)
+        n = len(next(iter(columns.values()))) if columns else 0
+        for k, v in columns.items():
+            if len(v) != n:
+                raise ValueError(f"{table}.{k}: {len(v)} values, expected {n}")
+        if n == 0:
+            return 0
+        for start in range(0, n, CHUNK_ROWS):
+            stop = min(n, start + CHUNK_ROWS)
+            chunk = {k: v[start:stop] for k, v in columns.items()}
+            if self.vendor == "postgresql":
+                self._copy(table, names, chunk)
+            else:
+                self._executemany(table, names, chunk)
+            if self.progress:
+                self.progress(table, stop - start)
+        self.loaded[table] = self.loaded.get(table, 0) + n
+        return n
+
+    def _executemany(self, table: str, names: list[str], chunk: Mapping[str, Any]) -> None:
+        cols = [self._sqlite_values(chunk[k]) for k in names]
+        sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
+            table, ", ".join(f'"{c}"' for c in names), ", ".join("?" * len(names))
+        )
+        self.connection.connection.executemany(sql, zip(*cols, strict=True))
+
+    def _copy(self, table: str, names: list[str], chunk: Mapping[str, Any]) -> None:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        t = pa.table({k: self._arrow(chunk[k]) for k in names})
+        buf = io.BytesIO()
+        pacsv.write_csv(t, buf, pacsv.WriteOptions(include_header=False, batch_size=65536))
+        cols = ", ".join(f'"{c}"' for c in names)
+        raw = self.connection.connection
+        with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
+            copy.write(buf.getbuffer())
+
+    # -- before / after ----------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Session settings for a fast load (call inside the transaction)."""
+        with self.connection.cursor() as cur:
+            if self.vendor == "sqlite":
+                cur.execute("PRAGMA cache_size=-400000")
+                cur.execute("PRAGMA temp_store=MEMORY")
+            elif self.vendor == "postgresql":
+                cur.execute("SET LOCAL synchronous_commit = off")
+                cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+
+    def finish(self) -> None:
+        """Move identity sequences past the loaded ids and refresh planner statistics."""
+        with self.connection.cursor() as cur:
+            if self.vendor == "postgresql":
+                for table in self.loaded:
+                    cur.execute(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                        f'(SELECT COALESCE(MAX(id), 1) FROM "{table}"))'
+                    )
+
+    def analyze(self) -> None:
+        """Planner statistics for the loaded tables (outside the load transaction for SQLite)."""
+        with self.connection.cursor() as cur:
+            if self.vendor == "postgresql":
+                for table in self.loaded:
+                    cur.execute(f'ANALYZE "{table}"')
+            elif self.vendor == "sqlite":
+                cur.execute("PRAGMA analysis_limit=2000")
+                for table in self.loaded:
+                    cur.execute(f'ANALYZE "{table}"')
