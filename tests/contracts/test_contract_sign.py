@@ -9,6 +9,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from jiayi.contracts import rules
 from jiayi.contracts.models import Contract, ContractItem, ContractStatus, SigningPlace
 from jiayi.contracts.services import contract_sign, functional_community_create
 from jiayi.core.errors import DomainValidationError
@@ -25,7 +26,7 @@ def test_it_signs_a_resident_with_basic_and_hypertension_packages(district, pack
     today = timezone.localdate()
     assert c.status == ContractStatus.ACTIVE
     assert c.start_date == today
-    assert c.end_date == date(today.year + 1, today.month, today.day) - timedelta(days=1) or c.end_date.month
+    assert c.end_date == rules.contract_end(today, 12)
     assert c.institution == district.centre_a
     assert c.number.startswith(f"QY{today:%Y}")
     codes = set(c.items.values_list("service_code", flat=True))

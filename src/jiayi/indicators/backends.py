@@ -1,0 +1,279 @@
+"""Where the indicator expressions run: the Django database itself, DuckDB, or Apache Spark.
+
+Every backend exposes the same three things to :mod:`jiayi.indicators.facts`: the raw source tables
+as ibis tables, a way to load a small Arrow table (org dimensions, evaluation windows), and a way to
+run an expression into Arrow. The indicator definitions never know which backend they run on.
+
+- ``db`` runs on the Django connection (SQLite or PostgreSQL) through ibis, inside the caller's
+  transaction, so it sees exactly what Django sees (tests included).
+- ``duckdb`` and ``spark`` receive the raw tables as Arrow: the raw projections are compiled by ibis
+  for the Django database and streamed out (``COPY ... TO STDOUT`` on PostgreSQL, the sqlite3 cursor
+  on SQLite). DuckDB's own sqlite/postgres scanners are not used: they are extensions downloaded at
+  run time, and health networks have no internet.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+__all__ = ["ArrowBackend", "Backend", "DjangoDB", "DuckDB", "Spark", "connect", "spark_session"]
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "string": pa.string(),
+    "boolean": pa.bool_(),
+}
+
+_names = itertools.count(1)
+
+
+def _tmp_name(prefix: str) -> str:
+    return f"_jiayi_{prefix}_{next(_names)}"
+
+
+def arrow_schema(schema: Mapping[str, str]) -> pa.Schema:
+    return pa.schema([(name, _ARROW_TYPES[dtype]) for name, dtype in schema.items()])
+
+
+class Backend:
+    """Common interface; see the module docstring."""
+
+    name: str = ""
+    con: Any
+
+    def table(self, name: str) -> ibis.Table:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def load(self, name: str, data: pa.Table) -> ibis.Table:
+        """Make ``data`` available as a table on this backend."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def to_arrow(self, expr: ibis.Table) -> pa.Table:
+        return expr.to_pyarrow()
+
+    def cache(self, expr: ibis.Table) -> ibis.Table:
+        """Materialise an expression that several indicators read (released in ``close``)."""
+        cached = expr.cache()
+        self._cached.append(cached)
+        return cached
+
+    def close(self) -> None:
+        for cached in reversed(getattr(self, "_cached", [])):
+            try:
+                cached.release()
+            except Exception:  # noqa: BLE001,S110 - a temp table is gone with the session anyway
+                pass
+        self._cached = []
+
+
+# ---------------------------------------------------------------------------------------------
+# The Django database
+# ---------------------------------------------------------------------------------------------
+
+
+class DjangoDB(Backend):
+    """ibis on Django's own connection (SQLite or PostgreSQL), inside the current transaction."""
+
+    name = "db"
+
+    def __init__(self, alias: str = "default") -> None:
+        from django.db import connections
+
+        self._django = connections[alias]
+        self._django.ensure_connection()
+        raw = self._django.connection
+        self.vendor = self._django.vendor
+        if self.vendor == "sqlite":
+            self.con = ibis.sqlite.from_connection(raw)
+            # ibis turns on case-sensitive LIKE; Django's icontains on this connection needs it off.
+            raw.execute("PRAGMA case_sensitive_like = OFF")
+        elif self.vendor == "postgresql":
+            self.con = ibis.postgres.from_connection(raw)
+        else:
+            raise RuntimeError(f"the indicator engine does not support the {self.vendor} database")
+        self._cached: list[ibis.Table] = []
+        self._temp: list[str] = []
+
+    def table(self, name: str) -> ibis.Table:
+        return self.con.table(name)
+
+    def load(self, name: str, data: pa.Table) -> ibis.Table:
+        tmp = _tmp_name(name)
+        self.con.create_table(tmp, data, temp=True)
+        self._temp.append(tmp)
+        return self.con.table(tmp)
+
+    def to_arrow(self, expr: ibis.Table) -> pa.Table:
+        return self.con.to_pyarrow(expr)
+
+    def close(self) -> None:
+        super().close()
+        for tmp in self._temp:
+            try:
+                self.con.drop_table(tmp, force=True)
+            except Exception:  # noqa: BLE001,S110
+                pass
+        self._temp = []
+
+    # -- extraction to Arrow (for DuckDB and Spark) ------------------------------------------
+
+    def extract(self, expr: ibis.Table, schema: Mapping[str, str]) -> pa.Table:
+        """Run ``expr`` (a raw projection) on the database and return it as Arrow with ``schema``."""
+        sql = str(self.con.compile(expr))
+        target = arrow_schema(schema)
+        if self.vendor == "postgresql":
+            return self._extract_copy(sql, target)
+        return self._extract_cursor(sql, target)
+
+    def _extract_cursor(self, sql: str, target: pa.Schema) -> pa.Table:
+        cursor = self._django.connection.cursor()
+        try:
+            cursor.execute(sql)
+            batches = []
+            while rows := cursor.fetchmany(200_000):
+                columns = list(zip(*rows, strict=True))
+                batches.append(
+                    pa.record_batch(
+                        [pa.array(col, type=field.type) for col, field in zip(columns, target, strict=True)],
+                        schema=target,
+                    )
+                )
+        finally:
+            cursor.close()
+        return pa.Table.from_batches(batches, schema=target)
+
+    def _extract_copy(self, sql: str, target: pa.Schema) -> pa.Table:
+        from pyarrow import csv
+
+        buf = io.BytesIO()
+        with self._django.connection.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            for chunk in copy:
+                buf.write(chunk)
+        if buf.tell() == 0:
+            return target.empty_table()
+        buf.seek(0)
+        return csv.read_csv(
+            buf,
+            read_options=csv.ReadOptions(column_names=target.names),
+            convert_options=csv.ConvertOptions(
+                column_types=target, true_values=["t"], false_values=["f"], strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Arrow-fed engines
+# ---------------------------------------------------------------------------------------------
+
+
+class ArrowBackend(Backend):
+    """A backend that receives its raw tables as Arrow."""
+
+
+class DuckDB(ArrowBackend):
+    name = "duckdb"
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.con = ibis.duckdb.connect()
+        if threads:
+            self.con.raw_sql(f"SET threads = {int(threads)}")
+        self._cached: list[ibis.Table] = []
+
+    def table(self, name: str) -> ibis.Table:
+        return self.con.table(name)
+
+    def load(self, name: str, data: pa.Table) -> ibis.Table:
+        tmp = _tmp_name(name)
+        self.con.create_table(tmp, data, temp=True)
+        return self.con.table(tmp)
+
+    def close(self) -> None:
+        super().close()
+        self.con.disconnect()
+
+
+_SPARK = None
+
+
+def spark_session():
+    """One local Spark session per process (local mode, no UI, UTC, Arrow transfers)."""
+    global _SPARK
+    if _SPARK is None:
+        from pyspark.sql import SparkSession
+
+        _SPARK = (
+            SparkSession.builder.master("local[2]")
+            .appName("jiayi-indicators")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.driver.memory", "2g")
+            .config("spark.sql.ansi.enabled", "false")
+            .getOrCreate()
+        )
+        _SPARK.sparkContext.setLogLevel("ERROR")
+    return _SPARK
+
+
+class Spark(ArrowBackend):
+    name = "spark"
+
+    def __init__(self) -> None:
+        self.session = spark_session()
+        self.con = ibis.pyspark.connect(self.session)
+        self._cached: list[ibis.Table] = []
+        self._views: list[str] = []
+
+    def table(self, name: str) -> ibis.Table:
+        return self.con.table(name)
+
+    def load(self, name: str, data: pa.Table) -> ibis.Table:
+        tmp = _tmp_name(name)
+        if data.num_rows:
+            df = self.session.createDataFrame(data)
+        else:
+            from pyspark.sql import types as T  # noqa: N812
+
+            spark_types = {
+                pa.int64(): T.LongType(), pa.float64(): T.DoubleType(), pa.string(): T.StringType(),
+                pa.bool_(): T.BooleanType(),
+            }
+            df = self.session.createDataFrame(
+                [], T.StructType([T.StructField(f.name, spark_types[f.type], True) for f in data.schema])
+            )
+        df.createOrReplaceTempView(tmp)
+        self._views.append(tmp)
+        return self.con.table(tmp)
+
+    def to_arrow(self, expr: ibis.Table) -> pa.Table:
+        return pa.Table.from_pandas(self.con.to_pandas(expr), preserve_index=False)
+
+    def close(self) -> None:
+        super().close()
+        for view in self._views:
+            self.session.catalog.dropTempView(view)
+        self._views = []
+
+
+def connect(name: str) -> Backend:
+    """A backend by name: ``db`` (the Django database), ``duckdb`` or ``spark``."""
+    if name == "db":
+        return DjangoDB()
+    if name == "duckdb":
+        return DuckDB()
+    if name == "spark":
+        try:
+            import pyspark  # noqa: F401
+        except ImportError as exc:  # pragma: no cover - depends on the installed extra
+            raise RuntimeError("the spark backend needs the 'spark' extra: pip install -e '.[spark]'") from exc
+        return Spark()
+    raise ValueError(f"unknown backend {name!r}: use db, duckdb or spark")
