@@ -14,8 +14,8 @@ from datetime import date
 
 import pytest
 
-from tests import factories as f
 from jiayi.org.models import AreaLevel, InstitutionType, Role, StaffCategory, TeamRole
+from tests import factories as f
 
 PASSWORD = "pass-12345678"
 
@@ -92,9 +92,14 @@ def district(db) -> District:
     district_admin = f.staff("district_admin", "孙科长", Role.DISTRICT_ADMIN, commission, StaffCategory.ADMIN)
     auditor = f.staff("auditor", "吴审计", Role.AUDITOR, commission, StaffCategory.ADMIN)
     referral_desk = f.staff("referral_desk", "郑转诊", Role.REFERRAL_DESK, hospital, StaffCategory.NURSE)
-    team_a = f.team("天平1队", centre_a, [(doctor_a, TeamRole.LEADER), (nurse_a, TeamRole.NURSE), (ph_a, TeamRole.PUBLIC_HEALTH)])
+    team_a = f.team(
+        "天平1队", centre_a,
+        [(doctor_a, TeamRole.LEADER), (nurse_a, TeamRole.NURSE), (ph_a, TeamRole.PUBLIC_HEALTH)],
+    )
     team_b = f.team("湖南1队", centre_b, [(doctor_b, TeamRole.LEADER)])
-    resident_a = f.resident(inst=centre_a, area_=com_a, name="张三", sex="M", birth=date(1955, 3, 9), phone="13812345678")
+    resident_a = f.resident(
+        inst=centre_a, area_=com_a, name="张三", sex="M", birth=date(1955, 3, 9), phone="13812345678"
+    )
     resident_a1 = f.resident(inst=station_a1, area_=com_a2, name="李四", sex="F", birth=date(1970, 7, 1))
     resident_b = f.resident(inst=centre_b, area_=com_b, name="王五", sex="M", birth=date(1980, 1, 20))
     resident_user = f.user_for("resident_a")

@@ -85,3 +85,6 @@ api.add_router("/auth", auth_router)
 from jiayi.residents.api import router as residents_router  # noqa: E402
 
 api.add_router("/", residents_router)
+from jiayi.programmes.api import router as programmes_router  # noqa: E402
+
+api.add_router("/", programmes_router)

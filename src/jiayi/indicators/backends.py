@@ -14,6 +14,7 @@ run an expression into Arrow. The indicator definitions never know which backend
 
 from __future__ import annotations
 
+import abc
 import io
 import itertools
 from collections.abc import Mapping
@@ -42,18 +43,20 @@ def arrow_schema(schema: Mapping[str, str]) -> pa.Schema:
     return pa.schema([(name, _ARROW_TYPES[dtype]) for name, dtype in schema.items()])
 
 
-class Backend:
+class Backend(abc.ABC):
     """Common interface; see the module docstring."""
 
     name: str = ""
     con: Any
+    _cached: list[ibis.Table]
 
+    @abc.abstractmethod
     def table(self, name: str) -> ibis.Table:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """A table of this backend by name."""
 
+    @abc.abstractmethod
     def load(self, name: str, data: pa.Table) -> ibis.Table:
         """Make ``data`` available as a table on this backend."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
     def to_arrow(self, expr: ibis.Table) -> pa.Table:
         return expr.to_pyarrow()

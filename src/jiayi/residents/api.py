@@ -338,4 +338,4 @@ def measurement_create(request, resident_id: int, payload: MeasurementIn):
     return 201, _measurement_out(m)
 
 
-__all__ = ["router", "Sex"]
+__all__ = ["Sex", "router"]

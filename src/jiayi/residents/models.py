@@ -225,6 +225,9 @@ class RecordSerialCounter(models.Model):
     prefix = models.CharField(max_length=12, unique=True)
     last_serial = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.prefix}:{self.last_serial}"
+
 
 class ProblemKind(models.TextChoices):
     DISEASE = "disease", _("疾病")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,8 +28,8 @@ from jiayi.residents.models import (
     Problem,
     RecordSerialCounter,
     Relationship,
-    Resident,
     ResidenceStatus,
+    Resident,
 )
 
 RESIDENT_EDITABLE = (
