@@ -109,6 +109,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     (PROJECT_DIR / "var").mkdir(exist_ok=True)
+    # Tests use a real file too (not shared-cache memory), so concurrency behaves as in production.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", str(PROJECT_DIR / "var" / f"test_{os.getpid()}.sqlite3")
+    )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     # One test database per test process, so parallel runs on one server never drop each other's.

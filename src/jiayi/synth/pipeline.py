@@ -1,0 +1,210 @@
+"""The generator: ordered stages run in one transaction, with progress.
+
+Stages: ``org`` → ``residents`` → ``records`` → ``measurements`` → ``contracts`` → ``programmes`` →
+``finalise``. Each stage draws from its own random stream (seed + stage name), so the same seed,
+size, district and reference date give the same content (checked by ``content_digest``). Stages
+whose app is not installed are skipped and listed in the result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiayi.synth import params, reference
+from jiayi.synth.context import SynthContext
+from jiayi.synth.loader import Loader
+
+MAX_RESIDENTS = 5_000_000
+
+
+class SynthError(Exception):
+    """A run that cannot start (bad arguments, district not empty); the message is for the user."""
+
+
+@dataclass
+class SynthResult:
+    district: str
+    seed: int
+    residents: int
+    as_of: date
+    seconds: float
+    counts: dict[str, int]
+    stage_seconds: dict[str, float]
+    skipped: list[str] = field(default_factory=list)
+    replaced: dict[str, int] = field(default_factory=dict)
+
+
+def _stage_org(ctx: SynthContext) -> None:
+    from jiayi.synth.org import build_org
+
+    ctx.frames["org"] = build_org(ctx)
+
+
+def _stage_residents(ctx: SynthContext) -> None:
+    from jiayi.synth.residents import build_residents
+
+    ctx.frames["residents"] = build_residents(ctx)
+
+
+def _stage_records(ctx: SynthContext) -> None:
+    from jiayi.synth.records import build_records
+
+    ctx.frames["records"] = build_records(ctx)
+
+
+def _stage_measurements(ctx: SynthContext) -> None:
+    from jiayi.synth.measurements import build_measurements
+
+    build_measurements(ctx)
+
+
+def _stage_contracts(ctx: SynthContext) -> None:
+    from jiayi.synth.contracts import build_contracts
+
+    build_contracts(ctx)
+
+
+def _stage_programmes(ctx: SynthContext) -> None:
+    from jiayi.synth.programmes import build_programmes
+
+    build_programmes(ctx)
+
+
+def _stage_finalise(ctx: SynthContext) -> None:
+    from jiayi.synth.records import write_records
+
+    write_records(ctx)
+
+
+def _available(stage: str) -> bool:
+    if stage == "contracts":
+        from jiayi.synth.contracts import available
+    elif stage == "programmes":
+        from jiayi.synth.programmes import available
+    else:
+        return True
+    return available()
+
+
+STAGES: tuple[tuple[str, Callable[[SynthContext], None]], ...] = (
+    ("org", _stage_org),
+    ("residents", _stage_residents),
+    ("records", _stage_records),
+    ("measurements", _stage_measurements),
+    ("contracts", _stage_contracts),
+    ("programmes", _stage_programmes),
+    ("finalise", _stage_finalise),
+)
+
+
+def district_population(county_code: str, *, using: str = DEFAULT_DB_ALIAS) -> tuple[bool, int]:
+    """(the county area exists, residents living in it)."""
+    from jiayi.org.models import Area
+    from jiayi.residents.models import Resident
+
+    exists = Area.objects.using(using).filter(code__startswith=county_code).exists()
+    n = Resident.objects.using(using).filter(area__code__startswith=county_code).count() if exists else 0
+    return exists, n
+
+
+def generate(
+    *,
+    district: str,
+    residents: int,
+    seed: int,
+    as_of: date | None = None,
+    replace: bool = False,
+    progress: bool = True,
+    using: str = DEFAULT_DB_ALIAS,
+    log: Callable[[str], None] | None = None,
+) -> SynthResult:
+    """Build the district into the database ``using``; see the module docstring."""
+    if district not in reference.DISTRICTS:
+        raise SynthError(
+            _("未知的区县“%(name)s”，可选：%(choices)s。") % {"name": district, "choices": "、".join(reference.DISTRICTS)}
+        )
+    if not 1 <= residents <= MAX_RESIDENTS:
+        raise SynthError(_("居民数应在1到%(max)s之间。") % {"max": f"{MAX_RESIDENTS:,}"})
+    d = reference.get_district(district)
+    as_of = as_of or timezone.localdate()
+    connection = connections[using]
+    exists, n_existing = district_population(d.county_code, using=using)
+    if exists and not replace:
+        raise SynthError(
+            _("%(county)s（%(code)s）已有数据（%(n)s 名居民），未做任何修改。如需重新生成，请加 --replace。")
+            % {"county": d.county_name, "code": d.county_code, "n": f"{n_existing:,}"}
+        )
+    stage_seconds: dict[str, float] = {}
+    skipped = [name for name, _fn in STAGES if not _available(name)]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=residents, unit="人", desc=f"synth {district}", unit_scale=True, leave=True)
+
+    def on_rows(table: str, rows: int) -> None:
+        if bar is not None:
+            if table == "residents_resident":
+                bar.update(rows)
+            bar.set_postfix_str(f"{table} +{rows:,}", refresh=True)
+
+    started = time.perf_counter()
+    started_at = timezone.now()
+    loader = Loader(connection, progress=on_rows)
+    ctx = SynthContext(district=d, residents=residents, seed=seed, as_of=as_of, loader=loader)
+    replaced: dict[str, int] = {}
+    sqlite = connection.vendor == "sqlite"
+    if sqlite:
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA synchronous=OFF")
+    try:
+        with transaction.atomic(using=using):
+            if exists:
+                from jiayi.synth.purge import purge_district
+
+                t = time.perf_counter()
+                replaced = purge_district(d.county_code, district, connection=connection)
+                stage_seconds["replace"] = round(time.perf_counter() - t, 2)
+            loader.begin()
+            for name, fn in STAGES:
+                if name in skipped:
+                    continue
+                if bar is not None:
+                    bar.set_description(f"synth {district} · {name}")
+                t = time.perf_counter()
+                fn(ctx)
+                stage_seconds[name] = round(time.perf_counter() - t, 2)
+                if log:
+                    log(f"{name}: {stage_seconds[name]:.1f}s")
+            loader.finish()
+            from jiayi.synth.models import SynthRun
+
+            seconds = time.perf_counter() - started
+            SynthRun.objects.using(using).create(
+                district=district, county_code=d.county_code, seed=seed, residents=residents, as_of=as_of,
+                generator_version=params.GENERATOR_VERSION, started_at=started_at, seconds=round(seconds, 2),
+                counts=dict(ctx.counts), stage_seconds=stage_seconds,
+            )
+    finally:
+        if sqlite:
+            with connection.cursor() as cur:
+                cur.execute("PRAGMA synchronous=NORMAL")
+        if bar is not None:
+            bar.close()
+    t = time.perf_counter()
+    loader.analyze()
+    stage_seconds["analyze"] = round(time.perf_counter() - t, 2)
+    from jiayi.org.selectors import clear_org_cache
+
+    clear_org_cache()
+    return SynthResult(
+        district=district, seed=seed, residents=residents, as_of=as_of, seconds=round(time.perf_counter() - started, 2),
+        counts=dict(ctx.counts), stage_seconds=stage_seconds, skipped=skipped, replaced=replaced,
+    )

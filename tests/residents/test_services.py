@@ -1,0 +1,98 @@
+"""Resident services: record numbers allocated without collisions, key-population tags, conflicts."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+from django.db import connection
+
+from jiayi.core.errors import ConcurrentEditError, DomainValidationError
+from jiayi.core.ids import parse_record_number
+from jiayi.residents import services
+from jiayi.residents.models import HealthRecord, KeyPopulationTag, Resident
+from tests import factories as f
+
+
+@pytest.mark.django_db
+def test_record_numbers_follow_the_community_and_count_up(district):
+    a = f.resident(inst=district.centre_a, area_=district.community_a, name="甲", birth=date(1990, 1, 1))
+    b = f.resident(inst=district.centre_a, area_=district.community_a, name="乙", birth=date(1991, 1, 1))
+    na, nb = a.health_record.record_number, b.health_record.record_number
+    assert na[:12] == nb[:12] == district.community_a.code
+    assert parse_record_number(nb).serial == parse_record_number(na).serial + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creation_never_collides(district):
+    errors: list[Exception] = []
+    n_threads, per_thread = 4, 5
+
+    def work(k: int) -> None:
+        try:
+            for i in range(per_thread):
+                f.resident(
+                    inst=district.centre_a, area_=district.community_a2, name=f"并发{k}-{i}",
+                    birth=date(1980 + k, 1 + i, 1),
+                )
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    numbers = list(
+        HealthRecord.objects.filter(resident__area=district.community_a2).values_list("record_number", flat=True)
+    )
+    assert len(numbers) == len(set(numbers)) == n_threads * per_thread + 1  # + resident_a1
+
+
+@pytest.mark.django_db
+def test_key_population_tags_follow_the_record(district):
+    r = district.resident_a  # born 1955: elderly
+    assert set(r.key_population_tags.values_list("code", flat=True)) == {"elderly"}
+    services.problem_add(actor=None, resident=r, name="原发性高血压", icd10="I10", diagnosed_on=date(2020, 1, 1))
+    tags = set(KeyPopulationTag.objects.filter(resident=r).values_list("code", flat=True))
+    assert tags == {"elderly", "hypertension"}
+    r = services.resident_update(actor=None, resident=r, version=r.version, disabled=True)
+    codes = dict(KeyPopulationTag.objects.filter(resident=r).values_list("code", "derived"))
+    assert codes == {"elderly": True, "hypertension": True, "disabled": False}
+
+
+@pytest.mark.django_db
+def test_child_and_pregnant_tags(district):
+    three_years_ago = date.today().replace(year=date.today().year - 3, day=1)
+    child = f.resident(inst=district.centre_a, area_=district.community_a, name="小明", birth=three_years_ago)
+    assert "child" in set(child.key_population_tags.values_list("code", flat=True))
+    mum = f.resident(inst=district.centre_a, area_=district.community_a, name="孕妇", sex="F", birth=date(1995, 2, 2),
+                     pregnant=True)
+    assert "maternal" in set(mum.key_population_tags.values_list("code", flat=True))
+
+
+@pytest.mark.django_db
+def test_update_with_stale_version_changes_nothing(district):
+    r = district.resident_a
+    services.resident_update(actor=None, resident=r, version=r.version, address="一号")
+    with pytest.raises(ConcurrentEditError):
+        services.resident_update(actor=None, resident=r, version=1, address="二号")
+    assert Resident.objects.get(pk=r.pk).address == "一号"
+
+
+@pytest.mark.django_db
+def test_deceased_needs_a_death_date(district):
+    with pytest.raises(DomainValidationError) as e:
+        services.resident_update(actor=None, resident=district.resident_b, version=1, residence_status="deceased")
+    assert "death_date" in e.value.errors
+
+
+@pytest.mark.django_db
+def test_area_must_be_a_community(district):
+    with pytest.raises(DomainValidationError) as e:
+        f.resident(inst=district.centre_a, area_=district.street_a, name="错")
+    assert "area" in e.value.errors
