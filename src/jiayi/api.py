@@ -88,3 +88,6 @@ api.add_router("/", residents_router)
 from jiayi.programmes.api import router as programmes_router  # noqa: E402
 
 api.add_router("/", programmes_router)
+from jiayi.contracts.api import router as contracts_router  # noqa: E402
+
+api.add_router("/", contracts_router)

@@ -7,5 +7,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("programmes/", include("jiayi.programmes.urls")),
+    path("contracts/", include("jiayi.contracts.urls")),
     path("", include("jiayi.web.urls")),
 ]

@@ -36,9 +36,7 @@ def hypertensive(district):
 @pytest.fixture
 def household(district, hypertensive):
     """A household in centre A: the hypertensive head, his wife and their grandchild."""
-    hh = household_create(
-        actor=None, area=district.community_a, address="天平路1号", institution=district.centre_a
-    )
+    hh = household_create(actor=None, area=district.community_a, address="天平路1号", institution=district.centre_a)
     household_add_member(actor=None, household=hh, resident=hypertensive, relation_to_head=Relationship.HEAD)
     wife = f.resident(inst=district.centre_a, area_=district.community_a, name="王梅", sex="F", birth=date(1962, 5, 1))
     household_add_member(actor=None, household=hh, resident=wife, relation_to_head=Relationship.SPOUSE)

@@ -154,8 +154,9 @@ def test_termination_needs_a_valid_reason_and_version(district, basic):
         contract_terminate(actor=None, contract=c, version=c.version, reason="other")
     assert "note" in e.value.errors
     with pytest.raises(DomainValidationError) as e:
-        contract_terminate(actor=None, contract=c, version=c.version, reason="moved_out",
-                           on=_today() + timedelta(days=1))
+        contract_terminate(
+            actor=None, contract=c, version=c.version, reason="moved_out", on=_today() + timedelta(days=1)
+        )
     assert "on" in e.value.errors
     with pytest.raises(ConcurrentEditError):
         contract_terminate(actor=None, contract=c, version=c.version + 5, reason="moved_out")

@@ -49,7 +49,10 @@ def test_optional_items_can_be_left_out(district, packages, basic):
 def test_it_refuses_a_deceased_resident(district, basic):
     r = district.resident_a
     resident_update(
-        actor=None, resident=r, version=r.version, residence_status=ResidenceStatus.DECEASED,
+        actor=None,
+        resident=r,
+        version=r.version,
+        residence_status=ResidenceStatus.DECEASED,
         death_date=date(2024, 1, 1),
     )
     with pytest.raises(DomainValidationError) as e:
@@ -149,8 +152,9 @@ def test_signing_in_a_functional_community(district, basic):
     fc = functional_community_create(
         actor=None, name="漕河泾开发区", kind="park", area=district.community_a, institution=district.centre_a
     )
-    c = sign(district, district.resident_a, [basic], place_type=SigningPlace.FUNCTIONAL_COMMUNITY,
-             functional_community=fc)
+    c = sign(
+        district, district.resident_a, [basic], place_type=SigningPlace.FUNCTIONAL_COMMUNITY, functional_community=fc
+    )
     assert c.functional_community == fc
     with pytest.raises(DomainValidationError) as e:
         sign(district, district.resident_a1, [basic], place_type=SigningPlace.FUNCTIONAL_COMMUNITY)
@@ -159,14 +163,23 @@ def test_signing_in_a_functional_community(district, basic):
 
 def test_elderly_care_place_must_be_an_elderly_care_institution(district, basic):
     with pytest.raises(DomainValidationError) as e:
-        sign(district, district.resident_a, [basic], place_type=SigningPlace.ELDERLY_CARE,
-             place_institution=district.hospital)
+        sign(
+            district,
+            district.resident_a,
+            [basic],
+            place_type=SigningPlace.ELDERLY_CARE,
+            place_institution=district.hospital,
+        )
     assert "place_institution_id" in e.value.errors
 
 
 def test_system_signing_without_actor_skips_the_scope_check(district, basic):
     c = contract_sign(
-        actor=None, resident=district.resident_b, team=district.team_b, doctor=district.doctor_b,
-        packages=[basic], consent_method="handwritten",
+        actor=None,
+        resident=district.resident_b,
+        team=district.team_b,
+        doctor=district.doctor_b,
+        packages=[basic],
+        consent_method="handwritten",
     )
     assert c.signed_by is None

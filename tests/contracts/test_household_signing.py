@@ -14,10 +14,14 @@ pytestmark = pytest.mark.django_db
 
 def _sign_household(district, household, packages, members=None, **kw):
     return contract_sign_household(
-        actor=district.doctor_a.user, household=household,
+        actor=district.doctor_a.user,
+        household=household,
         members=members if members is not None else list(household.members.order_by("pk")),
-        team=district.team_a, doctor=district.doctor_a, packages=packages,
-        consent_method=kw.pop("consent_method", "handwritten"), **kw,
+        team=district.team_a,
+        doctor=district.doctor_a,
+        packages=packages,
+        consent_method=kw.pop("consent_method", "handwritten"),
+        **kw,
     )
 
 
@@ -63,8 +67,12 @@ def test_members_must_belong_to_the_household(district, packages, household):
 def test_household_signing_checks_the_team_once(district, packages, household):
     with pytest.raises(DomainValidationError) as e:
         contract_sign_household(
-            actor=district.doctor_a.user, household=household, members=list(household.members.all()),
-            team=district.team_b, doctor=district.doctor_b, packages=[packages["basic"]],
+            actor=district.doctor_a.user,
+            household=household,
+            members=list(household.members.all()),
+            team=district.team_b,
+            doctor=district.doctor_b,
+            packages=[packages["basic"]],
             consent_method="handwritten",
         )
     assert "team_id" in e.value.errors

@@ -108,3 +108,12 @@ def test_household_detail(login, household, persona, status):
 )
 def test_audit_log(login, persona, status):
     _expect(login(persona).get(reverse("audit_log")), status)
+
+
+def test_a_refused_write_records_no_read(login, district):
+    from jiayi.core.models import AccessAction, AccessEvent
+
+    client = login("district_admin")  # sees the resident, may not change clinical data
+    client.get(reverse("resident_edit", args=[district.resident_a.pk]))
+    client.post(reverse("measurement_add", args=[district.resident_a.pk]), {"sbp": "130"})
+    assert not AccessEvent.objects.filter(username="district_admin", action=AccessAction.VIEW).exists()

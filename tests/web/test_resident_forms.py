@@ -84,8 +84,8 @@ def test_a_sex_that_contradicts_the_id_number_is_a_message_on_sex(login, distric
 
 
 def test_an_area_outside_the_users_county_is_refused(login, district):
-    from tests import factories as f
     from jiayi.org.models import AreaLevel
+    from tests import factories as f
 
     other_county = f.area("310105", "长宁区", AreaLevel.COUNTY, district.city)
     street = f.area("310105001", "华阳路街道", AreaLevel.STREET, other_county)

@@ -5,3 +5,14 @@ class ContractsConfig(AppConfig):
     name = "jiayi.contracts"
     label = "contracts"
     verbose_name = "家庭医生签约"
+
+    def ready(self) -> None:
+        from jiayi.contracts import rules  # noqa: F401  (registers the contract rule set)
+
+        try:
+            from jiayi.web.panels import register_home_panel, register_household_panel, register_resident_panel
+        except ImportError:  # the page registries are optional
+            return
+        register_resident_panel("contracts/_resident_panel.html", order=10)
+        register_household_panel("contracts/_household_panel.html", order=10)
+        register_home_panel("contracts/_home_panel.html", order=30)

@@ -98,21 +98,15 @@ _ITEMS: tuple[ServiceItem, ...] = (
         ServiceCategory.MEDICAL,
         description=_("签约医生门诊、电话或线上健康咨询"),
     ),
-    ServiceItem(
-        "maternal_visit", _("孕产妇访视"), ServiceCategory.PUBLIC_HEALTH, description=_("孕期随访与产后访视")
-    ),
-    ServiceItem(
-        "child_check", _("儿童健康检查"), ServiceCategory.PUBLIC_HEALTH, description=_("0～6岁儿童健康检查")
-    ),
+    ServiceItem("maternal_visit", _("孕产妇访视"), ServiceCategory.PUBLIC_HEALTH, description=_("孕期随访与产后访视")),
+    ServiceItem("child_check", _("儿童健康检查"), ServiceCategory.PUBLIC_HEALTH, description=_("0～6岁儿童健康检查")),
     ServiceItem(
         "home_sickbed_round",
         _("家庭病床查床"),
         ServiceCategory.MEDICAL,
         description=_("家庭病床医生上门查床"),
     ),
-    ServiceItem(
-        "home_nursing", _("上门护理"), ServiceCategory.MEDICAL, description=_("换药、导管护理等上门护理服务")
-    ),
+    ServiceItem("home_nursing", _("上门护理"), ServiceCategory.MEDICAL, description=_("换药、导管护理等上门护理服务")),
     ServiceItem("rehab_guidance", _("康复指导"), ServiceCategory.HEALTH_MANAGEMENT),
     ServiceItem(
         "referral_booking",

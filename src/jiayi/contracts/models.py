@@ -121,9 +121,7 @@ class ServicePackage(VersionedModel):
         verbose_name_plural = _("服务包")
         ordering = ["kind", "name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["institution", "code"], name="package_code_unique_per_institution"
-            ),
+            models.UniqueConstraint(fields=["institution", "code"], name="package_code_unique_per_institution"),
             models.UniqueConstraint(
                 fields=["code"], condition=Q(institution__isnull=True), name="package_code_unique_district"
             ),
@@ -338,24 +336,16 @@ class Contract(VersionedModel):
     """A family-doctor contract (签约协议) of one resident with a team and its responsible doctor."""
 
     number = models.CharField(_("签约编号"), max_length=30, unique=True)
-    resident = models.ForeignKey(
-        Resident, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("居民")
-    )
-    team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("签约团队")
-    )
-    doctor = models.ForeignKey(
-        Staff, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("签约医生")
-    )
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("居民"))
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("签约团队"))
+    doctor = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("签约医生"))
     institution = models.ForeignKey(
         Institution, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("签约机构")
     )
     packages = models.ManyToManyField(
         ServicePackage, through="ContractPackage", related_name="contracts", verbose_name=_("服务包")
     )
-    status = models.CharField(
-        _("状态"), max_length=12, choices=ContractStatus.choices, default=ContractStatus.ACTIVE
-    )
+    status = models.CharField(_("状态"), max_length=12, choices=ContractStatus.choices, default=ContractStatus.ACTIVE)
     start_date = models.DateField(_("生效日期"))
     end_date = models.DateField(_("到期日期"))
     renewal_of = models.ForeignKey(
@@ -421,13 +411,9 @@ class Contract(VersionedModel):
     waiver_note = models.CharField(_("减免说明"), max_length=200, blank=True)
     # Early termination.
     terminated_on = models.DateField(_("解约日期"), null=True, blank=True)
-    termination_reason = models.CharField(
-        _("解约原因"), max_length=20, choices=TerminationReason.choices, blank=True
-    )
+    termination_reason = models.CharField(_("解约原因"), max_length=20, choices=TerminationReason.choices, blank=True)
     termination_note = models.CharField(_("解约说明"), max_length=300, blank=True)
-    terminated_by = models.ForeignKey(
-        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    terminated_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     objects = ContractQuerySet.as_manager()
 
@@ -436,9 +422,7 @@ class Contract(VersionedModel):
         verbose_name_plural = _("签约协议")
         ordering = ["-start_date", "-pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(end_date__gte=models.F("start_date")), name="contract_end_after_start"
-            ),
+            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="contract_end_after_start"),
             models.UniqueConstraint(
                 fields=["resident"], condition=Q(status="active"), name="contract_one_active_per_resident"
             ),
@@ -462,9 +446,7 @@ class Contract(VersionedModel):
         return self.number
 
     def in_force_on(self, day: date) -> bool:
-        return self.start_date <= day <= self.end_date and (
-            self.terminated_on is None or day < self.terminated_on
-        )
+        return self.start_date <= day <= self.end_date and (self.terminated_on is None or day < self.terminated_on)
 
     def status_on(self, day: date) -> str:
         """What the status job would store on ``day`` (see ``ContractQuerySet.with_effective_status``)."""
@@ -510,9 +492,7 @@ class ContractPackage(models.Model):
     class Meta:
         verbose_name = _("签约服务包")
         verbose_name_plural = _("签约服务包")
-        constraints = [
-            models.UniqueConstraint(fields=["contract", "package"], name="contract_package_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["contract", "package"], name="contract_package_unique")]
 
     def __str__(self) -> str:
         return f"{self.contract_id}:{self.package_id}"
@@ -533,9 +513,7 @@ class ContractItem(models.Model):
         verbose_name_plural = _("签约服务项目")
         ordering = ["contract_id", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["contract", "package", "service_code"], name="contract_item_unique"
-            ),
+            models.UniqueConstraint(fields=["contract", "package", "service_code"], name="contract_item_unique"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="contract_item_quantity_positive"),
         ]
         indexes = [models.Index(fields=["next_due_on", "contract"])]
@@ -619,14 +597,10 @@ class SatisfactionSurvey(VersionedModel):
         _("受访者"), max_length=20, choices=Relationship.choices, blank=True, help_text=_("本人作答时为空。")
     )
     overall_score = models.PositiveSmallIntegerField(SURVEY_QUESTIONS["overall_score"], choices=SCORE_CHOICES)
-    attitude_score = models.PositiveSmallIntegerField(
-        SURVEY_QUESTIONS["attitude_score"], choices=SCORE_CHOICES
-    )
+    attitude_score = models.PositiveSmallIntegerField(SURVEY_QUESTIONS["attitude_score"], choices=SCORE_CHOICES)
     access_score = models.PositiveSmallIntegerField(SURVEY_QUESTIONS["access_score"], choices=SCORE_CHOICES)
     skill_score = models.PositiveSmallIntegerField(SURVEY_QUESTIONS["skill_score"], choices=SCORE_CHOICES)
-    fulfilment_score = models.PositiveSmallIntegerField(
-        SURVEY_QUESTIONS["fulfilment_score"], choices=SCORE_CHOICES
-    )
+    fulfilment_score = models.PositiveSmallIntegerField(SURVEY_QUESTIONS["fulfilment_score"], choices=SCORE_CHOICES)
     would_renew = models.BooleanField(_("愿意续约"), null=True, blank=True)
     comments = models.TextField(_("意见建议"), blank=True)
     entered_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

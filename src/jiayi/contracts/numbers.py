@@ -25,6 +25,7 @@ from datetime import date
 
 from django.db.models import (
     Avg,
+    Case,
     Count,
     DateField,
     Exists,
@@ -36,7 +37,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
@@ -113,8 +116,7 @@ DEFINITIONS: dict[str, Definition] = {
         "签约居民满意度",
         "统计期内调查中总体满意度为“满意”或“非常满意”（≥4分）的份数",
         "统计期内完成的满意度调查份数（每份签约一份）",
-        "RULES.md §6.1: 2035 target satisfaction about 85% (2022 guidance); formula NOT FOUND, project "
-        "convention",
+        "RULES.md §6.1: 2035 target satisfaction about 85% (2022 guidance); formula NOT FOUND, project convention",
     ),
 }
 
@@ -228,37 +230,48 @@ def _signed(contracts: QuerySet[Contract], as_of: date, outer: str) -> Exists:
     return Exists(contracts.active_on(as_of).filter(resident_id=OuterRef(outer)))
 
 
-def _coverage(
-    pop: Q, tag_pop: Q, contracts: QuerySet[Contract], as_of: date
-) -> tuple[Rate, Rate, dict[str, Rate]]:
+def _flag(condition: Q | Exists) -> Case:
+    """1 when ``condition`` holds, else 0. Aggregates sum such flags: Django (5.2) loses an annotation
+    referenced only inside ``Count(filter=Q(annotation=True))`` when it wraps the query in a
+    subquery, so conditions on Exists annotations are summed, never used as aggregate filters."""
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def _sum(name: str, value) -> dict:
+    return {name: Coalesce(Sum(value), 0)}
+
+
+def _coverage(pop: Q, tag_pop: Q, contracts: QuerySet[Contract], as_of: date) -> tuple[Rate, Rate, dict[str, Rate]]:
     """``pop`` filters residents, ``tag_pop`` the same population seen from KeyPopulationTag."""
     elderly_cut, child_cut = _age_cutoffs(as_of)
     tagged = KeyPopulationTag.objects.filter(resident=OuterRef("pk")).exclude(code__in=AGE_GROUPS)
     is_elderly = Q(birth_date__lte=elderly_cut)
     is_child = Q(birth_date__gt=child_cut, birth_date__lte=as_of)
-    key = is_elderly | is_child | Q(tagged=True)
-    signed = Q(signed=True)
     totals = (
         Resident.objects.filter(pop)
-        .annotate(signed=_signed(contracts, as_of, "pk"), tagged=Exists(tagged))
+        .annotate(
+            s=_flag(_signed(contracts, as_of, "pk")),
+            k=_flag(is_elderly | is_child | Q(Exists(tagged))),
+            e=_flag(is_elderly),
+            c=_flag(is_child),
+        )
         .aggregate(
             total=Count("pk"),
-            total_signed=Count("pk", filter=signed),
-            key=Count("pk", filter=key),
-            key_signed=Count("pk", filter=key & signed),
-            elderly=Count("pk", filter=is_elderly),
-            elderly_signed=Count("pk", filter=is_elderly & signed),
-            child=Count("pk", filter=is_child),
-            child_signed=Count("pk", filter=is_child & signed),
+            **_sum("total_signed", F("s")),
+            **_sum("key", F("k")),
+            **_sum("key_signed", F("k") * F("s")),
+            **_sum("elderly", F("e")),
+            **_sum("elderly_signed", F("e") * F("s")),
+            **_sum("child", F("c")),
+            **_sum("child_signed", F("c") * F("s")),
         )
     )
     per_tag = {
         row["code"]: (row["n"], row["n_signed"])
         for row in KeyPopulationTag.objects.filter(tag_pop)
         .exclude(code__in=AGE_GROUPS)
-        .annotate(signed=_signed(contracts, as_of, "resident_id"))
         .values("code")
-        .annotate(n=Count("pk"), n_signed=Count("pk", filter=signed))
+        .annotate(n=Count("pk"), n_signed=Coalesce(Sum(_flag(_signed(contracts, as_of, "resident_id"))), 0))
         .order_by()
     }
     by_group: dict[str, Rate] = {}
@@ -271,9 +284,7 @@ def _coverage(
     d = DEFINITIONS
     return (
         Rate("coverage", d["coverage"].name, totals["total_signed"], totals["total"]),
-        Rate(
-            "key_population_coverage", d["key_population_coverage"].name, totals["key_signed"], totals["key"]
-        ),
+        Rate("key_population_coverage", d["key_population_coverage"].name, totals["key_signed"], totals["key"]),
         by_group,
     )
 
@@ -285,8 +296,8 @@ def _renewal(contracts: QuerySet[Contract], start: date, as_of: date) -> Rate:
     row = (
         contracts.filter(end_date__gte=start, end_date__lte=as_of)
         .filter(Q(terminated_on__isnull=True) | Q(terminated_on__gt=F("end_date")))
-        .annotate(renewed=Exists(renewal))
-        .aggregate(n=Count("pk"), renewed=Count("pk", filter=Q(renewed=True)))
+        .annotate(r=_flag(Exists(renewal)))
+        .aggregate(n=Count("pk"), **_sum("renewed", F("r")))
     )
     return Rate("renewal", DEFINITIONS["renewal"].name, row["renewed"], row["n"])
 
@@ -306,9 +317,7 @@ def short_items(as_of: date, *, live_counters: bool) -> QuerySet[ContractItem]:
         done = F("delivered")
     else:
         counted = (
-            ServiceDelivery.objects.filter(
-                item=OuterRef("pk"), revoked_at__isnull=True, delivered_on__lte=as_of
-            )
+            ServiceDelivery.objects.filter(item=OuterRef("pk"), revoked_at__isnull=True, delivered_on__lte=as_of)
             .order_by()
             .values("item")
             .annotate(n=Count("pk"))
@@ -323,19 +332,15 @@ def _fulfilment(contracts: QuerySet[Contract], start: date, as_of: date, today: 
         Q(terminated_on__isnull=True) | Q(terminated_on__gt=as_of)
     )
     short = short_items(as_of, live_counters=as_of >= today).filter(contract=OuterRef("pk"))
-    row = in_service.annotate(short=Exists(short)).aggregate(
-        n=Count("pk"), ok=Count("pk", filter=Q(short=False))
-    )
-    return Rate("fulfilment", DEFINITIONS["fulfilment"].name, row["ok"], row["n"])
+    row = in_service.annotate(x=_flag(Exists(short))).aggregate(n=Count("pk"), **_sum("short", F("x")))
+    return Rate("fulfilment", DEFINITIONS["fulfilment"].name, row["n"] - row["short"], row["n"])
 
 
 def _satisfaction(contracts: QuerySet[Contract], start: date, as_of: date) -> tuple[Rate, float | None]:
     threshold = rules.default_ruleset(as_of).value("satisfied_min_score")
     row = SatisfactionSurvey.objects.filter(
         contract__in=contracts.values("pk"), surveyed_on__gte=start, surveyed_on__lte=as_of
-    ).aggregate(
-        n=Count("pk"), ok=Count("pk", filter=Q(overall_score__gte=threshold)), mean=Avg("overall_score")
-    )
+    ).aggregate(n=Count("pk"), ok=Count("pk", filter=Q(overall_score__gte=threshold)), mean=Avg("overall_score"))
     mean = None if row["mean"] is None else round(float(row["mean"]), 2)
     return Rate("satisfaction", DEFINITIONS["satisfaction"].name, row["ok"], row["n"]), mean
 
@@ -365,14 +370,17 @@ def contract_numbers(
     satisfaction, mean = _satisfaction(contracts, period_start, as_of)
     started = Q(start_date__gte=period_start, start_date__lte=as_of)
     renewal = Q(renewal_of__isnull=False)
-    behind = Exists(ContractItem.objects.filter(contract=OuterRef("pk"), next_due_on__lt=today))
-    counts = contracts.annotate(behind=behind).aggregate(
+    counts = contracts.aggregate(
         in_force=Count("pk", filter=in_force_q(as_of)),
         signed_new=Count("pk", filter=started & ~renewal),
         signed_renewal=Count("pk", filter=started & renewal),
         team_switches=Count("pk", filter=started & renewal & ~Q(renewal_of__team=F("team"))),
         terminated=Count("pk", filter=Q(terminated_on__gte=period_start, terminated_on__lte=as_of)),
-        behind_today=Count("pk", filter=in_force_q(today) & Q(behind=True)),
+    )
+    counts["behind_today"] = (
+        contracts.filter(in_force_q(today))
+        .filter(Exists(ContractItem.objects.filter(contract=OuterRef("pk"), next_due_on__lt=today)))
+        .count()
     )
     return ContractNumbers(
         period_start=period_start,

@@ -111,8 +111,7 @@ DEFAULT: Final[RuleSet] = rulesets.register(
                 "RULES.md §6.2: fees NOT FOUND; unverified recollection that the fee is shared by insurance, "
                 "public-health funds and the resident; TARGETS.md workflows: fees waived for the poor",
                 verified=False,
-                note="key populations whose resident share is waived automatically (脱贫人口); "
-                "local policy varies",
+                note="key populations whose resident share is waived automatically (脱贫人口); local policy varies",
             ),
             "satisfied_min_score": Param(
                 4,
@@ -254,9 +253,7 @@ class Fees:
         return self.total == self.insurance + self.public_health + self.resident + self.waived
 
 
-def split_fees(
-    shares: Sequence[tuple[Decimal, Decimal, Decimal, Decimal]], *, waive_resident_share: bool
-) -> Fees:
+def split_fees(shares: Sequence[tuple[Decimal, Decimal, Decimal, Decimal]], *, waive_resident_share: bool) -> Fees:
     """Sum per-package ``(price, insurance, public_health, resident)``; a waiver moves the resident
     share to ``waived`` (the resident pays nothing)."""
     price = sum((s[0] for s in shares), Decimal(0))

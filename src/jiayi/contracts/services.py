@@ -137,8 +137,7 @@ def _validate_package(
     }
     if (
         not errors
-        and money["price"]
-        != money["insurance_share"] + money["public_health_share"] + money["resident_share"]
+        and money["price"] != money["insurance_share"] + money["public_health_share"] + money["resident_share"]
     ):
         errors["price"] = _("签约服务费须等于医保基金、公共卫生经费与个人支付之和。")
     if not 1 <= int(period_months) <= 36:
@@ -154,9 +153,7 @@ def _validate_package(
             errors[f"items.{i}.service_code"] = _("未知的服务项目。")
             continue
         if code in seen:
-            errors[f"items.{i}.service_code"] = _("服务项目重复：%(name)s。") % {
-                "name": _(catalogue.name_of(code))
-            }
+            errors[f"items.{i}.service_code"] = _("服务项目重复：%(name)s。") % {"name": _(catalogue.name_of(code))}
             continue
         seen.add(code)
         if not isinstance(qty, int) or isinstance(qty, bool) or not 1 <= qty <= 366:
@@ -370,9 +367,9 @@ def contracts_refresh_status(*, today: date | None = None, resident_id: int | No
             .filter(Exists(renewal))
             .update(status=ContractStatus.RENEWED, **bump)
         )
-        started = base.filter(
-            status=ContractStatus.PENDING, start_date__lte=today, end_date__gte=today
-        ).update(status=ContractStatus.ACTIVE, **bump)
+        started = base.filter(status=ContractStatus.PENDING, start_date__lte=today, end_date__gte=today).update(
+            status=ContractStatus.ACTIVE, **bump
+        )
     return {"renewed": renewed, "expired": expired, "activated": started}
 
 
@@ -475,9 +472,7 @@ def _check_packages(
     offered = set(ServicePackage.objects.offered_at(institution).values_list("pk", flat=True))
     not_offered = [p.name for p in packages if p.pk not in offered]
     if not_offered:
-        errors["package_ids"] = _("本机构不提供或已停用的服务包：%(names)s。") % {
-            "names": "、".join(not_offered)
-        }
+        errors["package_ids"] = _("本机构不提供或已停用的服务包：%(names)s。") % {"names": "、".join(not_offered)}
         return
     basics = [p for p in packages if p.kind == PackageKind.BASIC]
     if len(basics) != 1:
@@ -551,13 +546,9 @@ def _sign_one(
         if end < start:
             errors["end_date"] = _("到期日期不能早于生效日期。")
     else:
-        end = rules.contract_end(
-            start, months or (basic.period_months if basic else ruleset.value("period_months"))
-        )
+        end = rules.contract_end(start, months or (basic.period_months if basic else ruleset.value("period_months")))
     if start > today + timedelta(days=ruleset.value("start_max_days_ahead")):
-        errors["start_date"] = _("生效日期最多可提前%(days)s天。") % {
-            "days": ruleset.value("start_max_days_ahead")
-        }
+        errors["start_date"] = _("生效日期最多可提前%(days)s天。") % {"days": ruleset.value("start_max_days_ahead")}
     elif start < resident.birth_date:
         errors["start_date"] = _("生效日期不能早于出生日期。")
     if "team_id" not in errors:
@@ -587,8 +578,7 @@ def _sign_one(
     warnings: list[str] = []
     if rules.add_months(start, ruleset.value("min_period_months")) > end + timedelta(days=1):
         warnings.append(
-            _("签约周期短于%(m)s个月（签约周期原则上不少于一年）。")
-            % {"m": ruleset.value("min_period_months")}
+            _("签约周期短于%(m)s个月（签约周期原则上不少于一年）。") % {"m": ruleset.value("min_period_months")}
         )
     cap = settings.JIAYI["DOCTOR_LIST_SOFT_CAP"]
     size = doctor_list_size(terms.doctor, start)
@@ -795,9 +785,7 @@ def contract_sign_household(
         per_member.append(chosen)
     unused = [p.name for p in packages if p.pk not in used]
     if unused:
-        errors["package_ids"] = _("所选家庭成员中没有适用该服务包的人：%(names)s。") % {
-            "names": "、".join(unused)
-        }
+        errors["package_ids"] = _("所选家庭成员中没有适用该服务包的人：%(names)s。") % {"names": "、".join(unused)}
         raise DomainValidationError(errors)
     term_errors: dict[str, str] = {}
     _check_terms(
@@ -902,9 +890,7 @@ def contract_renew(
     ruleset = rules.default_ruleset(today)
     if contract.status == ContractStatus.TERMINATED or contract.terminated_on is not None:
         raise DomainValidationError({"": _("已解约的签约不能续约，请重新签约。")})
-    if contract.renewals.exclude(
-        status=ContractStatus.TERMINATED, terminated_on__lte=F("start_date")
-    ).exists():
+    if contract.renewals.exclude(status=ContractStatus.TERMINATED, terminated_on__lte=F("start_date")).exists():
         raise DomainValidationError({"": _("该签约已续约。")})
     opens, closes = rules.renewal_window(contract.end_date, ruleset)
     if today < opens:
@@ -934,8 +920,7 @@ def contract_renew(
             (packages if p.pk in offered and fits else dropped).append(p)
         if dropped:
             warnings.append(
-                _("以下服务包已停用或不再适用，未续签：%(names)s。")
-                % {"names": "、".join(p.name for p in dropped)}
+                _("以下服务包已停用或不再适用，未续签：%(names)s。") % {"names": "、".join(p.name for p in dropped)}
             )
     terms = SigningTerms(
         team=team,
@@ -1005,9 +990,7 @@ def contract_terminate(
         raise ConcurrentEditError(_("该签约已被他人修改，请刷新后重试。"))
     # Deliveries dated on or after the termination no longer count toward this contract.
     late = list(
-        ServiceDelivery.objects.filter(
-            contract=contract, delivered_on__gte=first_day_without, revoked_at__isnull=True
-        )
+        ServiceDelivery.objects.filter(contract=contract, delivered_on__gte=first_day_without, revoked_at__isnull=True)
     )
     if late:
         ServiceDelivery.objects.filter(pk__in=[d.pk for d in late]).update(
@@ -1113,17 +1096,13 @@ def service_delivered(
     DomainValidationError.
     """
     if not catalogue.is_known(service_code):
-        raise DomainValidationError(
-            {"service_code": _("未知的服务项目：%(code)s。") % {"code": service_code}}
-        )
+        raise DomainValidationError({"service_code": _("未知的服务项目：%(code)s。") % {"code": service_code}})
     _check_delivery_date(delivered_on)
     resident_id = resident if isinstance(resident, int) else resident.pk
     staff = _staff(actor)
     existing: list[ServiceDelivery] = []
     if source_id is not None:
-        existing = list(
-            ServiceDelivery.objects.filter(source=source, source_id=source_id, service_code=service_code)
-        )
+        existing = list(ServiceDelivery.objects.filter(source=source, source_id=source_id, service_code=service_code))
         live = [d for d in existing if d.revoked_at is None]
         if live:
             return live
@@ -1134,9 +1113,7 @@ def service_delivered(
     if existing:  # reinstate a revoked delivery, re-matched to the (possibly corrected) date
         old = existing[0]
         old_item_id = old.item_id
-        locked = (
-            ContractItem.objects.select_for_update(of=("self",)).select_related("contract").get(pk=item.pk)
-        )
+        locked = ContractItem.objects.select_for_update(of=("self",)).select_related("contract").get(pk=item.pk)
         ServiceDelivery.objects.filter(pk=old.pk).update(
             contract_id=locked.contract_id,
             item=locked,
@@ -1148,9 +1125,7 @@ def service_delivered(
         _recount(locked)
         if old_item_id != locked.pk:
             _recount(
-                ContractItem.objects.select_for_update(of=("self",))
-                .select_related("contract")
-                .get(pk=old_item_id)
+                ContractItem.objects.select_for_update(of=("self",)).select_related("contract").get(pk=old_item_id)
             )
         old.refresh_from_db()
         return [old]
@@ -1167,9 +1142,7 @@ def service_delivered(
             )
     except IntegrityError:
         # Recorded concurrently under the same (source, source_id, service_code).
-        return list(
-            ServiceDelivery.objects.filter(source=source, source_id=source_id, service_code=service_code)
-        )
+        return list(ServiceDelivery.objects.filter(source=source, source_id=source_id, service_code=service_code))
     if actor is not None:
         audit(actor, AccessAction.CREATE, delivery, detail={"source": source, "source_id": source_id})
     return [delivery]
@@ -1217,11 +1190,7 @@ def service_delivery_revoke(*, actor, delivery: ServiceDelivery, reason: str) ->
         raise DomainValidationError({"": _("该履约记录已撤销。")})
     if not (reason or "").strip():
         raise DomainValidationError({"reason": _("请填写撤销原因。")})
-    locked = (
-        ContractItem.objects.select_for_update(of=("self",))
-        .select_related("contract")
-        .get(pk=delivery.item_id)
-    )
+    locked = ContractItem.objects.select_for_update(of=("self",)).select_related("contract").get(pk=delivery.item_id)
     ServiceDelivery.objects.filter(pk=delivery.pk).update(
         revoked_at=timezone.now(), revoked_reason=reason.strip()[:200]
     )
@@ -1241,9 +1210,7 @@ def service_deliveries_revoke_source(
         qs = qs.filter(service_code=service_code)
     rows = list(qs)
     for d in rows:
-        locked = (
-            ContractItem.objects.select_for_update(of=("self",)).select_related("contract").get(pk=d.item_id)
-        )
+        locked = ContractItem.objects.select_for_update(of=("self",)).select_related("contract").get(pk=d.item_id)
         ServiceDelivery.objects.filter(pk=d.pk).update(
             revoked_at=timezone.now(), revoked_reason=(reason or _("来源记录已撤销"))[:200]
         )

@@ -144,7 +144,7 @@ class DjangoDB(Backend):
                 columns = list(zip(*rows, strict=True))
                 batches.append(
                     pa.record_batch(
-                        [pa.array(col, type=field.type) for col, field in zip(columns, target, strict=True)],
+                        [_column(col, field.type) for col, field in zip(columns, target, strict=True)],
                         schema=target,
                     )
                 )
@@ -170,6 +170,15 @@ class DjangoDB(Backend):
                 quoted_strings_can_be_null=False,
             ),
         )
+
+
+def _column(values, type_: pa.DataType) -> pa.Array:
+    if type_ == pa.bool_():
+        # SQLite hands booleans back as 0/1.
+        return pa.array(values, type=pa.int64()).cast(pa.bool_())
+    if type_ == pa.float64():
+        return pa.array([None if v is None else float(v) for v in values], type=type_)
+    return pa.array(values, type=type_)
 
 
 # ---------------------------------------------------------------------------------------------

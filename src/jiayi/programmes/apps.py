@@ -13,8 +13,9 @@ class ProgrammesConfig(AppConfig):
         )
 
         engine.autodiscover()
+        from jiayi.programmes import panels
+
         try:
-            from jiayi.programmes import panels
-        except ImportError:  # the page registries are optional (jiayi.web)
-            return
-        panels.register()
+            panels.register()
+        except ImportError:  # the page registries (jiayi.web.panels) are optional
+            pass

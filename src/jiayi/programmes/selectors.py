@@ -352,9 +352,15 @@ def worklist_counts(user, *, scope: WorklistScope, today: date | None = None) ->
 
 
 def referrals_awaiting(user, *, scope: WorklistScope, limit: int = 100) -> list[Referral]:
-    return list(
-        _scoped_referrals(user, scope).select_related("resident").order_by("referred_on", "pk")[:limit]
-    )
+    """Referrals not yet followed up, oldest first; each carries ``reason_labels`` and ``programme_name``."""
+    rows = list(_scoped_referrals(user, scope).select_related("resident").order_by("referred_on", "pk")[:limit])
+    for r in rows:
+        r.reason_labels = [reason_label(c) for c in r.reasons]
+        try:
+            r.programme_name = engine.get(r.programme).short_name
+        except KeyError:
+            r.programme_name = r.programme
+    return rows
 
 
 def referral_get(user, pk: int) -> Referral:

@@ -15,6 +15,7 @@ validate (the database still enforces NOT NULL, UNIQUE, CHECK and foreign keys).
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,11 @@ import numpy as np
 from django.db import connection as default_connection
 
 CHUNK_ROWS = 200_000
+#: Tables receiving at least this many rows in one call have their secondary indexes (and, on
+#: PostgreSQL, foreign-key constraints) dropped for the load and rebuilt in ``finish()``; rebuilding
+#: from sorted data is several times faster than maintaining them row by row. Everything happens in
+#: the load transaction, so a failure leaves the schema as it was.
+DEFER_INDEXES_ROWS = 100_000
 
 
 def nullable(values: Any, valid: np.ndarray) -> np.ndarray:
@@ -44,6 +50,8 @@ class Loader:
         self.progress = progress  # callable(table, rows) or None
         self.loaded: dict[str, int] = {}
         self._next: dict[str, int] = {}
+        self._deferred: dict[str, list[str]] = {}  # table -> DDL to run in finish()
+        self.seconds: dict[str, float] = {}  # time spent writing each table (and rebuilding indexes)
         self.connection.ensure_connection()
 
     # -- ids ---------------------------------------------------------------------------------
@@ -113,6 +121,9 @@ class Loader:
                 raise ValueError(f"{table}.{k}: {len(v)} values, expected {n}")
         if n == 0:
             return 0
+        t0 = time.perf_counter()
+        if n >= DEFER_INDEXES_ROWS and table not in self._deferred:
+            self._defer_indexes(table)
         for start in range(0, n, CHUNK_ROWS):
             stop = min(n, start + CHUNK_ROWS)
             chunk = {k: v[start:stop] for k, v in columns.items()}
@@ -123,6 +134,7 @@ class Loader:
             if self.progress:
                 self.progress(table, stop - start)
         self.loaded[table] = self.loaded.get(table, 0) + n
+        self.seconds[table] = self.seconds.get(table, 0.0) + time.perf_counter() - t0
         return n
 
     def _executemany(self, table: str, names: list[str], chunk: Mapping[str, Any]) -> None:
@@ -144,6 +156,56 @@ class Loader:
         with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
             copy.write(buf.getbuffer())
 
+    # -- deferred indexes --------------------------------------------------------------------
+
+    def _defer_indexes(self, table: str) -> None:
+        restore: list[str] = []
+        with self.connection.cursor() as cur:
+            if self.vendor == "sqlite":
+                cur.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+                    [table],
+                )
+                for name, sql in cur.fetchall():
+                    cur.execute(f'DROP INDEX "{name}"')
+                    restore.append(sql)
+            elif self.vendor == "postgresql":
+                # Pending deferred FK checks would block ALTER TABLE: run them now.
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cur.execute("SET CONSTRAINTS ALL DEFERRED")
+                cur.execute(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND contype = 'f'",
+                    [f'"{table}"'],
+                )
+                for name, definition in cur.fetchall():
+                    cur.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+                    restore.append(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+                cur.execute(
+                    "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                    "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary "
+                    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+                    [f'"{table}"'],
+                )
+                for name, definition in cur.fetchall():
+                    cur.execute(f'DROP INDEX "{name}"')
+                    restore.insert(0, definition)
+        self._deferred[table] = restore
+
+    def restore_indexes(self) -> None:
+        with self.connection.cursor() as cur:
+            if self.vendor == "postgresql" and self._deferred:
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cur.execute("SET CONSTRAINTS ALL DEFERRED")
+            for table, statements in self._deferred.items():
+                t0 = time.perf_counter()
+                for sql in statements:
+                    cur.execute(sql)
+                self.seconds[f"{table} (indexes)"] = time.perf_counter() - t0
+                if self.progress:
+                    self.progress(f"{table} indexes", 0)
+        self._deferred.clear()
+
     # -- before / after ----------------------------------------------------------------------
 
     def begin(self) -> None:
@@ -157,7 +219,8 @@ class Loader:
                 cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
 
     def finish(self) -> None:
-        """Move identity sequences past the loaded ids and refresh planner statistics."""
+        """Rebuild deferred indexes and constraints; move identity sequences past the loaded ids."""
+        self.restore_indexes()
         with self.connection.cursor() as cur:
             if self.vendor == "postgresql":
                 for table in self.loaded:

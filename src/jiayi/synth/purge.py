@@ -19,8 +19,13 @@ def _q(name: str) -> str:
     return f'"{name}"'
 
 
-def _delete(cur, model: type[models.Model], where: str, params: list, depth: int = 0) -> int:
-    """Delete rows of ``model`` matching ``where`` (SQL over its own columns) and their dependants."""
+def _delete(cur, model: type[models.Model], where: str, params: list, depth: int = 0,
+            tables: frozenset[str] = frozenset()) -> int:
+    """Delete rows of ``model`` matching ``where`` (SQL over its own columns) and their dependants.
+
+    ``tables``: the tables that exist (models of apps not migrated yet are skipped)."""
+    if model._meta.db_table not in tables:
+        return 0
     if depth > _MAX_DEPTH:
         raise RuntimeError(f"purge: dependency chain too deep at {model._meta.label}")
     table = model._meta.db_table
@@ -36,7 +41,7 @@ def _delete(cur, model: type[models.Model], where: str, params: list, depth: int
                 continue
             for f in through._meta.get_fields():
                 if getattr(f, "related_model", None) is model and f.concrete:
-                    _delete(cur, through, f"{_q(f.column)} IN ({selector})", params, depth + 1)
+                    _delete(cur, through, f"{_q(f.column)} IN ({selector})", params, depth + 1, tables)
             continue
         field = rel.field
         if not field.concrete:
@@ -44,12 +49,14 @@ def _delete(cur, model: type[models.Model], where: str, params: list, depth: int
         if child is model:  # self-reference (area or institution trees): the selector covers the subtree
             continue
         cond = f"{_q(field.column)} IN ({selector})"
+        if child._meta.db_table not in tables:
+            continue
         if rel.on_delete is models.SET_NULL:
             cur.execute(f"UPDATE {_q(child._meta.db_table)} SET {_q(field.column)} = NULL WHERE {cond}", params)
         elif rel.on_delete is models.DO_NOTHING:
             continue
         else:
-            _delete(cur, child, cond, params, depth + 1)
+            _delete(cur, child, cond, params, depth + 1, tables)
     # Break self-references inside the deleted set first (deferred FKs would cope, but be explicit).
     for f in model._meta.concrete_fields:
         if f.is_relation and f.related_model is model:
@@ -71,10 +78,11 @@ def purge_district(county_code: str, district_key: str, *, connection=None) -> d
     areas = f'SELECT id FROM "{Area._meta.db_table}" WHERE code LIKE %s'
     out: dict[str, int] = {}
     with conn.cursor() as cur:
-        out["residents"] = _delete(cur, Resident, f'"area_id" IN ({areas})', [like])
-        out["households"] = _delete(cur, Household, f'"area_id" IN ({areas})', [like])
-        out["institutions"] = _delete(cur, Institution, f'"area_id" IN ({areas})', [like])
-        out["areas"] = _delete(cur, Area, '"code" LIKE %s', [like])
+        tables = frozenset(conn.introspection.table_names(cur))
+        out["residents"] = _delete(cur, Resident, f'"area_id" IN ({areas})', [like], tables=tables)
+        out["households"] = _delete(cur, Household, f'"area_id" IN ({areas})', [like], tables=tables)
+        out["institutions"] = _delete(cur, Institution, f'"area_id" IN ({areas})', [like], tables=tables)
+        out["areas"] = _delete(cur, Area, '"code" LIKE %s', [like], tables=tables)
         cur.execute(f'DELETE FROM "{Counter._meta.db_table}" WHERE prefix LIKE %s', [like])
         cur.execute(f'DELETE FROM "{SynthRun._meta.db_table}" WHERE district = %s', [district_key])
     from jiayi.org.selectors import clear_org_cache

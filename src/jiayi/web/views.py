@@ -8,6 +8,7 @@ user's scope is 404; a visible object the user may not change is 403.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
+from jiayi.core.audit import audit_view
 from jiayi.core.scoping import can_audit, can_write_clinical
 from jiayi.residents import selectors as resident_selectors
 from jiayi.residents.models import Household, Measurement, Resident
@@ -228,14 +230,16 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_POST
 def measurement_add(request: HttpRequest, pk: int) -> HttpResponse:
-    resident = resident_selectors.resident_get(request.user, pk)  # the answer shows the record again
+    resident = resident_selectors.resident_get(request.user, pk, audit_read=False)  # 404 out of scope
     _require_writer(request)
+    audit_view(request.user, resident)  # the answer shows the measurements again
     form = MeasurementForm(request.POST)
     saved = form.is_valid() and form.save(actor=request.user, resident=resident) is not None
     if saved:
         form = None
     if request.htmx:
-        return render(request, "web/_measurements.html", _measurement_context(request, resident, form))
+        context = {**_measurement_context(request, resident, form), "measurement_saved": saved}
+        return render(request, "web/_measurements.html", context)
     if saved:
         messages.success(request, _("测量结果已保存。"))
         return redirect(f"{resident_url(resident)}#measurements")
@@ -271,8 +275,9 @@ def resident_create(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def resident_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    resident = resident_selectors.resident_get(request.user, pk)
+    resident = resident_selectors.resident_get(request.user, pk, audit_read=False)  # 404 out of scope
     _require_writer(request)
+    audit_view(request.user, resident)  # the form shows the whole ID number and phone
     form = ResidentForm(request.POST or None, user=request.user, resident=resident)
     if request.method == "POST" and form.is_valid():
         saved = form.save(actor=request.user)
@@ -323,6 +328,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         page = web_selectors.change_entries(request.user, filters, page=page_no)
     else:
         page = web_selectors.access_events(request.user, filters, page=page_no)
+        for event in page.items:
+            event.detail_text = json.dumps(event.detail, ensure_ascii=False) if event.detail else ""
     params = request.GET.copy()
     params.pop("page", None)
     params.pop("tab", None)

@@ -25,33 +25,34 @@
     chart.setOption({
       animation: false,
       textStyle: { fontFamily: getComputedStyle(document.body).fontFamily },
-      grid: { left: 44, right: 16, top: 36, bottom: 28 },
+      grid: { left: 8, right: 28, top: 40, bottom: 8, containLabel: true },
       legend: { top: 0, data: [el.dataset.sbpLabel, el.dataset.dbpLabel] },
       tooltip: {
         trigger: "axis",
         valueFormatter: function (v) { return v == null ? "—" : v + " " + unit; }
       },
+      // A time axis keeps the real spacing between visits (two weeks vs three months).
       xAxis: {
-        type: "category",
-        boundaryGap: false,
-        data: points.map(function (p) { return p.date; }),
-        axisLabel: { hideOverlap: true }
+        type: "time",
+        axisLabel: { hideOverlap: true, formatter: "{yyyy}-{MM}-{dd}" },
+        splitLine: { show: false }
       },
       yAxis: {
         type: "value",
         name: unit,
         nameTextStyle: { align: "right" },
-        min: function (v) { return Math.max(0, Math.floor((v.min - 10) / 10) * 10); },
-        max: function (v) { return Math.ceil((v.max + 10) / 10) * 10; }
+        min: function (v) { return Math.max(0, Math.floor((v.min - 10) / 20) * 20); },
+        max: function (v) { return Math.ceil((v.max + 10) / 20) * 20; },
+        interval: 20
       },
       series: [
         {
           name: el.dataset.sbpLabel, type: "line", symbolSize: 6, connectNulls: true,
-          itemStyle: { color: "#c0392b" }, data: points.map(function (p) { return p.sbp; })
+          itemStyle: { color: "#c0392b" }, data: points.map(function (p) { return [p.date, p.sbp]; })
         },
         {
           name: el.dataset.dbpLabel, type: "line", symbolSize: 6, connectNulls: true,
-          itemStyle: { color: "#1f6fb2" }, data: points.map(function (p) { return p.dbp; })
+          itemStyle: { color: "#1f6fb2" }, data: points.map(function (p) { return [p.date, p.dbp]; })
         }
       ]
     });

@@ -1,0 +1,436 @@
+"""The indicator catalogue: one declarative definition per indicator.
+
+Each :class:`Indicator` names its numerator and denominator in words (Chinese, as the appraisal
+documents write them), says which period type, org levels, direction, source and rule-set parameters
+it uses, and carries one ibis expression (``build``) over the fact tables of
+:mod:`jiayi.indicators.facts`. The expression returns one row per counted subject (a resident, a
+contract, a survey or a GP) with its org units and 0/1 (or weighted) ``num`` and ``den``; the engine
+sums them per unit and period, and a line list is the same rows filtered to one unit.
+
+Names and descriptions are Chinese message ids; ``name_en`` is the English name used by FHIR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+import ibis
+
+from jiayi.indicators.facts import LEVELS, Facts, RuleContext
+from jiayi.residents.rules import KEY_POPULATIONS
+
+__all__ = ["CATALOGUE", "GROUPS", "Indicator", "OUTPUT_COLUMNS", "get", "indicators"]
+
+
+def _(s: str) -> str:
+    """Mark a message for translation; the caller translates it."""
+    return s
+
+
+#: Columns every build() returns.
+OUTPUT_COLUMNS: Final[tuple[str, ...]] = (
+    "wid", "subject_id", "resident_id", "doctor_id", "team_id", "station_id", "centre_id", "street_id",
+    "district_id", "num", "den",
+)
+
+#: Dashboard sections, in order.
+GROUPS: Final[dict[str, str]] = {
+    "records": _("居民健康档案"),
+    "contracts": _("家庭医生签约服务"),
+    "hypertension": _("高血压患者健康管理"),
+    "diabetes": _("2型糖尿病患者健康管理"),
+    "elderly": _("老年人健康管理"),
+    "workforce": _("人力资源"),
+}
+
+PERIOD_TYPES: Final[dict[str, str]] = {
+    "point": _("时点值（统计期末）"),
+    "ytd": _("年度累计（考核年度1月1日至统计期末）"),
+    "range": _("期间值（统计期内发生）"),
+}
+
+Builder = Callable[[Facts], ibis.Table]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: str
+    name_en: str
+    group: str
+    numerator: str
+    denominator: str
+    period_type: str  # key of PERIOD_TYPES
+    subject: str  # "resident" | "contract" | "survey" | "staff"
+    source: str
+    confidence: str
+    build: Builder
+    unit: str = "%"  # "%" or "per10k"
+    direction: str = "higher"  # a higher value is better ("lower": lower is better)
+    levels: tuple[str, ...] = LEVELS
+    params: tuple[tuple[str, str], ...] = ()  # (rule-set programme, parameter) the definition reads
+    requires: tuple[str, ...] = ()  # raw tables the data must come from
+    variant: Callable[[RuleContext], str] | None = field(default=None, compare=False)
+    divisor: Callable[[RuleContext], int] | None = field(default=None, compare=False)
+    note: str = ""
+
+    @property
+    def scale(self) -> float:
+        return 100.0 if self.unit == "%" else 1.0
+
+    @property
+    def disaggregations(self) -> tuple[str, ...]:
+        """The org levels a value exists at (district → street → centre → station → team → doctor)."""
+        return self.levels
+
+    @property
+    def programmes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p for p, _k in self.params))
+
+    def den_divisor(self, ctx: RuleContext) -> int:
+        """The builder's denominator is an integer count of ``1 / divisor`` units (so that sums are exact
+        on every backend); the engine divides by this."""
+        return self.divisor(ctx) if self.divisor else 1
+
+    def value(self, num: float, den: float) -> float | None:
+        if not den:
+            return None
+        return round(num / den * self.scale, 4)
+
+    def variant_text(self, ctx: RuleContext) -> str:
+        return self.variant(ctx) if self.variant else ""
+
+    def unverified(self, ctx: RuleContext) -> list[str]:
+        """``programme/param`` of every parameter used that awaits checking against the official text."""
+        by_programme = {rs.programme: rs for rs in ctx.all()}
+        out = []
+        for programme, key in self.params:
+            rs = by_programme.get(programme)
+            if rs is not None and key in rs.params and not rs.param(key).verified:
+                out.append(f"{rs.label}:{key}")
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Builders
+# ---------------------------------------------------------------------------------------------
+
+
+def _out(t: ibis.Table, subject: ibis.Value, resident: ibis.Value, num: ibis.Value, den: ibis.Value) -> ibis.Table:
+    return t.select(
+        "wid",
+        subject_id=subject.cast("int64"),
+        resident_id=resident.cast("int64"),
+        doctor_id=t.doctor_id.cast("int64"),
+        team_id=t.team_id.cast("int64"),
+        station_id=t.station_id.cast("int64"),
+        centre_id=t.centre_id.cast("int64"),
+        street_id=t.street_id.cast("int64"),
+        district_id=t.district_id.cast("int64"),
+        num=num.cast("int64"),
+        den=den.cast("int64"),
+    )
+
+
+def _flag(cond: ibis.Value) -> ibis.Value:
+    return cond.ifelse(1, 0)
+
+
+def persons(den: Callable[[ibis.Table], ibis.Value], num: Callable[[ibis.Table], ibis.Value]) -> Builder:
+    """Residents of the person-period table: denominator = ``den``, numerator = ``den`` and ``num``."""
+
+    def build(f: Facts) -> ibis.Table:
+        pp = f.person_period
+        t = pp.filter(den(pp))
+        return _out(t, t.resident_id, t.resident_id, _flag(num(t)), ibis.literal(1))
+
+    return build
+
+
+def patients(programme: str, num: str) -> Builder:
+    """Patients under management of ``programme`` in the assessment year; numerator = flag ``num``."""
+
+    def build(f: Facts) -> ibis.Table:
+        p = f.programme_patients
+        t = p.filter(p.programme == programme)
+        return _out(t, t.resident_id, t.resident_id, t[num], ibis.literal(1))
+
+    return build
+
+
+def management_rate(programme: str) -> Builder:
+    """Managed patients over the patients the rule set counts: registered (diagnosis on record or in
+    management) or estimated (adults of the resident population × prevalence)."""
+    prefix = "ht" if programme == "hypertension" else "dm"
+
+    def build(f: Facts) -> ibis.Table:
+        pp = f.person_period
+        managed, registered = pp[f"{prefix}_managed"], pp[f"{prefix}_registered"]
+        prevalence = _prevalence(f.ctx, programme)
+        if prevalence is None:
+            t = pp.filter(registered == 1)
+            return _out(t, t.resident_id, t.resident_id, t[f"{prefix}_managed"], ibis.literal(1))
+        t = pp.filter((pp.adult == 1) | (managed == 1))
+        return _out(t, t.resident_id, t.resident_id, t[f"{prefix}_managed"], t.adult * _micro(prevalence))
+
+    return build
+
+
+def _micro(value: float) -> int:
+    return round(value * 1_000_000)
+
+
+def _management_divisor(programme: str) -> Callable[[RuleContext], int]:
+    def divisor(ctx: RuleContext) -> int:
+        return 1 if _prevalence(ctx, programme) is None else 1_000_000
+
+    return divisor
+
+
+def _prevalence(ctx: RuleContext, programme: str) -> float | None:
+    if ctx.engine.value("management_denominator") != "estimated":
+        return None
+    value = (ctx.engine.value("estimated_prevalence") or {}).get(programme)
+    return float(value) if value is not None else None
+
+
+def _management_variant(programme: str) -> Callable[[RuleContext], str]:
+    def text(ctx: RuleContext) -> str:
+        prevalence = _prevalence(ctx, programme)
+        if prevalence is not None:
+            return _("分母：{age}岁及以上常住人口 × 估算患病率{rate}%（规则集 {rs}）").format(
+                age=ctx.engine.value("estimated_min_age"), rate=round(prevalence * 100, 2), rs=ctx.engine.label
+            )
+        if ctx.engine.value("management_denominator") == "estimated":
+            return _("分母：登记患者数（规则集 {rs} 无该病估算患病率，按登记患者计算）").format(rs=ctx.engine.label)
+        return _("分母：登记在册患者数（有诊断记录或在管理中，规则集 {rs}）").format(rs=ctx.engine.label)
+
+    return text
+
+
+def _record_use(f: Facts) -> ibis.Table:
+    pp = f.person_period
+    base = pp.electronic if f.ctx.indicators.value("record_use_denominator") == "electronic" else pp.has_record
+    t = pp.filter(base == 1)
+    return _out(t, t.resident_id, t.resident_id, t.record_used, ibis.literal(1))
+
+
+def _record_use_variant(ctx: RuleContext) -> str:
+    months = ctx.indicators.value("record_use_window_months")
+    if ctx.indicators.value("record_use_denominator") == "electronic":
+        den = _("电子健康档案数")
+    else:
+        den = _("健康档案总份数")
+    return _("动态记录：近{months}个月内有体征测量、项目随访或签约服务记录；分母：{den}（规则集 {rs}，待核实）").format(
+        months=months, den=den, rs=ctx.indicators.label
+    )
+
+
+def _contracts(kind: str, flag: str) -> Builder:
+    def build(f: Facts) -> ibis.Table:
+        t = f.contract_expiry if kind == "expiry" else f.contract_fulfilment
+        return _out(t, t.contract_id, t.resident_id, t[flag], ibis.literal(1))
+
+    return build
+
+
+def _satisfaction(f: Facts) -> ibis.Table:
+    t = f.surveys
+    return _out(t, t.survey_id, t.resident_id, t.satisfied, ibis.literal(1))
+
+
+def _gp_per_10k(f: Facts) -> ibis.Table:
+    s = f.staff.mutate(doctor_id=ibis.null("int64"), team_id=ibis.null("int64"))
+    gps = _out(s, s.staff_id, ibis.null("int64"), ibis.literal(1), ibis.literal(0))
+    pp = f.person_period.mutate(doctor_id=ibis.null("int64"), team_id=ibis.null("int64"))
+    people = _out(pp, pp.resident_id, pp.resident_id, ibis.literal(0), ibis.literal(1))
+    return ibis.union(gps, people)
+
+
+def _medication_plan_share(f: Facts) -> ibis.Table:
+    pp = f.person_period
+    t = pp.filter(pp.signed == 1, (pp.ht_open == 1) | (pp.dm_open == 1))
+    return _out(t, t.resident_id, t.resident_id, t.chronic_plan, ibis.literal(1))
+
+
+# ---------------------------------------------------------------------------------------------
+# The catalogue
+# ---------------------------------------------------------------------------------------------
+
+_S12 = "RULES.md §1.2"
+_S6 = "RULES.md §6.2（项目约定，非国家口径）"
+_POP = _("辖区内常住居民数")
+_RES = ("residents",)
+_CON = ("residents", "contracts")
+_PROG = ("residents", "enrolments", "visits")
+
+_CATALOGUE: list[Indicator] = [
+    Indicator(
+        "record.rate", _("健康档案建档率"), "Health-record rate", "records",
+        _("建档人数"), _POP, "point", "resident", _S12 + "（M）", "M",
+        persons(lambda t: t.has_record >= 0, lambda t: t.has_record == 1), requires=("residents", "records"),
+    ),
+    Indicator(
+        "record.electronic_rate", _("电子健康档案建档率"), "Electronic health-record rate", "records",
+        _("建立电子健康档案人数"), _POP, "point", "resident", _S12 + "（M）；考核系统 S01", "M",
+        persons(lambda t: t.has_record >= 0, lambda t: t.electronic == 1), requires=("residents", "records"),
+    ),
+    Indicator(
+        "record.use_rate", _("健康档案使用率"), "Health-record use rate", "records",
+        _("档案中有动态记录的档案份数"), _("档案总份数"), "point", "resident", _S12 + "（L，动态记录定义未找到）", "L",
+        _record_use, requires=("residents", "records"),
+        params=(("indicators", "record_use_window_months"), ("indicators", "record_use_evidence"),
+                ("indicators", "record_use_denominator")),
+        variant=_record_use_variant,
+    ),
+    Indicator(
+        "record.open_rate", _("电子健康档案开放率"), "Electronic health records open to the resident", "records",
+        _("向居民本人开放的电子健康档案数"), _("电子健康档案数"), "point", "resident", "TARGETS.md gusu-2021", "M",
+        persons(lambda t: t.electronic == 1, lambda t: t.record_open == 1), requires=("residents", "records"),
+    ),
+    Indicator(
+        "record.elderly_rate", _("老年人健康档案建档率"), "Elderly (65+) health-record rate", "records",
+        _("建档的65岁及以上常住居民数"), _("65岁及以上常住居民数"), "point", "resident", "TARGETS.md xintang-2019",
+        "M", persons(lambda t: t.elderly == 1, lambda t: t.has_record == 1), requires=("residents", "records"),
+    ),
+    Indicator(
+        "record.child_rate", _("儿童健康档案建档率"), "Child (0-6) health-record rate", "records",
+        _("建档的0～6岁儿童数"), _("0～6岁常住儿童数"), "point", "resident", "TARGETS.md gusu-2021", "M",
+        persons(lambda t: t.child == 1, lambda t: t.has_record == 1), requires=("residents", "records"),
+    ),
+    Indicator(
+        "contract.coverage", _("常住人口签约服务覆盖率"), "Family-doctor contract coverage", "contracts",
+        _("统计期末签约服务在有效期内的常住居民数"), _POP, "point", "resident", _S6 + "；2022年指导意见 签约服务覆盖率",
+        "H", persons(lambda t: t.signed >= 0, lambda t: t.signed == 1), requires=_CON,
+    ),
+    *[
+        Indicator(
+            f"contract.coverage.{code}", _("重点人群签约服务覆盖率：{group}").format(group=zh),
+            f"Contract coverage: {en}", "contracts",
+            _("签约的{group}数").format(group=zh), _("{group}数").format(group=zh), "point", "resident", _S6, "M",
+            persons(lambda t, c=code: t[f"kp_{c}"] == 1, lambda t: t.signed == 1), requires=_CON,
+        )
+        for code, (zh, en) in KEY_POPULATIONS.items()
+    ],
+    Indicator(
+        "contract.coverage.key_populations", _("重点人群签约服务覆盖率"), "Contract coverage of key populations",
+        "contracts", _("签约的重点人群人数"), _("重点人群人数（十类重点人群，按人计）"), "point", "resident", _S6, "M",
+        persons(lambda t: t.kp_any == 1, lambda t: t.signed == 1), requires=_CON,
+    ),
+    Indicator(
+        "contract.coverage.elderly_managed", _("已管理老年人签约覆盖率"), "Contract coverage of managed elderly",
+        "contracts", _("年内接受健康管理且签约的老年人数"), _("年内接受健康管理的65岁及以上居民数"), "point",
+        "resident", "TARGETS.md binhai-2019", "M",
+        persons(lambda t: (t.elderly == 1) & (t.elderly_managed == 1), lambda t: t.signed == 1), requires=_CON,
+        params=(("indicators", "elderly_management_evidence"),),
+    ),
+    Indicator(
+        "contract.coverage.ht_managed", _("在管高血压患者签约覆盖率"), "Contract coverage of managed hypertension "
+        "patients", "contracts", _("统计期末在管且签约的高血压患者数"), _("统计期末在管的高血压患者数"), "point",
+        "resident", "TARGETS.md binhai-2019", "M",
+        persons(lambda t: t.ht_open == 1, lambda t: t.signed == 1), requires=(*_CON, "enrolments"),
+    ),
+    Indicator(
+        "contract.coverage.dm_managed", _("在管糖尿病患者签约覆盖率"), "Contract coverage of managed diabetes "
+        "patients", "contracts", _("统计期末在管且签约的2型糖尿病患者数"), _("统计期末在管的2型糖尿病患者数"), "point",
+        "resident", "TARGETS.md binhai-2019", "M",
+        persons(lambda t: t.dm_open == 1, lambda t: t.signed == 1), requires=(*_CON, "enrolments"),
+    ),
+    Indicator(
+        "contract.personalised_share", _("健康管理服务包签约占重点人群比例"),
+        "Key-population members signed with a health-management package", "contracts",
+        _("签约个性化（健康管理）服务包的重点人群人数"), _("重点人群人数"), "point", "resident",
+        "TARGETS.md gusu-2021", "L",
+        persons(lambda t: t.kp_any == 1, lambda t: (t.signed == 1) & (t.personalised == 1)),
+        requires=(*_CON, "contract_packages"), params=(("indicators", "personalised_package_kinds"),),
+    ),
+    Indicator(
+        "contract.renewal_rate", _("续约率"), "Contract renewal rate", "contracts",
+        _("统计期内到期且于期末前已续约的签约数"), _("统计期内到期的签约数（提前解约的不计）"), "range", "contract",
+        _S6, "NOT FOUND", _contracts("expiry", "renewed"), requires=_CON,
+        params=(("indicators", "renewal_counts_by"),),
+    ),
+    Indicator(
+        "contract.fulfilment_rate", _("履约率"), "Contract fulfilment rate", "contracts",
+        _("统计期末各服务项目均按进度完成的签约数"), _("统计期末在有效期内的签约数"), "point", "contract",
+        _S6 + "；履约进度见 contracts.rules", "NOT FOUND", _contracts("fulfilment", "on_schedule"),
+        requires=(*_CON, "contract_items", "deliveries"), params=(("family-doctor", "fulfilment_schedule"),),
+    ),
+    Indicator(
+        "contract.satisfaction", _("签约居民满意度"), "Contract satisfaction", "contracts",
+        _("统计期内满意度调查结果为满意或非常满意的份数"), _("统计期内满意度调查份数"), "range", "survey",
+        _S6 + "；2022年指导意见 满意度约85%", "NOT FOUND", _satisfaction, requires=(*_CON, "surveys"),
+        params=(("family-doctor", "satisfied_min_score"),),
+    ),
+    *[
+        item
+        for programme, prefix, zh, en, ctl_zh, ctl_param in (
+            ("hypertension", "ht", "高血压", "hypertension", _("年内最近一次随访血压达标人数"),
+             ("target_sbp", "target_dbp", "elderly_age", "elderly_target_sbp", "elderly_target_dbp")),
+            ("diabetes", "dm", "2型糖尿病", "type 2 diabetes", _("年内最近一次随访空腹血糖达标人数"), ("target_fpg",)),
+        )
+        for item in (
+            Indicator(
+                f"{prefix}.management_rate", _("{d}患者管理率").format(d=zh), f"{en.capitalize()} management rate",
+                programme, _("年内已管理的{d}患者人数").format(d=zh), _("年内辖区内{d}患者总人数").format(d=zh), "ytd",
+                "resident", _S12 + "（M）；分母口径见规则集", "M", management_rate(programme), requires=(*_PROG, "problems"),
+                params=(("programme-engine", "management_denominator"), ("programme-engine", "estimated_prevalence"),
+                        ("programme-engine", "estimated_min_age"), ("programme-engine", "managed_requires_visit")),
+                variant=_management_variant(programme), divisor=_management_divisor(programme),
+            ),
+            Indicator(
+                f"{prefix}.standardised_rate", _("{d}患者规范管理率").format(d=zh),
+                f"{en.capitalize()} standardised-management rate", programme,
+                _("按照规范要求进行{d}患者健康管理的人数").format(d=zh), _("年内已管理的{d}患者人数").format(d=zh),
+                "ytd", "resident", _S12 + "（M）；规范管理定义见 RULES.md §2.6（未找到，规则集）", "M",
+                patients(programme, "standardised"), requires=_PROG,
+                params=((programme, "standardised_min_visits"), (programme, "standardised_max_gap_days"),
+                        (programme, "standardised_year_edges"), ("programme-engine", "standardised_face_to_face_only"),
+                        ("programme-engine", "period_min_visits_rounding")),
+            ),
+            Indicator(
+                f"{prefix}.control_rate", _("管理人群{m}控制率").format(m="血压" if prefix == "ht" else "血糖"),
+                f"{en.capitalize()} control rate", programme, ctl_zh, _("年内已管理的{d}患者人数").format(d=zh),
+                "ytd", "resident", _S12 + "（M）；达标标准见 RULES.md §2.4", "M", patients(programme, "controlled"),
+                requires=_PROG, params=tuple((programme, p) for p in ctl_param),
+            ),
+        )
+    ],
+    Indicator(
+        "chronic.medication_plan_share", _("签约高血压糖尿病患者用药计划比例"),
+        "Signed hypertension and diabetes patients with a medication plan", "hypertension",
+        _("有用药计划的签约在管高血压、糖尿病患者数"), _("签约在管的高血压、糖尿病患者数"), "point", "resident",
+        "TARGETS.md binhai-2019", "M", _medication_plan_share,
+        requires=(*_CON, "enrolments", "medication_plans"),
+    ),
+    Indicator(
+        "elderly.management_rate", _("老年人健康管理率"), "Elderly health-management rate", "elderly",
+        _("年内接受健康管理的65岁及以上常住居民数"), _("年内辖区内65岁及以上常住居民数"), "ytd", "resident",
+        _S12 + "（M）；考核系统 O00", "M",
+        persons(lambda t: t.elderly == 1, lambda t: t.elderly_managed == 1), requires=_RES,
+        params=(("indicators", "elderly_management_evidence"),),
+    ),
+    Indicator(
+        "workforce.gp_per_10k", _("每万名常住人口全科医生数"), "General practitioners per 10,000 residents", "workforce",
+        _("在岗全科医生数"), _("常住人口数（万人）"), "point", "staff", "TARGETS.md binhai-2019", "M", _gp_per_10k,
+        unit="per10k", levels=("station", "centre", "street", "district"), requires=("residents", "staff"),
+        divisor=lambda ctx: 10_000,
+        params=(("indicators", "gp_categories"),),
+        note=_("全科医生按当前在岗人员计（人员无任职起止日期）"),
+    ),
+]
+
+CATALOGUE: Final[dict[str, Indicator]] = {i.code: i for i in _CATALOGUE}
+
+
+def get(code: str) -> Indicator:
+    try:
+        return CATALOGUE[code]
+    except KeyError:
+        raise KeyError(f"unknown indicator {code!r}") from None
+
+
+def indicators() -> list[Indicator]:
+    return list(CATALOGUE.values())

@@ -1,0 +1,445 @@
+"""The indicator engine: every indicator, every org unit, every period, into ``IndicatorValue``.
+
+Entry points:
+
+- :func:`compute` — the whole pipeline (what ``jiayi indicators compute`` and the background task
+  call): open a backend, fingerprint the source data per period, evaluate the periods whose data
+  changed (all of them when ``incremental=False``), store the values, record a ``ComputationRun``.
+- :func:`evaluate` — the same numbers in memory, without writing (tests compare backends with it).
+- :func:`line_list` — the subjects behind one number: every resident (or contract) in the denominator
+  of an indicator for one unit and period, and whether it is in the numerator.
+
+Incremental runs: a period's fingerprint digests, for every raw table, the row count and id-weighted
+column sums of the rows that can influence the period (rows whose relevance day is on or before the
+period's as-of day), plus the rule sets, the org tree and the catalogue. A daily run therefore
+recomputes the running month / quarter / year (their as-of day moved) and any past period whose data
+were back-dated or corrected, and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+
+from jiayi.indicators import catalogue as C  # noqa: N812
+from jiayi.indicators import periods as P  # noqa: N812
+from jiayi.indicators.backends import Backend, DjangoDB, connect
+from jiayi.indicators.facts import (
+    LEVELS,
+    ORG_COLUMNS,
+    RAW,
+    Facts,
+    OrgDims,
+    RuleContext,
+    Windows,
+    available_raw,
+    extract_arrow,
+    fingerprint_query,
+    load_org,
+    raw_from_django,
+    rule_context,
+)
+
+__all__ = ["Evaluation", "Row", "compute", "evaluate", "fingerprints", "line_list", "open_source"]
+
+Progress = Callable[[str], None] | None
+
+
+@dataclass(frozen=True)
+class Row:
+    indicator: str
+    period: str
+    level: str
+    unit_id: int
+    numerator: float
+    denominator: float
+    value: float | None
+
+
+@dataclass
+class Evaluation:
+    rows: list[Row]
+    periods: list[P.Period]
+    blocked: dict[str, list[str]]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[tuple[str, str, str, int], tuple[float, float, float | None]]:
+        return {(r.indicator, r.period, r.level, r.unit_id): (r.numerator, r.denominator, r.value) for r in self.rows}
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources
+# ---------------------------------------------------------------------------------------------
+
+
+def open_source(backend_name: str, progress: Progress = None) -> tuple[Backend, dict]:
+    """The backend and its raw tables, read from the Django database."""
+    db = DjangoDB()
+    if backend_name == "db":
+        return db, raw_from_django(db)
+    arrow = extract_arrow(db, progress=progress)
+    db.close()
+    backend = connect(backend_name)
+    return backend, {name: backend.load(name, table) for name, table in arrow.items()}
+
+
+def blocked_indicators(raw_names: Iterable[str], indicators: Sequence[C.Indicator]) -> dict[str, list[str]]:
+    """Indicator code -> the raw tables it needs that do not exist (their app is not installed)."""
+    have = set(raw_names)
+    return {i.code: missing for i in indicators if (missing := [r for r in i.requires if r not in have])}
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------------------------
+
+
+def _window_of(ind: C.Indicator, period: P.Period, windows: Windows, today: date) -> int:
+    as_of = period.as_of(today)
+    if ind.period_type == "range":
+        return windows.range_id(period.start, as_of)
+    return windows.asof_id(as_of)
+
+
+def evaluate(
+    backend: Backend,
+    raw: dict,
+    org: OrgDims,
+    periods: Sequence[P.Period],
+    *,
+    today: date,
+    ctx: RuleContext,
+    indicators: Sequence[C.Indicator] | None = None,
+    progress: Progress = None,
+) -> Evaluation:
+    """Every indicator for every unit and period, in memory."""
+    indicators = list(indicators or C.indicators())
+    periods = [p for p in periods if p.started(today)]
+    blocked = blocked_indicators(raw, indicators)
+    out: list[Row] = []
+    timings: dict[str, float] = {}
+    if not periods:
+        return Evaluation(out, periods, blocked, timings)
+    windows = Windows.for_periods(periods, today)
+    facts = Facts(backend, raw, org, windows, ctx, today)
+    group_cols = ["wid", *ORG_COLUMNS.values()]
+    for ind in indicators:
+        if ind.code in blocked:
+            if progress:
+                progress(ind.code)
+            continue
+        t0 = time.perf_counter()
+        expr = ind.build(facts)
+        agg = expr.group_by(group_cols).aggregate(num=expr.num.sum(), den=expr.den.sum())
+        table = backend.to_arrow(agg)
+        out.extend(_rollup(ind, table, periods, windows, today, ind.den_divisor(ctx)))
+        timings[ind.code] = round(time.perf_counter() - t0, 4)
+        if progress:
+            progress(ind.code)
+    return Evaluation(out, periods, blocked, timings)
+
+
+def _rollup(
+    ind: C.Indicator, table: pa.Table, periods: Sequence[P.Period], windows: Windows, today: date, divisor: int
+) -> list[Row]:
+    cols = {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+    wid = cols["wid"].astype(np.int64)
+    num = np.nan_to_num(cols["num"].astype(np.float64))
+    den = np.nan_to_num(cols["den"].astype(np.float64))
+    by_window: dict[int, list[P.Period]] = defaultdict(list)
+    for p in periods:
+        by_window[_window_of(ind, p, windows, today)].append(p)
+    rows: list[Row] = []
+    for level in ind.levels:
+        unit = cols[ORG_COLUMNS[level]]
+        mask = ~_isnull(unit)
+        sums: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for w, u, n, d in zip(wid[mask], unit[mask].astype(np.int64), num[mask], den[mask], strict=True):
+            acc = sums[(int(w), int(u))]
+            acc[0] += n
+            acc[1] += d
+        for (w, u), (n, d) in sums.items():
+            d_units = d / divisor
+            for p in by_window.get(w, ()):
+                rows.append(Row(ind.code, p.code, level, u, float(n), float(d_units), ind.value(n, d_units)))
+    return rows
+
+
+def _isnull(values: np.ndarray) -> np.ndarray:
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    if values.dtype.kind == "O":
+        return np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in values], dtype=bool)
+    return np.zeros(len(values), dtype=bool)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fingerprints
+# ---------------------------------------------------------------------------------------------
+
+
+def fingerprints(
+    backend: Backend, raw: dict, periods: Sequence[P.Period], *, today: date, ctx: RuleContext, org: OrgDims
+) -> dict[str, tuple[date, str]]:
+    """Period code -> (as-of day, digest of everything the period's values depend on)."""
+    as_of_days = sorted({p.as_of(today) for p in periods if p.started(today)})
+    day_numbers = np.array([P.day_number(d) for d in as_of_days], dtype=np.int64)
+    per_day: list[list] = [[] for _d in as_of_days]
+    for name in sorted(raw):
+        if name not in RAW:
+            continue
+        table = backend.to_arrow(fingerprint_query(name, raw[name]))
+        if table.num_rows == 0:
+            for acc in per_day:
+                acc.append((name, 0))
+            continue
+        rel = table.column("_rel").to_numpy(zero_copy_only=False).astype(np.int64)
+        order = np.argsort(rel, kind="stable")
+        rel = rel[order]
+        columns = [c for c in table.column_names if c != "_rel"]
+        sums = np.stack([
+            np.array([int(v) if v is not None else 0 for v in table.column(c).to_pylist()], dtype=object)[order]
+            for c in columns
+        ])
+        cum = np.cumsum(sums, axis=1)
+        idx = np.searchsorted(rel, day_numbers, side="right")
+        for i, k in enumerate(idx):
+            acc = per_day[i]
+            acc.append((name, [int(x) for x in cum[:, k - 1]] if k > 0 else 0))
+    static = json.dumps(
+        {"rules": ctx.signature(), "org": org.signature(), "catalogue": sorted(C.CATALOGUE)}, sort_keys=True
+    )
+    by_day = {
+        d: hashlib.sha256((static + d.isoformat() + json.dumps(per_day[i])).encode()).hexdigest()
+        for i, d in enumerate(as_of_days)
+    }
+    return {p.code: (p.as_of(today), by_day[p.as_of(today)]) for p in periods if p.started(today)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole pipeline
+# ---------------------------------------------------------------------------------------------
+
+
+def _periods(year: int | None, period_codes: Sequence[str] | None, today: date, months: int) -> list[P.Period]:
+    if period_codes:
+        return sorted({P.parse(c) for c in period_codes}, key=lambda p: (p.end, p.start, p.kind))
+    if year is not None:
+        return P.periods_for_year(year, today)
+    return P.recent_periods(today, months)
+
+
+def compute(
+    *,
+    backend: str = "db",
+    year: int | None = None,
+    periods: Sequence[str] | None = None,
+    months: int = 13,
+    today: date | None = None,
+    incremental: bool = True,
+    rulesets: dict[str, str] | None = None,
+    triggered_by=None,
+    progress: Progress = None,
+    on_total: Callable[[int], None] | None = None,
+):
+    """Compute and store the catalogue; returns the ``ComputationRun``.
+
+    ``periods`` (codes) or ``year`` choose the periods, otherwise the last ``months`` months with their
+    quarters, years-to-date and years. ``progress`` is called after each step (for a progress bar);
+    ``on_total`` first receives the number of steps.
+    """
+    from django.utils import timezone
+
+    from jiayi.indicators.models import ComputationRun
+
+    today = today or timezone.localdate()
+    wanted = _periods(year, periods, today, months)
+    ctx = rule_context(today, rulesets)
+    run = ComputationRun.objects.create(
+        backend=backend, incremental=incremental, periods_requested=[p.code for p in wanted],
+        rulesets=ctx.labels(), triggered_by=triggered_by,
+    )
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    engine = None
+    try:
+        indicators = C.indicators()
+        if on_total:
+            on_total(len(available_raw()) * (backend != "db") + 1 + len(indicators) + 1)
+        t0 = time.perf_counter()
+        engine, raw = open_source(backend, progress)
+        org = load_org()
+        timings["load"] = round(time.perf_counter() - t0, 3)
+        t0 = time.perf_counter()
+        prints = fingerprints(engine, raw, wanted, today=today, ctx=ctx, org=org)
+        timings["fingerprint"] = round(time.perf_counter() - t0, 3)
+        if progress:
+            progress("fingerprint")
+        todo = _changed(wanted, prints) if incremental else wanted
+        t0 = time.perf_counter()
+        result = evaluate(engine, raw, org, todo, today=today, ctx=ctx, indicators=indicators, progress=progress)
+        timings["evaluate"] = round(time.perf_counter() - t0, 3)
+        t0 = time.perf_counter()
+        written = store(result, org, run=run, ctx=ctx, today=today, backend=backend, prints=prints)
+        timings["store"] = round(time.perf_counter() - t0, 3)
+        if progress:
+            progress("store")
+        run.periods_computed = [p.code for p in result.periods]
+        run.values_written = written
+        run.blocked = result.blocked
+        run.status = ComputationRun.Status.DONE
+        timings["indicators"] = result.timings  # type: ignore[assignment]
+    except Exception as exc:
+        run.status = ComputationRun.Status.FAILED
+        run.error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        if engine is not None:
+            engine.close()
+        run.seconds = round(time.perf_counter() - started, 3)
+        run.timings = timings
+        run.finished_at = timezone.now()
+        run.save()
+    return run
+
+
+def _changed(wanted: Sequence[P.Period], prints: dict[str, tuple[date, str]]) -> list[P.Period]:
+    from jiayi.indicators.models import PeriodFingerprint
+
+    stored = {
+        fp.period: (fp.as_of, fp.fingerprint)
+        for fp in PeriodFingerprint.objects.filter(period__in=[p.code for p in wanted])
+    }
+    return [p for p in wanted if p.code in prints and stored.get(p.code) != prints[p.code]]
+
+
+def store(
+    result: Evaluation, org: OrgDims, *, run, ctx: RuleContext, today: date, backend: str,
+    prints: dict[str, tuple[date, str]] | None = None,
+) -> int:
+    """Replace the stored values of the evaluated periods with ``result``; returns the rows written."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from jiayi.indicators.models import IndicatorValue, PeriodFingerprint
+
+    now = timezone.now()
+    by_code = {p.code: p for p in result.periods}
+    labels = ctx.labels()
+    rulesets_of = {ind.code: {p: labels[p] for p in ind.programmes if p in labels} for ind in C.indicators()}
+    objs = []
+    for r in result.rows:
+        p = by_code[r.period]
+        objs.append(IndicatorValue(
+            indicator=r.indicator, period=r.period, period_kind=p.kind, period_start=p.start, period_end=p.end,
+            as_of=p.as_of(today), level=r.level, unit_id=r.unit_id,
+            unit_name=org.names.get((r.level, r.unit_id), str(r.unit_id))[:200],
+            institution_id=org.scope_institution.get((r.level, r.unit_id)),
+            numerator=r.numerator, denominator=r.denominator, value=r.value,
+            rulesets=rulesets_of.get(r.indicator, {}), backend=backend, computed_at=now, run=run,
+        ))
+    with transaction.atomic():
+        IndicatorValue.objects.filter(period__in=list(by_code)).delete()
+        IndicatorValue.objects.bulk_create(objs, batch_size=2000)
+        for code in by_code:
+            if prints and code in prints:
+                as_of, digest = prints[code]
+                PeriodFingerprint.objects.update_or_create(
+                    period=code, defaults={"as_of": as_of, "fingerprint": digest, "run": run}
+                )
+    return len(objs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Line lists
+# ---------------------------------------------------------------------------------------------
+
+
+def _restriction(level: str, unit_id: int) -> list[int] | None:
+    """Resident ids that can belong to the unit (narrows the computation), or None for everyone."""
+    from django.db.models import Q
+
+    from jiayi.org.models import Area
+    from jiayi.org.selectors import institution_subtree_ids
+    from jiayi.residents.models import Resident
+
+    if level == "district":
+        return None
+    if level in ("station", "centre"):
+        ids = Resident.objects.filter(institution_id__in=institution_subtree_ids(unit_id))
+    elif level == "street":
+        street = Area.objects.get(pk=unit_id)
+        ids = Resident.objects.filter(area__code__startswith=street.code)
+    else:
+        field_name = "team_id" if level == "team" else "doctor_id"
+        q = Q(**{f"contracts__{field_name}": unit_id})
+        if _has_model("programmes.Enrolment"):
+            q |= Q(**{f"enrolments__{field_name}": unit_id})
+        ids = Resident.objects.filter(q)
+    return list(ids.values_list("pk", flat=True).distinct())
+
+
+def _has_model(label: str) -> bool:
+    from django.apps import apps
+
+    try:
+        apps.get_model(label)
+    except LookupError:
+        return False
+    return True
+
+
+def line_list(
+    indicator: str, period: str, level: str, unit_id: int, *, backend: str = "db", today: date | None = None,
+    rulesets: dict[str, str] | None = None,
+) -> list[dict]:
+    """The subjects in the denominator of ``indicator`` for one unit and period, with ``in_numerator``.
+
+    Computed live with the same expression as the stored value (on the Django database by default),
+    narrowed to the residents that can belong to the unit.
+    """
+    from django.utils import timezone
+
+    ind = C.get(indicator)
+    if level not in ind.levels:
+        raise ValueError(f"{indicator} has no values at the {level} level")
+    p = P.parse(period)
+    today = today or timezone.localdate()
+    ctx = rule_context(today, rulesets)
+    engine, raw = open_source(backend)
+    try:
+        if blocked_indicators(raw, [ind]):
+            return []
+        org = load_org()
+        windows = Windows.for_periods([p], today)
+        restrict_ids = _restriction(level, unit_id)
+        restrict = None
+        if restrict_ids is not None:
+            restrict = engine.load("restrict", pa.table({"resident_id": pa.array(restrict_ids, pa.int64())}))
+        facts = Facts(engine, raw, org, windows, ctx, today, restrict=restrict)
+        expr = ind.build(facts)
+        col = ORG_COLUMNS[level]
+        wid = _window_of(ind, p, windows, today)
+        expr = expr.filter(expr.wid == wid, expr[col] == unit_id, expr.den > 0)
+        table = engine.to_arrow(expr.select("subject_id", "resident_id", "num", "den"))
+    finally:
+        engine.close()
+    rows = [
+        {"subject_id": s, "resident_id": r, "in_numerator": bool(n)}
+        for s, r, n in zip(
+            table.column("subject_id").to_pylist(), table.column("resident_id").to_pylist(),
+            table.column("num").to_pylist(), strict=True,
+        )
+    ]
+    return sorted(rows, key=lambda x: (x["in_numerator"], x["resident_id"] or 0, x["subject_id"] or 0))
+
+
+__all__ += ["LEVELS", "store"]

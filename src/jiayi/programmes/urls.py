@@ -1,0 +1,24 @@
+from django.urls import path
+
+from jiayi.programmes import views
+
+app_name = "programmes"
+
+urlpatterns = [
+    path("worklist/", views.worklist, name="worklist"),
+    path("referrals/<int:pk>/return/", views.referral_return, name="referral_return"),
+    path("screening/", views.screening, name="screening"),
+    path("screening/residents/<int:resident_id>/", views.screening_measure, name="screening_measure"),
+    path("screening/cases/<int:pk>/<str:action>/", views.screening_case_action, name="screening_case_action"),
+    path("numbers/", views.numbers_page, name="numbers"),
+    path("forecast/", views.forecast, name="forecast"),
+    path("residents/<int:resident_id>/", views.resident_programmes, name="resident"),
+    path("visits/<int:pk>/", views.visit_detail, name="visit_detail"),
+    path("visits/<int:pk>/edit/", views.visit_edit, name="visit_edit"),
+    path("enrolments/<int:pk>/end/", views.enrolment_end, name="enrolment_end"),
+    path("enrolments/<int:pk>/plan/", views.plan, name="plan"),
+    path("<slug:programme>/", views.register, name="register"),
+    path("<slug:programme>/residents/<int:resident_id>/enrol/", views.enrol, name="enrol"),
+    path("<slug:programme>/residents/<int:resident_id>/visits/new/", views.visit_new, name="visit_new"),
+    path("<slug:programme>/residents/<int:resident_id>/visits/preview/", views.visit_preview, name="visit_preview"),
+]

@@ -1,0 +1,22 @@
+import time
+from tests.indicators.conftest import TODAY
+
+
+def test_scratch(small):
+    from jiayi.indicators import engine, periods as P
+    from jiayi.indicators.facts import load_org, rule_context
+    ctx = rule_context(TODAY)
+    org = load_org()
+    res = {}
+    for name in ("db", "duckdb", "spark"):
+        t0 = time.time()
+        b, raw = engine.open_source(name)
+        ev = engine.evaluate(b, raw, org, P.periods_for_year(2025, TODAY) + [P.parse("2026-01")], today=TODAY, ctx=ctx)
+        b.close()
+        res[name] = ev.as_dict()
+        print(name, len(ev.rows), time.time() - t0)
+    for k in res["db"]:
+        if res["db"][k] != res["duckdb"].get(k) or res["db"][k] != res["spark"].get(k):
+            print("DIFF", k, res["db"][k], res["duckdb"].get(k), res["spark"].get(k))
+    assert set(res["db"]) == set(res["duckdb"]) == set(res["spark"])
+    assert 0
