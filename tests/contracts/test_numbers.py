@@ -141,3 +141,16 @@ def test_every_number_has_a_definition_marked_as_convention():
     for code in ("coverage", "key_population_coverage", "renewal", "fulfilment", "satisfaction"):
         d = DEFINITIONS[code]
         assert d.numerator and d.denominator and d.source and d.convention
+
+
+def test_numbers_take_a_fixed_number_of_queries(district, basic, hypertensive):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        _numbers(team=district.team_a)
+    for r in (district.resident_a, district.resident_a1, hypertensive):
+        sign(district, r, [basic], start_date=_today() - timedelta(days=50))
+    with CaptureQueriesContext(connection) as many:
+        _numbers(team=district.team_a)
+    assert len(many.captured_queries) == len(few.captured_queries) <= 8

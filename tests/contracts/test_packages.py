@@ -114,3 +114,14 @@ def test_packages_for_signing_marks_eligibility(district, packages, hypertensive
     choices = {c.package.code: c for c in selectors.packages_for_signing(district.centre_a, hypertensive)}
     assert choices["hypertension"].eligible and choices["basic"].eligible
     assert not choices["maternal"].eligible and "孕产妇" in choices["maternal"].reason
+
+
+def test_the_install_command(district):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("contracts_install_packages", "--institution", district.centre_a.code, stdout=out)
+    assert "basic" in out.getvalue()
+    assert ServicePackage.objects.filter(institution=district.centre_a).count() >= 8

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from django.http import Http404
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from jiayi.contracts import catalogue, numbers, selectors, services
@@ -690,7 +690,7 @@ def package_create(request, payload: PackageIn):
         institution = Institution.objects.get(pk=inst_id)
     data["items"] = [dict(i) for i in data["items"]]
     p = services.package_create(actor=request.user, institution=institution, **data)
-    return 201, _package_out(p)
+    return Status(201, _package_out(p))
 
 
 @router.patch("/packages/{package_id}", response=PackageOut)
@@ -753,7 +753,7 @@ def contract_sign(request, payload: ContractIn):
     c = services.contract_sign(
         actor=request.user, resident=resident, team=team, doctor=doctor, packages=packages, **place, **data
     )
-    return 201, _contract_out(selectors.contract_get(request.user, c.pk, audit_read=False), warnings=c.warnings)
+    return Status(201, _contract_out(selectors.contract_get(request.user, c.pk, audit_read=False), warnings=c.warnings))
 
 
 @router.post("/contracts/households", response={201: HouseholdSigningOut})
@@ -791,7 +791,7 @@ def contract_sign_household(request, payload: HouseholdContractIn):
         _contract_out(selectors.contract_get(request.user, c.pk, audit_read=False), warnings=c.warnings)
         for c in signing.signed_contracts
     ]
-    return 201, {"id": signing.pk, "household_id": household.pk, "contracts": contracts}
+    return Status(201, {"id": signing.pk, "household_id": household.pk, "contracts": contracts})
 
 
 @router.get("/contracts/numbers", response=NumbersOut)
@@ -953,15 +953,18 @@ def functional_community_create(request, payload: FunctionalCommunityIn):
         institution=institution,
         address=payload.address,
     )
-    return 201, {
-        "id": f.pk,
-        "name": f.name,
-        "kind": f.kind,
-        "area_code": area.code,
-        "institution_id": institution.pk,
-        "address": f.address,
-        "active": f.active,
-    }
+    return Status(
+        201,
+        {
+            "id": f.pk,
+            "name": f.name,
+            "kind": f.kind,
+            "area_code": area.code,
+            "institution_id": institution.pk,
+            "address": f.address,
+            "active": f.active,
+        },
+    )
 
 
 @router.get("/contracts/{contract_id}", response=ContractOut)
@@ -983,7 +986,9 @@ def contract_renew(request, contract_id: int, payload: RenewIn):
     new = services.contract_renew(
         actor=request.user, contract=old, team=team, doctor=doctor, packages=packages, **place, **data
     )
-    return 201, _contract_out(selectors.contract_get(request.user, new.pk, audit_read=False), warnings=new.warnings)
+    return Status(
+        201, _contract_out(selectors.contract_get(request.user, new.pk, audit_read=False), warnings=new.warnings)
+    )
 
 
 @router.post("/contracts/{contract_id}/terminate", response=ContractOut)
@@ -1005,7 +1010,9 @@ def delivery_record(request, contract_id: int, payload: DeliveryIn):
     """Record by hand an item delivered under the contract."""
     _require_writer(request)
     c = _contract(request, contract_id)
-    return 201, _delivery_out(services.service_delivery_record(actor=request.user, contract=c, **payload.dict()))
+    return Status(
+        201, _delivery_out(services.service_delivery_record(actor=request.user, contract=c, **payload.dict()))
+    )
 
 
 @router.post("/contracts/{contract_id}/deliveries/{delivery_id}/revoke", response=DeliveryOut)

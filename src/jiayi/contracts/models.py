@@ -305,7 +305,10 @@ class ContractQuerySet(models.QuerySet):
         )
         return self.annotate(
             effective_status=models.Case(
-                models.When(terminated_on__lte=day, then=models.Value(ContractStatus.TERMINATED)),
+                models.When(
+                    Q(status=ContractStatus.TERMINATED) | Q(terminated_on__lte=day),
+                    then=models.Value(ContractStatus.TERMINATED),
+                ),
                 models.When(start_date__gt=day, then=models.Value(ContractStatus.PENDING)),
                 models.When(Q(end_date__lt=day) & Exists(renewal), then=models.Value(ContractStatus.RENEWED)),
                 models.When(end_date__lt=day, then=models.Value(ContractStatus.EXPIRED)),
@@ -450,7 +453,7 @@ class Contract(VersionedModel):
 
     def status_on(self, day: date) -> str:
         """What the status job would store on ``day`` (see ``ContractQuerySet.with_effective_status``)."""
-        if self.terminated_on is not None and self.terminated_on <= day:
+        if self.status == ContractStatus.TERMINATED or (self.terminated_on is not None and self.terminated_on <= day):
             return ContractStatus.TERMINATED
         if day < self.start_date:
             return ContractStatus.PENDING

@@ -47,6 +47,8 @@ class Backend(abc.ABC):
     """Common interface; see the module docstring."""
 
     name: str = ""
+    #: Evaluate the whole catalogue as one query (pays a distributed engine's per-job overhead once).
+    batch: bool = False
     con: Any
     _cached: list[ibis.Table]
 
@@ -219,6 +221,10 @@ def spark_session():
     """One local Spark session per process (local mode, no UI, UTC, Arrow transfers)."""
     global _SPARK
     if _SPARK is None:
+        import warnings
+
+        # pyspark warns on every conversion that it has not been certified with pandas 3.
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\..*")
         from pyspark.sql import SparkSession
 
         _SPARK = (
@@ -238,6 +244,7 @@ def spark_session():
 
 class Spark(ArrowBackend):
     name = "spark"
+    batch = True
 
     def __init__(self) -> None:
         self.session = spark_session()

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+import ibis
 import numpy as np
 import pyarrow as pa
 
@@ -131,15 +132,31 @@ def evaluate(
     windows = Windows.for_periods(periods, today)
     facts = Facts(backend, raw, org, windows, ctx, today)
     group_cols = ["wid", *ORG_COLUMNS.values()]
-    for ind in indicators:
-        if ind.code in blocked:
+    todo = [ind for ind in indicators if ind.code not in blocked]
+    if progress:
+        for code in blocked:
+            progress(code)
+
+    def aggregated(ind: C.Indicator):
+        expr = ind.build(facts)
+        return expr.group_by(group_cols).aggregate(num=expr.num.sum(), den=expr.den.sum())
+
+    if backend.batch and todo:
+        # One job for the whole catalogue: the distributed engine pays its per-query overhead once.
+        t0 = time.perf_counter()
+        union = ibis.union(*[aggregated(ind).mutate(indicator=ibis.literal(ind.code)) for ind in todo])
+        table = backend.to_arrow(union)
+        codes = table.column("indicator").to_pylist()
+        for ind in todo:
+            mask = pa.array([c == ind.code for c in codes])
+            out.extend(_rollup(ind, table.filter(mask), periods, windows, today, ind.den_divisor(ctx)))
             if progress:
                 progress(ind.code)
-            continue
+        timings["catalogue"] = round(time.perf_counter() - t0, 4)
+        return Evaluation(out, periods, blocked, timings)
+    for ind in todo:
         t0 = time.perf_counter()
-        expr = ind.build(facts)
-        agg = expr.group_by(group_cols).aggregate(num=expr.num.sum(), den=expr.den.sum())
-        table = backend.to_arrow(agg)
+        table = backend.to_arrow(aggregated(ind))
         out.extend(_rollup(ind, table, periods, windows, today, ind.den_divisor(ctx)))
         timings[ind.code] = round(time.perf_counter() - t0, 4)
         if progress:

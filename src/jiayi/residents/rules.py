@@ -15,7 +15,7 @@ the caller translates them.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, NamedTuple
@@ -44,6 +44,10 @@ __all__ = [
 
 def _(s: str) -> str:
     """Mark a message for translation; the caller translates it."""
+    return s
+
+
+def _identity(s: str) -> str:
     return s
 
 
@@ -114,8 +118,13 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def check_measurements(values: Mapping[str, float | None]) -> dict[str, str]:
-    """Field -> Chinese message for every implausible value; empty dict when all are plausible.
+def check_measurements(
+    values: Mapping[str, float | None], *, translate: Callable[[str], str] = _identity
+) -> dict[str, str]:
+    """Field -> message for every implausible value; empty dict when all are plausible.
+
+    Messages are Chinese; pass ``translate`` (e.g. Django's ``gettext``) to translate each message
+    template before the values are filled in, so the catalogue entry matches.
 
     ``None`` values are skipped; keys not in :data:`MEASUREMENT_RANGES` are ignored. Cross-field rules,
     applied only when both values are individually plausible:
@@ -134,16 +143,16 @@ def check_measurements(values: Mapping[str, float | None]) -> dict[str, str]:
         if math.isfinite(value) and low <= value <= high:
             plausible[kind] = value
             continue
-        problems[kind] = _("{label}{value}{unit}不合理，合理范围为{low}–{high}{unit}，请核实。").format(
-            label=MEASUREMENT_LABELS[kind], value=_fmt(value), unit=unit, low=_fmt(low), high=_fmt(high)
+        problems[kind] = translate(_("{label}{value}{unit}不合理，合理范围为{low}–{high}{unit}，请核实。")).format(
+            label=translate(MEASUREMENT_LABELS[kind]), value=_fmt(value), unit=unit, low=_fmt(low), high=_fmt(high)
         )
 
     sbp, dbp = plausible.get("sbp"), plausible.get("dbp")
     if sbp is not None and dbp is not None:
         if dbp >= sbp:
-            problems["dbp"] = _("舒张压必须低于收缩压，请核实。")
+            problems["dbp"] = translate(_("舒张压必须低于收缩压，请核实。"))
         elif sbp - dbp < MIN_PULSE_PRESSURE:
-            problems["dbp"] = _("脉压（收缩压减舒张压）小于{min}mmHg，不合理，请核实。").format(
+            problems["dbp"] = translate(_("脉压（收缩压减舒张压）小于{min}mmHg，不合理，请核实。")).format(
                 min=_fmt(MIN_PULSE_PRESSURE)
             )
     tc = plausible.get("total_cholesterol")
@@ -151,7 +160,9 @@ def check_measurements(values: Mapping[str, float | None]) -> dict[str, str]:
         for kind in ("hdl_c", "ldl_c"):
             part = plausible.get(kind)
             if part is not None and part >= tc:
-                problems[kind] = _("{label}必须低于总胆固醇，请核实。").format(label=MEASUREMENT_LABELS[kind])
+                problems[kind] = translate(_("{label}必须低于总胆固醇，请核实。")).format(
+                    label=translate(MEASUREMENT_LABELS[kind])
+                )
     return problems
 
 

@@ -276,9 +276,9 @@ def measurement_record(
     measured_at = measured_at or timezone.now()
     if measured_at > timezone.now() + timezone.timedelta(minutes=5):
         raise DomainValidationError({"measured_at": _("测量时间不能晚于当前时间。")})
-    problems = rules.check_measurements({k: float(v) for k, v in clean.items()})
+    problems = rules.check_measurements({k: float(v) for k, v in clean.items()}, translate=_)
     if problems:
-        raise DomainValidationError({k: _(v) for k, v in problems.items()})
+        raise DomainValidationError(problems)
     bmi = None
     if clean.get("height") and clean.get("weight"):
         bmi = rules.bmi(float(clean["height"]), float(clean["weight"]))

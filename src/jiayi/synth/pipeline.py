@@ -160,7 +160,9 @@ def generate(
     loader = Loader(connection, progress=on_rows)
     ctx = SynthContext(district=d, residents=residents, seed=seed, as_of=as_of, loader=loader)
     replaced: dict[str, int] = {}
-    sqlite = connection.vendor == "sqlite"
+    # Relaxed durability for the load (one transaction: a crash loses the run, never half of it);
+    # SQLite only allows the change outside a transaction.
+    sqlite = connection.vendor == "sqlite" and not connection.in_atomic_block
     if sqlite:
         with connection.cursor() as cur:
             cur.execute("PRAGMA synchronous=OFF")

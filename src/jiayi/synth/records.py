@@ -100,6 +100,7 @@ def build_records(ctx: SynthContext) -> RecordFrame:
     has_record = rng.random(n) < rate
     start = np.maximum(res.birth, np.datetime64(f"{params.RECORDS_SINCE_YEAR}-01-01"))
     end = np.where(np.isnat(res.death), today - np.timedelta64(1, "D"), res.death)
+    end = np.maximum(end, res.birth)  # babies born on the reference date get their record that day
     newborn = res.birth >= np.datetime64(f"{params.RECORDS_SINCE_YEAR}-01-01")
     span = np.maximum((end - start).astype(np.int64), 0)
     offset = np.where(newborn, np.minimum(rng.integers(0, 120, n), span), (rng.random(n) * (span + 1)).astype(np.int64))

@@ -18,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -247,8 +248,6 @@ def measurement_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def resident_url(resident: Resident) -> str:
-    from django.urls import reverse
-
     return reverse("resident_detail", args=[resident.pk])
 
 
