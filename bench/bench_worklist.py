@@ -74,21 +74,35 @@ def main(argv: list[str] | None = None) -> int:
     today = timezone.localdate()
     busiest = list(
         Task.objects.filter(status=TaskStatus.DUE, team__isnull=False, due_date__lt=today)
-        .values("team_id").annotate(n=Count("pk")).order_by("-n").values_list("team_id", "n")[: args.teams]
+        .values("team_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("team_id", "n")[: args.teams]
     )
     users = []
     for team_id, _n in busiest:
-        member = TeamMember.objects.filter(team_id=team_id, staff__active=True).select_related(
-            "staff", "staff__institution", "team"
-        ).first()
+        member = (
+            TeamMember.objects.filter(team_id=team_id, staff__active=True)
+            .select_related("staff", "staff__institution", "team")
+            .first()
+        )
         if member is None:
             continue
         # A stand-in for the member's login (no write: the bench does not audit its reads).
         user = SimpleNamespace(is_authenticated=True, is_superuser=False, staff=member.staff, pk=None)
         users.append((user, selectors.WorklistScope("team", team=member.team)))
     if not users:
-        print(json.dumps({"name": "worklist_team", "median_ms": None, "p95_ms": None, "n": 0,
-                          "error": "no team with overdue tasks in this database"}))
+        print(
+            json.dumps(
+                {
+                    "name": "worklist_team",
+                    "median_ms": None,
+                    "p95_ms": None,
+                    "n": 0,
+                    "error": "no team with overdue tasks in this database",
+                }
+            )
+        )
         return 2
 
     def timed(fn, count: int) -> list[float]:
@@ -113,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     due_week = timed(page("due_week"), args.n)
     counts = timed(lambda user, scope: selectors.worklist_counts(user, scope=scope, today=today), args.n)
     result = _summary(
-        "worklist_team", overdue,
+        "worklist_team",
+        overdue,
         vendor=connection.vendor,
         residents=Resident.objects.count(),
         open_tasks=Task.objects.filter(status=TaskStatus.DUE).count(),

@@ -217,3 +217,15 @@ def test_progress_shows_promised_delivered_and_due(district, packages, hypertens
     assert ht.state in (rules.ItemState.ON_TRACK, rules.ItemState.DUE_SOON)
     check = rows[("基础服务包", "annual_check")]
     assert check.due_now == 0 and check.state != rules.ItemState.BEHIND
+
+
+def test_a_datetime_is_taken_as_its_local_date(district, basic):
+    sign(district, district.resident_a, [basic], start_date=_today() - timedelta(days=3))
+    rows = service_delivered(
+        resident=district.resident_a,
+        service_code="consultation",
+        delivered_on=timezone.now(),
+        source="clinic",
+        source_id=77,
+    )
+    assert rows[0].delivered_on == _today()

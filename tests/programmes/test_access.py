@@ -16,52 +16,108 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world(district, ht_enrolment):
     """resident_a (centre A) enrolled with a referred visit and a raised screening case for resident_a1."""
-    visit = services.visit_record(actor=district.doctor_a.user, enrolment=ht_enrolment, visit_date=days_ago(3),
-                                  form=ht_form(sbp=190, dbp=100))
-    out = services.screening_record(actor=district.station_doctor.user, resident=district.resident_a1, sbp=150,
-                                    dbp=95)
-    return {"enrolment": ht_enrolment, "visit": visit, "referral": Referral.objects.get(visit=visit),
-            "case": out.case, "resident": district.resident_a}
+    visit = services.visit_record(
+        actor=district.doctor_a.user, enrolment=ht_enrolment, visit_date=days_ago(3), form=ht_form(sbp=190, dbp=100)
+    )
+    out = services.screening_record(actor=district.station_doctor.user, resident=district.resident_a1, sbp=150, dbp=95)
+    return {
+        "enrolment": ht_enrolment,
+        "visit": visit,
+        "referral": Referral.objects.get(visit=visit),
+        "case": out.case,
+        "resident": district.resident_a,
+    }
 
 
 # (method, path builder, body builder, status for an in-scope writer)
 API = [
     ("get", lambda w, d: f"/api/v1/programmes/enrolments/{w['enrolment'].pk}", None, 200),
     ("get", lambda w, d: f"/api/v1/programmes/enrolments?resident_id={d.resident_a.pk}", None, 200),
-    ("patch", lambda w, d: f"/api/v1/programmes/enrolments/{w['enrolment'].pk}",
-     lambda w, d: {"version": w["enrolment"].version}, 200),
-    ("post", lambda w, d: f"/api/v1/programmes/enrolments/{w['enrolment'].pk}/end",
-     lambda w, d: {"version": w["enrolment"].version, "end_date": days_ago(0).isoformat(), "reason": "other"}, 200),
+    (
+        "patch",
+        lambda w, d: f"/api/v1/programmes/enrolments/{w['enrolment'].pk}",
+        lambda w, d: {"version": w["enrolment"].version},
+        200,
+    ),
+    (
+        "post",
+        lambda w, d: f"/api/v1/programmes/enrolments/{w['enrolment'].pk}/end",
+        lambda w, d: {"version": w["enrolment"].version, "end_date": days_ago(0).isoformat(), "reason": "other"},
+        200,
+    ),
     ("get", lambda w, d: f"/api/v1/programmes/enrolments/{w['enrolment'].pk}/medication-plan", None, 204),
-    ("post", lambda w, d: f"/api/v1/programmes/enrolments/{w['enrolment'].pk}/medication-plan",
-     lambda w, d: {"lines": [{"drug": "氨氯地平", "dose": 5, "dose_unit": "mg", "times_per_day": 1,
-                              "duration_days": 28}]}, 201),
-    ("post", lambda w, d: "/api/v1/programmes/diabetes/enrolments",
-     lambda w, d: {"resident_id": d.resident_a.pk, "start_date": days_ago(1).isoformat()}, 201),
-    ("post", lambda w, d: "/api/v1/programmes/hypertension/visits",
-     lambda w, d: {"resident_id": d.resident_a.pk, "visit_date": days_ago(0).isoformat(), "form": ht_form()}, 201),
+    (
+        "post",
+        lambda w, d: f"/api/v1/programmes/enrolments/{w['enrolment'].pk}/medication-plan",
+        lambda w, d: {
+            "lines": [{"drug": "氨氯地平", "dose": 5, "dose_unit": "mg", "times_per_day": 1, "duration_days": 28}]
+        },
+        201,
+    ),
+    (
+        "post",
+        lambda w, d: "/api/v1/programmes/diabetes/enrolments",
+        lambda w, d: {"resident_id": d.resident_a.pk, "start_date": days_ago(1).isoformat()},
+        201,
+    ),
+    (
+        "post",
+        lambda w, d: "/api/v1/programmes/hypertension/visits",
+        lambda w, d: {"resident_id": d.resident_a.pk, "visit_date": days_ago(0).isoformat(), "form": ht_form()},
+        201,
+    ),
     ("get", lambda w, d: f"/api/v1/programmes/hypertension/visits?resident_id={d.resident_a.pk}", None, 200),
     ("get", lambda w, d: f"/api/v1/programmes/visits/{w['visit'].pk}", None, 200),
-    ("patch", lambda w, d: f"/api/v1/programmes/visits/{w['visit'].pk}",
-     lambda w, d: {"version": w["visit"].version, "form": ht_form(sbp=186, dbp=100)}, 200),
-    ("post", lambda w, d: f"/api/v1/programmes/referrals/{w['referral'].pk}/return",
-     lambda w, d: {"returned_on": days_ago(0).isoformat()}, 200),
+    (
+        "patch",
+        lambda w, d: f"/api/v1/programmes/visits/{w['visit'].pk}",
+        lambda w, d: {"version": w["visit"].version, "form": ht_form(sbp=186, dbp=100)},
+        200,
+    ),
+    (
+        "post",
+        lambda w, d: f"/api/v1/programmes/referrals/{w['referral'].pk}/return",
+        lambda w, d: {"returned_on": days_ago(0).isoformat()},
+        200,
+    ),
     ("get", lambda w, d: f"/api/v1/residents/{d.resident_a.pk}/risk", None, 200),
-    ("post", lambda w, d: "/api/v1/programmes/screening/measurements",
-     lambda w, d: {"resident_id": d.resident_a1.pk, "sbp": 152, "dbp": 96}, 201),
-    ("post", lambda w, d: f"/api/v1/programmes/screening/cases/{w['case'].pk}/refer",
-     lambda w, d: {"version": w["case"].version}, 201),
-    ("post", lambda w, d: f"/api/v1/programmes/screening/cases/{w['case'].pk}/rule-out",
-     lambda w, d: {"version": w["case"].version}, 200),
-    ("post", lambda w, d: f"/api/v1/programmes/screening/cases/{w['case'].pk}/confirm",
-     lambda w, d: {"version": w["case"].version}, 422),  # still re-checking: not confirmable yet
+    (
+        "post",
+        lambda w, d: "/api/v1/programmes/screening/measurements",
+        lambda w, d: {"resident_id": d.resident_a1.pk, "sbp": 152, "dbp": 96},
+        201,
+    ),
+    (
+        "post",
+        lambda w, d: f"/api/v1/programmes/screening/cases/{w['case'].pk}/refer",
+        lambda w, d: {"version": w["case"].version},
+        201,
+    ),
+    (
+        "post",
+        lambda w, d: f"/api/v1/programmes/screening/cases/{w['case'].pk}/rule-out",
+        lambda w, d: {"version": w["case"].version},
+        200,
+    ),
+    (
+        "post",
+        lambda w, d: f"/api/v1/programmes/screening/cases/{w['case'].pk}/confirm",
+        lambda w, d: {"version": w["case"].version},
+        422,
+    ),  # still re-checking: not confirmable yet
 ]
 # Lists without a single object: in scope for staff, 401 anonymous, 403 for a resident's own account.
 LISTS = [
-    "/api/v1/worklists/counts", "/api/v1/worklists/overdue", "/api/v1/worklists/due_week",
-    "/api/v1/worklists/referrals", "/api/v1/worklists/all_open", "/api/v1/worklists/awaiting-return",
-    "/api/v1/programmes/screening/candidates", "/api/v1/programmes/screening/cases",
-    "/api/v1/programmes/numbers", "/api/v1/programmes/hypertension/schema",
+    "/api/v1/worklists/counts",
+    "/api/v1/worklists/overdue",
+    "/api/v1/worklists/due_week",
+    "/api/v1/worklists/referrals",
+    "/api/v1/worklists/all_open",
+    "/api/v1/worklists/awaiting-return",
+    "/api/v1/programmes/screening/candidates",
+    "/api/v1/programmes/screening/cases",
+    "/api/v1/programmes/numbers",
+    "/api/v1/programmes/hypertension/schema",
 ]
 
 
@@ -165,7 +221,7 @@ def test_pages_in_scope_out_of_scope_anonymous(client, district, world, name, ar
     assert client.get(url).status_code == 404
 
 
-@pytest.mark.parametrize("name", LIST_PAGES + ["programmes:register"])
+@pytest.mark.parametrize("name", [*LIST_PAGES, "programmes:register"])
 def test_list_pages(client, district, world, name):
     url = reverse(name, args=["hypertension"]) if name == "programmes:register" else reverse(name)
     r = client.get(url)
@@ -192,8 +248,14 @@ def test_post_pages(client, district, world, name, args, data):
     assert client.post(url, data).status_code in (200, 302)
 
 
-@pytest.mark.parametrize(("name", "args"), [p for p in PAGES if p[0] in (
-    "programmes:visit_new", "programmes:enrol", "programmes:visit_edit", "programmes:enrolment_end")])
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        p
+        for p in PAGES
+        if p[0] in ("programmes:visit_new", "programmes:enrol", "programmes:visit_edit", "programmes:enrolment_end")
+    ],
+)
 def test_read_only_roles_cannot_open_write_pages_for_posting(client, district, world, name, args):
     client.force_login(district.auditor.user)
     r = client.post(reverse(name, args=args(world, district)), {})

@@ -86,26 +86,36 @@ def test_malformed_body_is_422(api_client, district, ht_enrolment):
 
 def test_enrol_then_end_through_the_api(api_client, district):
     api_client.login(district.doctor_a.user)
-    r = api_client.post("/api/v1/programmes/diabetes/enrolments",
-                        {"resident_id": district.resident_a.pk, "start_date": days_ago(5).isoformat()})
+    r = api_client.post(
+        "/api/v1/programmes/diabetes/enrolments",
+        {"resident_id": district.resident_a.pk, "start_date": days_ago(5).isoformat()},
+    )
     assert r.status_code == 201, r.content
     e = r.json()
     assert e["ruleset"] == "nbphs-2017" and e["next_due"] == days_ago(5).isoformat()
-    again = api_client.post("/api/v1/programmes/diabetes/enrolments",
-                            {"resident_id": district.resident_a.pk, "start_date": days_ago(1).isoformat()})
+    again = api_client.post(
+        "/api/v1/programmes/diabetes/enrolments",
+        {"resident_id": district.resident_a.pk, "start_date": days_ago(1).isoformat()},
+    )
     assert again.status_code == 422
-    r = api_client.post(f"/api/v1/programmes/enrolments/{e['id']}/end",
-                        {"version": e["version"], "end_date": days_ago(1).isoformat(), "reason": "moved_out"})
+    r = api_client.post(
+        f"/api/v1/programmes/enrolments/{e['id']}/end",
+        {"version": e["version"], "end_date": days_ago(1).isoformat(), "reason": "moved_out"},
+    )
     assert r.status_code == 200 and r.json()["end_date"] == days_ago(1).isoformat()
-    stale = api_client.post(f"/api/v1/programmes/enrolments/{e['id']}/end",
-                            {"version": e["version"], "end_date": days_ago(1).isoformat(), "reason": "moved_out"})
+    stale = api_client.post(
+        f"/api/v1/programmes/enrolments/{e['id']}/end",
+        {"version": e["version"], "end_date": days_ago(1).isoformat(), "reason": "moved_out"},
+    )
     assert stale.status_code in (409, 422)
 
 
 def test_enrolment_in_the_future_is_refused(api_client, district):
     api_client.login(district.doctor_a.user)
-    r = api_client.post("/api/v1/programmes/hypertension/enrolments",
-                        {"resident_id": district.resident_a.pk, "start_date": days_ago(-2).isoformat()})
+    r = api_client.post(
+        "/api/v1/programmes/hypertension/enrolments",
+        {"resident_id": district.resident_a.pk, "start_date": days_ago(-2).isoformat()},
+    )
     assert r.status_code == 422 and ["body", "start_date"] in _locs(r)
     assert not Enrolment.objects.exists()
 
@@ -139,8 +149,9 @@ def test_worklists(api_client, district, ht_enrolment):
     awaiting = api_client.get("/api/v1/worklists/awaiting-return").json()
     assert awaiting and awaiting[0]["reasons"][0]["code"] == "HTN-U1"
     ref = Referral.objects.get()
-    r = api_client.post(f"/api/v1/programmes/referrals/{ref.pk}/return",
-                        {"returned_on": days_ago(2).isoformat(), "outcome": "调整用药"})
+    r = api_client.post(
+        f"/api/v1/programmes/referrals/{ref.pk}/return", {"returned_on": days_ago(2).isoformat(), "outcome": "调整用药"}
+    )
     assert r.status_code == 200 and r.json()["returned_on"] == days_ago(2).isoformat()
     assert api_client.get("/api/v1/worklists/awaiting-return").json() == []
 
@@ -152,8 +163,17 @@ def test_risk_lists_inputs_and_missing(api_client, district):
     r = api_client.get(f"/api/v1/residents/{district.resident_a.pk}/risk")
     assert r.status_code == 200
     assert set(r.json()["china_par_missing"]) >= {"sbp", "total_cholesterol", "hdl_c", "waist"}
-    measurement_record(actor=None, resident=district.resident_a, sbp=150, dbp=95, total_cholesterol=5.4,
-                       hdl_c=1.2, waist=92, height=170, weight=75)
+    measurement_record(
+        actor=None,
+        resident=district.resident_a,
+        sbp=150,
+        dbp=95,
+        total_cholesterol=5.4,
+        hdl_c=1.2,
+        waist=92,
+        height=170,
+        weight=75,
+    )
     body = api_client.get(f"/api/v1/residents/{district.resident_a.pk}/risk").json()
     assert "smoker" in body["china_par_missing"]  # no follow-up form recorded smoking yet
     assert body["hypertension_risk"]["bp_grade"] == "grade1"
@@ -166,8 +186,12 @@ def test_risk_computes_china_par_when_complete(api_client, district, ht_enrolmen
     from jiayi.residents.services import measurement_record
 
     measurement_record(actor=None, resident=district.resident_a, total_cholesterol=5.2, hdl_c=1.3, waist=80)
-    services.visit_record(actor=district.doctor_a.user, enrolment=ht_enrolment, visit_date=days_ago(1),
-                          form=ht_form(sbp=145, dbp=85, smoking_per_day=0))
+    services.visit_record(
+        actor=district.doctor_a.user,
+        enrolment=ht_enrolment,
+        visit_date=days_ago(1),
+        form=ht_form(sbp=145, dbp=85, smoking_per_day=0),
+    )
     api_client.login(district.doctor_a.user)
     body = api_client.get(f"/api/v1/residents/{district.resident_a.pk}/risk").json()
     assert body["china_par_missing"] == []
@@ -181,17 +205,22 @@ def test_screening_api_flow(api_client, district):
     assert r.status_code == 200
     ids = {i["resident_id"] for i in r.json()["items"]}
     assert district.resident_a1.pk in ids
-    r = api_client.post("/api/v1/programmes/screening/measurements",
-                        {"resident_id": district.resident_a1.pk, "sbp": 146, "dbp": 92, "waist": 88})
+    r = api_client.post(
+        "/api/v1/programmes/screening/measurements",
+        {"resident_id": district.resident_a1.pk, "sbp": 146, "dbp": 92, "waist": 88},
+    )
     assert r.status_code == 201, r.content
     case = r.json()["case"]
     assert r.json()["raised"] and case["status"] == "rechecking"
     assert "central_obesity" in {h["code"] for h in r.json()["high_risk"]}
-    bad = api_client.post("/api/v1/programmes/screening/measurements",
-                          {"resident_id": district.resident_a1.pk, "sbp": 400, "dbp": 92})
+    bad = api_client.post(
+        "/api/v1/programmes/screening/measurements", {"resident_id": district.resident_a1.pk, "sbp": 400, "dbp": 92}
+    )
     assert bad.status_code == 422 and ["body", "sbp"] in _locs(bad)
-    r = api_client.post(f"/api/v1/programmes/screening/cases/{case['id']}/refer",
-                        {"version": case["version"], "to_institution_name": "区中心医院心内科"})
+    r = api_client.post(
+        f"/api/v1/programmes/screening/cases/{case['id']}/refer",
+        {"version": case["version"], "to_institution_name": "区中心医院心内科"},
+    )
     assert r.status_code == 201, r.content
     case = api_client.get("/api/v1/programmes/screening/cases").json()[0]
     r = api_client.post(f"/api/v1/programmes/screening/cases/{case['id']}/confirm", {"version": case["version"]})
@@ -202,10 +231,17 @@ def test_screening_api_flow(api_client, district):
 def test_numbers_and_forecast(api_client, district, ht_enrolment):
     from jiayi.programmes import services
 
-    line = {"drug": "氨氯地平片", "drug_class": "ccb", "dose": 5, "dose_unit": "mg", "times_per_day": 1,
-            "duration_days": 28}
-    services.visit_record(actor=district.doctor_a.user, enrolment=ht_enrolment, visit_date=days_ago(2),
-                          form=ht_form(medications=[line]))
+    line = {
+        "drug": "氨氯地平片",
+        "drug_class": "ccb",
+        "dose": 5,
+        "dose_unit": "mg",
+        "times_per_day": 1,
+        "duration_days": 28,
+    }
+    services.visit_record(
+        actor=district.doctor_a.user, enrolment=ht_enrolment, visit_date=days_ago(2), form=ht_form(medications=[line])
+    )
     api_client.login(district.manager_a.user)
     r = api_client.get("/api/v1/programmes/numbers", group_by="team")
     assert r.status_code == 200, r.content
@@ -220,8 +256,14 @@ def test_medication_plan_api(api_client, district, ht_enrolment):
     api_client.login(district.doctor_a.user)
     url = f"/api/v1/programmes/enrolments/{ht_enrolment.pk}/medication-plan"
     assert api_client.get(url).status_code == 204
-    line = {"drug": "二甲双胍", "drug_class": "biguanide", "dose": 0.5, "dose_unit": "g", "times_per_day": 3,
-            "duration_days": 28}
+    line = {
+        "drug": "二甲双胍",
+        "drug_class": "biguanide",
+        "dose": 0.5,
+        "dose_unit": "g",
+        "times_per_day": 3,
+        "duration_days": 28,
+    }
     r = api_client.post(url, {"lines": [line]})
     assert r.status_code == 201, r.content
     r = api_client.post(url, {"lines": [{**line, "duration_days": 60}]})

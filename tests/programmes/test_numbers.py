@@ -28,29 +28,59 @@ def _patient(district, name, *, start=date(2024, 6, 1), visits=(), team=None, do
     inst = inst or district.centre_a
     area = district.community_a if inst == district.centre_a else district.community_b
     r = f.resident(inst=inst, area_=area, name=name, birth=date(1970, 3, 3))
-    e = services.enrolment_create(actor=None, resident=r, programme="hypertension", start_date=start,
-                                  doctor=doctor or district.doctor_a, team=team or district.team_a)
+    e = services.enrolment_create(
+        actor=None,
+        resident=r,
+        programme="hypertension",
+        start_date=start,
+        doctor=doctor or district.doctor_a,
+        team=team or district.team_a,
+    )
     for day, form in visits:
-        services.visit_record(actor=None, enrolment=e, visit_date=day, form=form, mode=mode,
-                              doctor=doctor or district.doctor_a)
+        services.visit_record(
+            actor=None, enrolment=e, visit_date=day, form=form, mode=mode, doctor=doctor or district.doctor_a
+        )
     return r, e
 
 
 @pytest.fixture
 def cohort(district):
     d = date
-    _patient(district, "甲", visits=[(d(2025, 2, 10), CONTROLLED), (d(2025, 5, 10), CONTROLLED),
-                                    (d(2025, 8, 10), CONTROLLED), (d(2025, 11, 10), CONTROLLED)])
-    _patient(district, "乙", visits=[(d(2025, 3, 1), CONTROLLED), (d(2025, 6, 1), CONTROLLED),
-                                    (d(2025, 9, 1), UNCONTROLLED)])
-    _patient(district, "丙", visits=[(d(2025, 1, 15), CONTROLLED), (d(2025, 2, 15), CONTROLLED),
-                                    (d(2025, 3, 15), CONTROLLED), (d(2025, 4, 15), CONTROLLED),
-                                    (d(2025, 12, 1), CONTROLLED)])
+    _patient(
+        district,
+        "甲",
+        visits=[
+            (d(2025, 2, 10), CONTROLLED),
+            (d(2025, 5, 10), CONTROLLED),
+            (d(2025, 8, 10), CONTROLLED),
+            (d(2025, 11, 10), CONTROLLED),
+        ],
+    )
+    _patient(
+        district, "乙", visits=[(d(2025, 3, 1), CONTROLLED), (d(2025, 6, 1), CONTROLLED), (d(2025, 9, 1), UNCONTROLLED)]
+    )
+    _patient(
+        district,
+        "丙",
+        visits=[
+            (d(2025, 1, 15), CONTROLLED),
+            (d(2025, 2, 15), CONTROLLED),
+            (d(2025, 3, 15), CONTROLLED),
+            (d(2025, 4, 15), CONTROLLED),
+            (d(2025, 12, 1), CONTROLLED),
+        ],
+    )
     _patient(district, "丁")  # lost to follow-up
     _patient(district, "戊", start=d(2025, 10, 1), visits=[(d(2025, 10, 1), CONTROLLED), (d(2025, 12, 1), CONTROLLED)])
     _patient(district, "己", mode="phone", visits=[(d(2025, m, 5), CONTROLLED) for m in (2, 5, 8, 11)])
-    _patient(district, "庚", team=district.team_b, doctor=district.doctor_b, inst=district.centre_b,
-             visits=[(d(2025, m, 5), CONTROLLED) for m in (1, 4, 7, 10)])
+    _patient(
+        district,
+        "庚",
+        team=district.team_b,
+        doctor=district.doctor_b,
+        inst=district.centre_b,
+        visits=[(d(2025, m, 5), CONTROLLED) for m in (1, 4, 7, 10)],
+    )
     # Registered with hypertension, not in management: counts in the management-rate denominator.
     other = f.resident(inst=district.centre_a, area_=district.community_a, name="辛", birth=date(1960, 1, 1))
     problem_add(actor=None, resident=other, name="原发性高血压", icd10="I10", diagnosed_on=date(2020, 1, 1))
@@ -59,8 +89,9 @@ def cohort(district):
 def test_standardised_and_control_rates_match_the_hand_count(district, cohort):
     # Team A: 甲 standardised; 乙 3 visits; 丙 gap 15 Apr -> 1 Dec; 丁 no visit; 戊 enrolled 1 Oct, 2 visits
     # over 92 days (minimum ceil(4 x 92/365) = 2) standardised; 己 phone visits only.
-    report = numbers.programme_numbers(district.district_admin.user, programme="hypertension", year=2025,
-                                       group_by="team")
+    report = numbers.programme_numbers(
+        district.district_admin.user, programme="hypertension", year=2025, group_by="team"
+    )
     rows = {r.label: r for r in report.rows}
     a = rows["天平1队"]
     assert (a.managed, a.standardised, a.controlled, a.lost_to_follow_up) == (6, 2, 4, 1)
@@ -72,14 +103,14 @@ def test_standardised_and_control_rates_match_the_hand_count(district, cohort):
 
 
 def test_scope_limits_the_numbers(district, cohort):
-    report = numbers.programme_numbers(district.manager_a.user, programme="hypertension", year=2025,
-                                       group_by="team")
+    report = numbers.programme_numbers(district.manager_a.user, programme="hypertension", year=2025, group_by="team")
     assert [r.label for r in report.rows] == ["天平1队"]
 
 
 def test_management_rate_by_institution(district, cohort):
-    report = numbers.programme_numbers(district.manager_a.user, programme="hypertension", year=2025,
-                                       group_by="institution")
+    report = numbers.programme_numbers(
+        district.manager_a.user, programme="hypertension", year=2025, group_by="institution"
+    )
     row = next(r for r in report.rows if r.key == district.centre_a.pk)
     assert (row.managed, row.expected) == (6, 7)
     assert row.management_rate == 85.7
@@ -93,17 +124,24 @@ def test_plan_share_among_signed_patients(district, cohort):
     enrolments = list(Enrolment.objects.filter(team=district.team_a).select_related("resident")[:2])
     for i, e in enumerate(enrolments):
         Contract.objects.create(
-            number=f"T{i}", resident=e.resident, team=district.team_a, doctor=district.doctor_a,
-            institution=district.centre_a, start_date=date(2025, 1, 1), end_date=date(2099, 12, 31),
-            signed_at=timezone.make_aware(datetime(2025, 1, 1, 9)), consent_method="handwritten",
+            number=f"T{i}",
+            resident=e.resident,
+            team=district.team_a,
+            doctor=district.doctor_a,
+            institution=district.centre_a,
+            start_date=date(2025, 1, 1),
+            end_date=date(2099, 12, 31),
+            signed_at=timezone.make_aware(datetime(2025, 1, 1, 9)),
+            consent_method="handwritten",
             consent_signatory=e.resident.name,
         )
     services.medication_plan_set(
-        actor=None, enrolment=enrolments[0], start_date=date(2025, 12, 1),
+        actor=None,
+        enrolment=enrolments[0],
+        start_date=date(2025, 12, 1),
         lines=[{"drug": "氨氯地平片", "dose": 5, "dose_unit": "mg", "times_per_day": 1, "duration_days": 28}],
     )
-    report = numbers.programme_numbers(district.manager_a.user, programme="hypertension", year=2025,
-                                       group_by="team")
+    report = numbers.programme_numbers(district.manager_a.user, programme="hypertension", year=2025, group_by="team")
     row = report.rows[0]
     assert (row.signed, row.signed_with_plan, row.plan_rate) == (2, 1, 50.0)
 
@@ -137,8 +175,14 @@ def test_a_patient_seen_on_every_due_date_is_standardised(start):
     adapter = ChronicRulesAdapter("hypertension")
     day, previous, visits = start, None, []
     while day.year <= 2026:
-        ev = adapter.evaluate(form=CONTROLLED, visit_date=day, previous_classification=previous,
-                              birth_date=date(1970, 1, 1), sex="M", ruleset_code="nbphs-2017")
+        ev = adapter.evaluate(
+            form=CONTROLLED,
+            visit_date=day,
+            previous_classification=previous,
+            birth_date=date(1970, 1, 1),
+            sex="M",
+            ruleset_code="nbphs-2017",
+        )
         visits.append(day)
         previous, day = ev.classification, ev.next_due
     for year in (2025, 2026):

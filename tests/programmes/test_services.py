@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.programmes.conftest import days_ago, dm_form, ht_form
 
 from jiayi.core.errors import DomainValidationError
 from jiayi.programmes import services
 from jiayi.programmes.models import Enrolment, Referral, Task, TaskKind, TaskStatus, Visit
 from jiayi.residents.models import KeyPopulationTag, Measurement
+from tests.programmes.conftest import days_ago, dm_form, ht_form
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +43,7 @@ def test_first_uncontrolled_visit_is_followed_up_in_two_weeks(district, ht_enrol
     assert v.classification == "uncontrolled"
     assert v.next_due == v.visit_date + timedelta(days=14)
     assert v.referral_reasons == [] and not v.referred
-    task = Task.objects.get(
-        enrolment=ht_enrolment, status="due", kind__in=["follow_up", "referral_follow_up"]
-    )
+    task = Task.objects.get(enrolment=ht_enrolment, status="due", kind__in=["follow_up", "referral_follow_up"])
     assert task.kind == "follow_up" and task.due_date == v.next_due and task.source_visit == v
     first = Task.objects.get(enrolment=ht_enrolment, status="done", kind="follow_up")
     assert first.done_by_visit == v
@@ -58,9 +56,7 @@ def test_second_consecutive_uncontrolled_visit_refers(district, ht_enrolment):
     assert v2.next_due == v2.visit_date + timedelta(days=14)
     ref = Referral.objects.get(visit=v2)
     assert ref.reasons == ["two_uncontrolled"] and ref.returned_on is None
-    task = Task.objects.get(
-        enrolment=ht_enrolment, status="due", kind__in=["follow_up", "referral_follow_up"]
-    )
+    task = Task.objects.get(enrolment=ht_enrolment, status="due", kind__in=["follow_up", "referral_follow_up"])
     assert task.kind == "referral_follow_up" and task.priority == 0
 
 
@@ -185,9 +181,7 @@ def test_long_prescription_needs_stability_assessment_and_confirmation(district,
         ht_enrolment,
         20,
         ht_form(medications=[line]),
-        plan=services.PlanOptions(
-            long_prescription=True, assessment_note="血压稳定3个月", patient_confirmed=True
-        ),
+        plan=services.PlanOptions(long_prescription=True, assessment_note="血压稳定3个月", patient_confirmed=True),
     )
     plan = ht_enrolment.medication_plans.get(status="active")
     assert plan.long_prescription and plan.lines.get().duration_days == 84
@@ -201,9 +195,7 @@ def test_screening_three_raised_days_make_a_case_to_confirm(district):
     r = district.resident_a1
     for n in (20, 10, 1):
         at = timezone.make_aware(datetime.combine(days_ago(n), time(9)))
-        out = services.screening_record(
-            actor=district.station_doctor.user, resident=r, sbp=150, dbp=95, measured_at=at
-        )
+        out = services.screening_record(actor=district.station_doctor.user, resident=r, sbp=150, dbp=95, measured_at=at)
     case = out.case
     assert case.status == "confirmable" and len(case.raised_days) == 3
     assert not Task.objects.filter(resident=r, kind="screening_recheck", status="due").exists()
@@ -213,12 +205,59 @@ def test_screening_three_raised_days_make_a_case_to_confirm(district):
 
 def test_a_normal_recheck_closes_the_case(district):
     r = district.resident_a1
-    out = services.screening_record(
-        actor=district.station_doctor.user, resident=r, sbp=150, dbp=95, measured_at=None
-    )
-    assert (
-        out.raised
-        and Task.objects.filter(resident=r, kind="screening_recheck", status=TaskStatus.DUE).exists()
-    )
+    out = services.screening_record(actor=district.station_doctor.user, resident=r, sbp=150, dbp=95, measured_at=None)
+    assert out.raised and Task.objects.filter(resident=r, kind="screening_recheck", status=TaskStatus.DUE).exists()
     out2 = services.screening_record(actor=district.station_doctor.user, resident=r, sbp=128, dbp=80)
     assert out2.case.status == "ruled_out"
+
+
+def test_annual_check_visit_closes_the_annual_task_and_schedules_next_year(district, ht_enrolment):
+    v = _record(district, ht_enrolment, 3, ht_form(), visit_type="annual_check")
+    done = Task.objects.get(enrolment=ht_enrolment, kind="annual_check", status="done")
+    assert done.done_by_visit == v
+    nxt = Task.objects.get(enrolment=ht_enrolment, kind="annual_check", status="due")
+    assert nxt.due_date.year == v.visit_date.year + 1 and (nxt.due_date.month, nxt.due_date.day) == (12, 31)
+
+
+def test_a_back_dated_visit_does_not_reschedule(district, ht_enrolment):
+    latest = _record(district, ht_enrolment, 10, ht_form(sbp=128, dbp=80))
+    older = _record(district, ht_enrolment, 40, ht_form(sbp=150, dbp=95))
+    task = Task.objects.get(enrolment=ht_enrolment, status="due", kind__in=["follow_up", "referral_follow_up"])
+    assert task.source_visit == latest
+    assert older.classification == "uncontrolled"
+
+
+def test_a_second_visit_on_the_same_day_is_refused(district, ht_enrolment):
+    _record(district, ht_enrolment, 2, ht_form())
+    with pytest.raises(DomainValidationError) as exc:
+        _record(district, ht_enrolment, 2, ht_form())
+    assert "visit_date" in exc.value.errors
+
+
+def test_visit_counts_toward_the_contract(district, ht_enrolment):
+    from jiayi.contracts import services as contract_services
+    from jiayi.contracts.models import ServiceDelivery
+
+    packs = {p.code: p for p in contract_services.packages_install_defaults()}
+    contract_services.contract_sign(
+        actor=district.doctor_a.user,
+        resident=district.resident_a,
+        team=district.team_a,
+        doctor=district.doctor_a,
+        packages=[packs["basic"], packs["hypertension"]],
+        consent_method="handwritten",
+    )
+    v = _record(district, ht_enrolment, 0, ht_form())
+    delivered = ServiceDelivery.objects.filter(source="programmes.visit", source_id=v.pk)
+    assert list(delivered.values_list("service_code", flat=True)) == ["ht_follow_up"]
+
+
+def test_enrolment_update_moves_open_tasks(district, ht_enrolment):
+    e = services.enrolment_update(
+        actor=None, enrolment=ht_enrolment, version=ht_enrolment.version, doctor=district.nurse_a
+    )
+    assert set(Task.objects.filter(enrolment=e, status="due").values_list("doctor_id", flat=True)) == {
+        district.nurse_a.pk
+    }
+    with pytest.raises(DomainValidationError):
+        services.enrolment_update(actor=None, enrolment=e, version=1, doctor=district.doctor_a)

@@ -15,8 +15,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _post_visit(client, district, days, sbp, dbp, **extra):
-    data = {"visit_date": days_ago(days).isoformat(), "mode": "clinic", "visit_type": "follow_up",
-            "sbp": sbp, "dbp": dbp, "adherence": "regular", **extra}
+    data = {
+        "visit_date": days_ago(days).isoformat(),
+        "mode": "clinic",
+        "visit_type": "follow_up",
+        "sbp": sbp,
+        "dbp": dbp,
+        "adherence": "regular",
+        **extra,
+    }
     return client.post(reverse("programmes:visit_new", args=["hypertension", district.resident_a.pk]), data)
 
 
@@ -42,10 +49,25 @@ def test_doctor_opens_overdue_list_records_visits_and_gets_a_referral(client, di
 
 
 def test_visit_form_prefills_previous_values(client, district, ht_enrolment):
-    services.visit_record(actor=district.doctor_a.user, enrolment=ht_enrolment, visit_date=days_ago(30),
-                          form=ht_form(smoking_per_day=5, salt="heavy", medications=[
-                              {"drug": "硝苯地平控释片", "drug_class": "ccb", "dose": 30, "dose_unit": "mg",
-                               "times_per_day": 1, "duration_days": 28}]))
+    services.visit_record(
+        actor=district.doctor_a.user,
+        enrolment=ht_enrolment,
+        visit_date=days_ago(30),
+        form=ht_form(
+            smoking_per_day=5,
+            salt="heavy",
+            medications=[
+                {
+                    "drug": "硝苯地平控释片",
+                    "drug_class": "ccb",
+                    "dose": 30,
+                    "dose_unit": "mg",
+                    "times_per_day": 1,
+                    "duration_days": 28,
+                }
+            ],
+        ),
+    )
     client.force_login(district.doctor_a.user)
     html = client.get(reverse("programmes:visit_new", args=["hypertension", district.resident_a.pk])).content.decode()
     assert 'name="smoking_per_day" value="5"' in html
@@ -74,8 +96,9 @@ def test_enrol_page_enrols_and_opens_the_visit_form(client, district):
     client.force_login(district.doctor_a.user)
     url = reverse("programmes:enrol", args=["diabetes", district.resident_a.pk])
     assert client.get(url).status_code == 200
-    r = client.post(url, {"start_date": days_ago(1).isoformat(), "ruleset": "nbphs-2017",
-                          "doctor": district.doctor_a.pk})
+    r = client.post(
+        url, {"start_date": days_ago(1).isoformat(), "ruleset": "nbphs-2017", "doctor": district.doctor_a.pk}
+    )
     assert r.status_code == 302
     assert Enrolment.objects.get().team == district.team_a
     assert r["Location"] == reverse("programmes:visit_new", args=["diabetes", district.resident_a.pk])
@@ -114,8 +137,17 @@ def test_screening_pages(client, district):
 def test_plan_and_forecast_pages(client, district, ht_enrolment):
     client.force_login(district.doctor_a.user)
     url = reverse("programmes:plan", args=[ht_enrolment.pk])
-    r = client.post(url, {"med-0-drug": "缬沙坦胶囊", "med-0-drug_class": "arb", "med-0-dose": "80",
-                          "med-0-dose_unit": "mg", "med-0-times_per_day": "1", "med-0-duration_days": "28"})
+    r = client.post(
+        url,
+        {
+            "med-0-drug": "缬沙坦胶囊",
+            "med-0-drug_class": "arb",
+            "med-0-dose": "80",
+            "med-0-dose_unit": "mg",
+            "med-0-times_per_day": "1",
+            "med-0-duration_days": "28",
+        },
+    )
     assert r.status_code == 302
     html = client.get(reverse("programmes:forecast")).content.decode()
     assert "缬沙坦胶囊" in html and "2400" in html

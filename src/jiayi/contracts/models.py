@@ -458,11 +458,13 @@ class Contract(VersionedModel):
         if day < self.start_date:
             return ContractStatus.PENDING
         if day > self.end_date:
-            renewed = self.renewals.exclude(
-                status=ContractStatus.TERMINATED, terminated_on__lte=models.F("start_date")
-            ).exists()
+            renewed = self.valid_renewals().exists()
             return ContractStatus.RENEWED if renewed else ContractStatus.EXPIRED
         return ContractStatus.ACTIVE
+
+    def valid_renewals(self):
+        """Renewals of this contract, except one terminated before it began (void)."""
+        return self.renewals.exclude(status=ContractStatus.TERMINATED, terminated_on__lte=models.F("start_date"))
 
     @property
     def effective_status_label(self) -> str:

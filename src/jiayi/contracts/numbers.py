@@ -25,7 +25,6 @@ from datetime import date
 
 from django.db.models import (
     Avg,
-    Case,
     Count,
     DateField,
     Exists,
@@ -37,9 +36,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
@@ -230,61 +227,49 @@ def _signed(contracts: QuerySet[Contract], as_of: date, outer: str) -> Exists:
     return Exists(contracts.active_on(as_of).filter(resident_id=OuterRef(outer)))
 
 
-def _flag(condition: Q | Exists) -> Case:
-    """1 when ``condition`` holds, else 0. Aggregates sum such flags: Django (5.2) loses an annotation
-    referenced only inside ``Count(filter=Q(annotation=True))`` when it wraps the query in a
-    subquery, so conditions on Exists annotations are summed, never used as aggregate filters."""
-    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+# Conditions on an Exists are used as filters (semi-joins) in separate counts, never as annotations
+# referenced from aggregates: Django 5.2 drops an annotation used only inside
+# ``Count(filter=Q(annotation=True))`` when it wraps the query, and PostgreSQL re-evaluates an inlined
+# subquery at every reference.
 
 
-def _sum(name: str, value) -> dict:
-    return {name: Coalesce(Sum(value), 0)}
+def _population_counts(qs: QuerySet[Resident], as_of: date) -> dict[str, int]:
+    elderly_cut, child_cut = _age_cutoffs(as_of)
+    is_elderly = Q(birth_date__lte=elderly_cut)
+    is_child = Q(birth_date__gt=child_cut, birth_date__lte=as_of)
+    tagged = Exists(KeyPopulationTag.objects.filter(resident=OuterRef("pk")).exclude(code__in=AGE_GROUPS))
+    return qs.aggregate(
+        total=Count("pk"),
+        key=Count("pk", filter=is_elderly | is_child | Q(tagged)),
+        elderly=Count("pk", filter=is_elderly),
+        child=Count("pk", filter=is_child),
+    )
+
+
+def _tag_counts(qs: QuerySet[KeyPopulationTag]) -> dict[str, int]:
+    rows = qs.exclude(code__in=AGE_GROUPS).values("code").annotate(n=Count("pk")).order_by()
+    return {r["code"]: r["n"] for r in rows}
 
 
 def _coverage(pop: Q, tag_pop: Q, contracts: QuerySet[Contract], as_of: date) -> tuple[Rate, Rate, dict[str, Rate]]:
     """``pop`` filters residents, ``tag_pop`` the same population seen from KeyPopulationTag."""
-    elderly_cut, child_cut = _age_cutoffs(as_of)
-    tagged = KeyPopulationTag.objects.filter(resident=OuterRef("pk")).exclude(code__in=AGE_GROUPS)
-    is_elderly = Q(birth_date__lte=elderly_cut)
-    is_child = Q(birth_date__gt=child_cut, birth_date__lte=as_of)
-    totals = (
-        Resident.objects.filter(pop)
-        .annotate(
-            s=_flag(_signed(contracts, as_of, "pk")),
-            k=_flag(is_elderly | is_child | Q(Exists(tagged))),
-            e=_flag(is_elderly),
-            c=_flag(is_child),
-        )
-        .aggregate(
-            total=Count("pk"),
-            **_sum("total_signed", F("s")),
-            **_sum("key", F("k")),
-            **_sum("key_signed", F("k") * F("s")),
-            **_sum("elderly", F("e")),
-            **_sum("elderly_signed", F("e") * F("s")),
-            **_sum("child", F("c")),
-            **_sum("child_signed", F("c") * F("s")),
-        )
-    )
-    per_tag = {
-        row["code"]: (row["n"], row["n_signed"])
-        for row in KeyPopulationTag.objects.filter(tag_pop)
-        .exclude(code__in=AGE_GROUPS)
-        .values("code")
-        .annotate(n=Count("pk"), n_signed=Coalesce(Sum(_flag(_signed(contracts, as_of, "resident_id"))), 0))
-        .order_by()
-    }
+    residents = Resident.objects.filter(pop)
+    everyone = _population_counts(residents, as_of)
+    signed = _population_counts(residents.filter(_signed(contracts, as_of, "pk")), as_of)
+    tags = KeyPopulationTag.objects.filter(tag_pop)
+    tag_all = _tag_counts(tags)
+    tag_signed = _tag_counts(tags.filter(_signed(contracts, as_of, "resident_id")))
     by_group: dict[str, Rate] = {}
     for code, (name, _en) in KEY_POPULATIONS.items():
         if code in AGE_GROUPS:
-            n, s = totals[code], totals[f"{code}_signed"]
+            n, s = everyone[code], signed[code]
         else:
-            n, s = per_tag.get(code, (0, 0))
+            n, s = tag_all.get(code, 0), tag_signed.get(code, 0)
         by_group[code] = Rate(code, name, s, n)
     d = DEFINITIONS
     return (
-        Rate("coverage", d["coverage"].name, totals["total_signed"], totals["total"]),
-        Rate("key_population_coverage", d["key_population_coverage"].name, totals["key_signed"], totals["key"]),
+        Rate("coverage", d["coverage"].name, signed["total"], everyone["total"]),
+        Rate("key_population_coverage", d["key_population_coverage"].name, signed["key"], everyone["key"]),
         by_group,
     )
 
@@ -293,13 +278,10 @@ def _renewal(contracts: QuerySet[Contract], start: date, as_of: date) -> Rate:
     renewal = Contract.objects.filter(renewal_of=OuterRef("pk")).exclude(
         status=ContractStatus.TERMINATED, terminated_on__lte=F("start_date")
     )
-    row = (
-        contracts.filter(end_date__gte=start, end_date__lte=as_of)
-        .filter(Q(terminated_on__isnull=True) | Q(terminated_on__gt=F("end_date")))
-        .annotate(r=_flag(Exists(renewal)))
-        .aggregate(n=Count("pk"), **_sum("renewed", F("r")))
+    expired = contracts.filter(end_date__gte=start, end_date__lte=as_of).filter(
+        Q(terminated_on__isnull=True) | Q(terminated_on__gt=F("end_date"))
     )
-    return Rate("renewal", DEFINITIONS["renewal"].name, row["renewed"], row["n"])
+    return Rate("renewal", DEFINITIONS["renewal"].name, expired.filter(Exists(renewal)).count(), expired.count())
 
 
 def short_items(as_of: date, *, live_counters: bool) -> QuerySet[ContractItem]:
@@ -332,8 +314,8 @@ def _fulfilment(contracts: QuerySet[Contract], start: date, as_of: date, today: 
         Q(terminated_on__isnull=True) | Q(terminated_on__gt=as_of)
     )
     short = short_items(as_of, live_counters=as_of >= today).filter(contract=OuterRef("pk"))
-    row = in_service.annotate(x=_flag(Exists(short))).aggregate(n=Count("pk"), **_sum("short", F("x")))
-    return Rate("fulfilment", DEFINITIONS["fulfilment"].name, row["n"] - row["short"], row["n"])
+    n = in_service.count()
+    return Rate("fulfilment", DEFINITIONS["fulfilment"].name, n - in_service.filter(Exists(short)).count(), n)
 
 
 def _satisfaction(contracts: QuerySet[Contract], start: date, as_of: date) -> tuple[Rate, float | None]:

@@ -322,7 +322,7 @@ def worklist_expiring(user, team: Team, *, within_days: int, page: int = 1, page
     return result
 
 
-def key_population_unsigned(user, team: Team, *, page: int = 1, page_size: int = 20) -> Page:
+def key_population_unsigned_queryset(user, team: Team) -> QuerySet[Resident]:
     """应签尽签: key-population residents of the team's institution (subtree) with no contract in force.
 
     Elderly and children are found by birth date on today; the other groups by their tags.
@@ -332,15 +332,16 @@ def key_population_unsigned(user, team: Team, *, page: int = 1, page_size: int =
     child_cut = rules.add_months(on, -12 * (CHILD_MAX_AGE + 1))
     tagged = KeyPopulationTag.objects.filter(resident=OuterRef("pk")).exclude(code__in=("elderly", "child"))
     signed = Contract.objects.active_on(on).filter(resident=OuterRef("pk"))
-    qs = (
+    return (
         Resident.objects.visible_to(user)
         .filter(population_filter(institution=team.institution))
         .filter(Q(birth_date__lte=elderly_cut) | Q(birth_date__gt=child_cut, birth_date__lte=on) | Exists(tagged))
         .exclude(Exists(signed))
-        .select_related("area")
-        .prefetch_related("key_population_tags")
-        .order_by("birth_date", "pk")
     )
+
+
+def key_population_unsigned(user, team: Team, *, page: int = 1, page_size: int = 20) -> Page:
+    qs = key_population_unsigned_queryset(user, team).select_related("area").order_by("birth_date", "pk")
     result = _paginate(qs, page, page_size)
     audit_search(
         user,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -890,7 +890,7 @@ def contract_renew(
     ruleset = rules.default_ruleset(today)
     if contract.status == ContractStatus.TERMINATED or contract.terminated_on is not None:
         raise DomainValidationError({"": _("已解约的签约不能续约，请重新签约。")})
-    if contract.renewals.exclude(status=ContractStatus.TERMINATED, terminated_on__lte=F("start_date")).exists():
+    if contract.valid_renewals().exists():
         raise DomainValidationError({"": _("该签约已续约。")})
     opens, closes = rules.renewal_window(contract.end_date, ruleset)
     if today < opens:
@@ -1097,6 +1097,10 @@ def service_delivered(
     """
     if not catalogue.is_known(service_code):
         raise DomainValidationError({"service_code": _("未知的服务项目：%(code)s。") % {"code": service_code}})
+    if isinstance(delivered_on, datetime):
+        delivered_on = (
+            timezone.localtime(delivered_on).date() if timezone.is_aware(delivered_on) else delivered_on.date()
+        )
     _check_delivery_date(delivered_on)
     resident_id = resident if isinstance(resident, int) else resident.pk
     staff = _staff(actor)

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jiayi.contracts import catalogue, numbers, selectors, services
@@ -38,10 +39,10 @@ from jiayi.residents.rules import KEY_POPULATIONS
 from jiayi.web.views import staff_required
 
 WORKLIST_KINDS = {
-    "behind": _("履约滞后"),
-    "expiring_30": _("30天内到期"),
-    "expiring_60": _("60天内到期"),
-    "unsigned": _("重点人群未签约"),
+    "behind": gettext_lazy("履约滞后"),
+    "expiring_30": gettext_lazy("30天内到期"),
+    "expiring_60": gettext_lazy("60天内到期"),
+    "unsigned": gettext_lazy("重点人群未签约"),
 }
 
 
@@ -100,9 +101,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "behind": selectors.contract_queryset(request.user, team=team, behind=True).count(),
         "expiring_30": selectors.contract_queryset(request.user, team=team, expiring_within=30).count(),
         "expiring_60": selectors.contract_queryset(request.user, team=team, expiring_within=60).count(),
-        "unsigned": max(0, n.key_population_coverage.denominator - n.key_population_coverage.numerator)
-        if year == timezone.localdate().year
-        else None,
+        "unsigned": selectors.key_population_unsigned_queryset(request.user, team).count(),
     }
     return render(
         request,
@@ -350,7 +349,10 @@ def _contract_context(request: HttpRequest, contract: Contract, **extra) -> dict
 
     opens, closes = rules.renewal_window(contract.end_date)
     renewable = (
-        can_write and contract.terminated_on is None and opens <= today <= closes and not contract.renewals.exists()
+        can_write
+        and contract.terminated_on is None
+        and opens <= today <= closes
+        and not contract.valid_renewals().exists()
     )
     ctx = {
         "contract": contract,

@@ -15,6 +15,7 @@ run an expression into Arrow. The indicator definitions never know which backend
 from __future__ import annotations
 
 import abc
+import os
 import io
 import itertools
 from collections.abc import Mapping
@@ -232,7 +233,8 @@ def spark_session():
             .appName("jiayi-indicators")
             .config("spark.ui.enabled", "false")
             .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.shuffle.partitions", os.environ.get("JIAYI_SPARK_PARTITIONS", "2"))
+            .config("spark.default.parallelism", os.environ.get("JIAYI_SPARK_PARTITIONS", "2"))
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.driver.memory", "2g")
             .config("spark.sql.ansi.enabled", "false")

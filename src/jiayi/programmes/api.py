@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
@@ -362,44 +363,82 @@ def _reasons(codes: list[str] | None) -> list[dict[str, str]]:
 def _enrolment_out(e: Enrolment) -> dict[str, Any]:
     task = selectors.next_task(e)
     return {
-        "id": e.pk, "version": e.version, "resident_id": e.resident_id, "programme": e.programme,
-        "ruleset": e.ruleset, "start_date": e.start_date, "end_date": e.end_date, "end_reason": e.end_reason,
-        "source": e.source, "diagnosed_on": e.diagnosed_on, "institution_id": e.institution_id,
-        "doctor_id": e.doctor_id, "team_id": e.team_id, "next_due": task.due_date if task else None,
+        "id": e.pk,
+        "version": e.version,
+        "resident_id": e.resident_id,
+        "programme": e.programme,
+        "ruleset": e.ruleset,
+        "start_date": e.start_date,
+        "end_date": e.end_date,
+        "end_reason": e.end_reason,
+        "source": e.source,
+        "diagnosed_on": e.diagnosed_on,
+        "institution_id": e.institution_id,
+        "doctor_id": e.doctor_id,
+        "team_id": e.team_id,
+        "next_due": task.due_date if task else None,
     }
 
 
 def _visit_out(v: Visit) -> dict[str, Any]:
     return {
-        "id": v.pk, "version": v.version, "resident_id": v.resident_id, "enrolment_id": v.enrolment_id,
-        "programme": v.programme, "ruleset": v.ruleset, "visit_date": v.visit_date, "visit_type": v.visit_type,
-        "mode": v.mode, "form": v.form, "sbp": v.sbp, "dbp": v.dbp,
+        "id": v.pk,
+        "version": v.version,
+        "resident_id": v.resident_id,
+        "enrolment_id": v.enrolment_id,
+        "programme": v.programme,
+        "ruleset": v.ruleset,
+        "visit_date": v.visit_date,
+        "visit_type": v.visit_type,
+        "mode": v.mode,
+        "form": v.form,
+        "sbp": v.sbp,
+        "dbp": v.dbp,
         "fasting_glucose": float(v.fasting_glucose) if v.fasting_glucose is not None else None,
         "classification": v.classification,
         "classification_label": str(VisitClass(v.classification).label) if v.classification else "",
-        "at_target": v.at_target, "next_due": v.next_due,
+        "at_target": v.at_target,
+        "next_due": v.next_due,
         "referral": list(v.referral_reasons) if v.referred else None,
-        "referral_reasons": _reasons(v.referral_reasons), "urgent": v.urgent, "doctor_id": v.doctor_id,
+        "referral_reasons": _reasons(v.referral_reasons),
+        "urgent": v.urgent,
+        "doctor_id": v.doctor_id,
         "institution_id": v.institution_id,
     }
 
 
 def _referral_out(r: Referral) -> dict[str, Any]:
     return {
-        "id": r.pk, "resident_id": r.resident_id, "programme": r.programme, "referred_on": r.referred_on,
-        "reasons": _reasons(r.reasons), "urgent": r.urgent, "to_institution_name": r.to_institution_name,
-        "returned_on": r.returned_on, "outcome": r.outcome,
+        "id": r.pk,
+        "resident_id": r.resident_id,
+        "programme": r.programme,
+        "referred_on": r.referred_on,
+        "reasons": _reasons(r.reasons),
+        "urgent": r.urgent,
+        "to_institution_name": r.to_institution_name,
+        "returned_on": r.returned_on,
+        "outcome": r.outcome,
     }
 
 
 def _plan_out(p: MedicationPlan) -> dict[str, Any]:
     return {
-        "id": p.pk, "enrolment_id": p.enrolment_id, "start_date": p.start_date, "status": p.status,
-        "long_prescription": p.long_prescription, "assessment_note": p.assessment_note,
+        "id": p.pk,
+        "enrolment_id": p.enrolment_id,
+        "start_date": p.start_date,
+        "status": p.status,
+        "long_prescription": p.long_prescription,
+        "assessment_note": p.assessment_note,
         "patient_confirmed": p.patient_confirmed,
         "lines": [
-            {"drug": ln.drug, "drug_class": ln.drug_class, "dose": float(ln.dose), "dose_unit": ln.dose_unit,
-             "times_per_day": ln.times_per_day, "duration_days": ln.duration_days}
+            {
+                "drug": ln.drug,
+                "drug_class": ln.drug_class,
+                "dose": float(ln.dose),
+                "dose_unit": ln.dose_unit,
+                "times_per_day": ln.times_per_day,
+                "duration_days": ln.duration_days,
+            }
             for ln in p.lines.order_by("pk")
         ],
     }
@@ -407,9 +446,16 @@ def _plan_out(p: MedicationPlan) -> dict[str, Any]:
 
 def _case_out(c: ScreeningCase) -> dict[str, Any]:
     return {
-        "id": c.pk, "version": c.version, "resident_id": c.resident_id, "programme": c.programme,
-        "opened_on": c.opened_on, "status": c.status, "raised_days": list(c.raised_days),
-        "readings": list(c.readings), "closed_on": c.closed_on, "enrolment_id": c.enrolment_id,
+        "id": c.pk,
+        "version": c.version,
+        "resident_id": c.resident_id,
+        "programme": c.programme,
+        "opened_on": c.opened_on,
+        "status": c.status,
+        "raised_days": list(c.raised_days),
+        "readings": list(c.readings),
+        "closed_on": c.closed_on,
+        "enrolment_id": c.enrolment_id,
     }
 
 
@@ -434,21 +480,29 @@ def enrolment_create(request, programme: str, payload: EnrolmentIn):
     doctor = _staff_in_scope(request, payload.doctor_id, "doctor_id")
     team = _team_in_scope(request, payload.team_id)
     e = services.enrolment_create(
-        actor=request.user, resident=resident, programme=prog.code, start_date=payload.start_date,
-        ruleset=payload.ruleset, doctor=doctor or getattr(request.user, "staff", None), team=team,
-        diagnosed_on=payload.diagnosed_on, source=payload.source,
+        actor=request.user,
+        resident=resident,
+        programme=prog.code,
+        start_date=payload.start_date,
+        ruleset=payload.ruleset,
+        doctor=doctor or getattr(request.user, "staff", None),
+        team=team,
+        diagnosed_on=payload.diagnosed_on,
+        source=payload.source,
     )
     return 201, _enrolment_out(e)
 
 
 @router.get("/programmes/enrolments", response=list[EnrolmentOut])
-def enrolment_list(request, programme: str = "hypertension", resident_id: int | None = None,
-                   open_only: bool = True, page: int = 1):
+def enrolment_list(
+    request, programme: str = "hypertension", resident_id: int | None = None, open_only: bool = True, page: int = 1
+):
     _programme(programme)
     if resident_id is not None:
         resident_selectors.resident_get(request.user, resident_id, audit_read=False)
-    rows, _more = selectors.enrolment_list(request.user, programme=programme, resident_id=resident_id,
-                                           open_only=open_only, page=max(1, page))
+    rows, _more = selectors.enrolment_list(
+        request.user, programme=programme, resident_id=resident_id, open_only=open_only, page=max(1, page)
+    )
     return [_enrolment_out(e) for e in rows]
 
 
@@ -462,8 +516,11 @@ def enrolment_update(request, enrolment_id: int, payload: EnrolmentPatch):
     _require_writer(request)
     e = get_visible_or_404(Enrolment.objects.visible_to(request.user), pk=enrolment_id)
     e = services.enrolment_update(
-        actor=request.user, enrolment=e, version=payload.version,
-        doctor=_staff_in_scope(request, payload.doctor_id, "doctor_id"), team=_team_in_scope(request, payload.team_id),
+        actor=request.user,
+        enrolment=e,
+        version=payload.version,
+        doctor=_staff_in_scope(request, payload.doctor_id, "doctor_id"),
+        team=_team_in_scope(request, payload.team_id),
         ruleset=payload.ruleset,
     )
     return _enrolment_out(e)
@@ -473,8 +530,14 @@ def enrolment_update(request, enrolment_id: int, payload: EnrolmentPatch):
 def enrolment_end(request, enrolment_id: int, payload: EnrolmentEndIn):
     _require_writer(request)
     e = get_visible_or_404(Enrolment.objects.visible_to(request.user), pk=enrolment_id)
-    e = services.enrolment_end(actor=request.user, enrolment=e, version=payload.version, end_date=payload.end_date,
-                               reason=payload.reason, note=payload.note)
+    e = services.enrolment_end(
+        actor=request.user,
+        enrolment=e,
+        version=payload.version,
+        end_date=payload.end_date,
+        reason=payload.reason,
+        note=payload.note,
+    )
     return _enrolment_out(e)
 
 
@@ -492,9 +555,13 @@ def medication_plan_set(request, enrolment_id: int, payload: MedicationPlanIn):
     _require_writer(request)
     e = get_visible_or_404(Enrolment.objects.visible_to(request.user), pk=enrolment_id)
     plan = services.medication_plan_set(
-        actor=request.user, enrolment=e, lines=[ln.dict() for ln in payload.lines],
-        start_date=payload.start_date or timezone.localdate(), long_prescription=payload.long_prescription,
-        assessment_note=payload.assessment_note, patient_confirmed=payload.patient_confirmed,
+        actor=request.user,
+        enrolment=e,
+        lines=[ln.dict() for ln in payload.lines],
+        start_date=payload.start_date or timezone.localdate(),
+        long_prescription=payload.long_prescription,
+        assessment_note=payload.assessment_note,
+        patient_confirmed=payload.patient_confirmed,
     )
     return 201, _plan_out(plan)
 
@@ -508,15 +575,23 @@ def medication_plan_set(request, enrolment_id: int, payload: MedicationPlanIn):
 def form_schema(request, programme: str):
     _require_staff(request)
     prog = _programme(programme)
-    from django.utils.translation import gettext as _
-
     return {
-        "programme": prog.code, "title": _(prog.schema.title),
+        "programme": prog.code,
+        "title": _(prog.schema.title),
         "sections": [{"code": c, "label": _(label)} for c, label in prog.schema.sections],
         "fields": [
-            {"name": f.name, "label": _(f.label), "kind": f.kind, "section": f.section, "required": f.required,
-             "min": f.min, "max": f.max, "unit": f.unit,
-             "choices": [{"code": c, "label": _(label)} for c, label in f.choices], "prefill": f.prefill}
+            {
+                "name": f.name,
+                "label": _(f.label),
+                "kind": f.kind,
+                "section": f.section,
+                "required": f.required,
+                "min": f.min,
+                "max": f.max,
+                "unit": f.unit,
+                "choices": [{"code": c, "label": _(label)} for c, label in f.choices],
+                "prefill": f.prefill,
+            }
             for f in prog.schema.fields
         ],
     }
@@ -530,13 +605,21 @@ def visit_create(request, programme: str, payload: VisitIn):
     resident = resident_selectors.resident_get(request.user, payload.resident_id, audit_read=False)
     enrolment = selectors.open_enrolment(resident, prog.code)
     if enrolment is None:
-        raise DomainValidationError({"resident_id": f"该居民未纳入{prog.name}。"}, code="not_enrolled")
+        raise DomainValidationError(
+            {"resident_id": _("该居民未纳入%(programme)s。") % {"programme": prog.display_name}}, code="not_enrolled"
+        )
     visit = services.visit_record(
-        actor=request.user, enrolment=enrolment, visit_date=payload.visit_date, form=payload.form,
-        visit_type=payload.visit_type, mode=payload.mode,
-        plan=services.PlanOptions(long_prescription=payload.long_prescription,
-                                  assessment_note=payload.assessment_note,
-                                  patient_confirmed=payload.patient_confirmed),
+        actor=request.user,
+        enrolment=enrolment,
+        visit_date=payload.visit_date,
+        form=payload.form,
+        visit_type=payload.visit_type,
+        mode=payload.mode,
+        plan=services.PlanOptions(
+            long_prescription=payload.long_prescription,
+            assessment_note=payload.assessment_note,
+            patient_confirmed=payload.patient_confirmed,
+        ),
     )
     return 201, _visit_out(visit)
 
@@ -545,9 +628,11 @@ def visit_create(request, programme: str, payload: VisitIn):
 def visit_list(request, programme: str, resident_id: int):
     prog = _programme(programme)
     resident = resident_selectors.resident_get(request.user, resident_id)
-    rows = Visit.objects.visible_to(request.user).filter(
-        resident=resident, programme=prog.code, is_deleted=False
-    ).order_by("-visit_date", "-pk")[:100]
+    rows = (
+        Visit.objects.visible_to(request.user)
+        .filter(resident=resident, programme=prog.code, is_deleted=False)
+        .order_by("-visit_date", "-pk")[:100]
+    )
     return [_visit_out(v) for v in rows]
 
 
@@ -560,8 +645,9 @@ def visit_read(request, visit_id: int):
 def visit_update(request, visit_id: int, payload: VisitPatch):
     _require_writer(request)
     v = get_visible_or_404(Visit.objects.visible_to(request.user).filter(is_deleted=False), pk=visit_id)
-    v = services.visit_update(actor=request.user, visit=v, version=payload.version, form=payload.form,
-                              mode=payload.mode)
+    v = services.visit_update(
+        actor=request.user, visit=v, version=payload.version, form=payload.form, mode=payload.mode
+    )
     return _visit_out(v)
 
 
@@ -569,8 +655,9 @@ def visit_update(request, visit_id: int, payload: VisitPatch):
 def referral_return(request, referral_id: int, payload: ReferralReturnIn):
     _require_writer(request)
     r = get_visible_or_404(Referral.objects.visible_to(request.user), pk=referral_id)
-    r = services.referral_return(actor=request.user, referral=r, returned_on=payload.returned_on,
-                                 outcome=payload.outcome)
+    r = services.referral_return(
+        actor=request.user, referral=r, returned_on=payload.returned_on, outcome=payload.outcome
+    )
     return _referral_out(r)
 
 
@@ -581,8 +668,7 @@ def referral_return(request, referral_id: int, payload: ReferralReturnIn):
 
 def _scope(request, params: WorklistParams) -> selectors.WorklistScope:
     _require_staff(request)
-    return selectors.resolve_scope(request.user, kind=params.scope, team_id=params.team_id,
-                                   doctor_id=params.doctor_id)
+    return selectors.resolve_scope(request.user, kind=params.scope, team_id=params.team_id, doctor_id=params.doctor_id)
 
 
 @router.get("/worklists/counts", response=CountsOut)
@@ -605,23 +691,44 @@ def worklist_awaiting(request, params: Query[WorklistParams]):
 @router.get("/worklists/{bucket}", response=WorklistOut)
 def worklist(request, bucket: Literal["due_week", "overdue", "referrals", "all_open"], params: Query[WorklistParams]):
     scope = _scope(request, params)
-    rows, has_next = selectors.worklist(request.user, scope=scope, bucket=bucket, page=params.page,
-                                        page_size=params.page_size, programme=params.programme)
+    rows, has_next = selectors.worklist(
+        request.user,
+        scope=scope,
+        bucket=bucket,
+        page=params.page,
+        page_size=params.page_size,
+        programme=params.programme,
+    )
     today = timezone.localdate()
     items = [
         {
-            "task_id": r.task.pk, "kind": r.task.kind, "programme": r.task.programme, "due_date": r.task.due_date,
-            "status": r.status, "overdue_days": r.overdue_days, "priority": r.task.priority, "reason": r.task.reason,
-            "resident_id": r.resident.pk, "resident_name": r.resident.name, "sex": r.resident.sex,
-            "age": r.resident.age_on(today), "phone_masked": r.resident.masked_phone,
+            "task_id": r.task.pk,
+            "kind": r.task.kind,
+            "programme": r.task.programme,
+            "due_date": r.task.due_date,
+            "status": r.status,
+            "overdue_days": r.overdue_days,
+            "priority": r.task.priority,
+            "reason": r.task.reason,
+            "resident_id": r.resident.pk,
+            "resident_name": r.resident.name,
+            "sex": r.resident.sex,
+            "age": r.resident.age_on(today),
+            "phone_masked": r.resident.masked_phone,
             "last_visit_date": r.last_visit.visit_date if r.last_visit else None,
             "last_classification": r.last_visit.classification if r.last_visit else None,
             "visit_url": _visit_url(r.task),
         }
         for r in rows
     ]
-    return {"scope": scope.kind, "scope_label": scope.label, "bucket": bucket, "items": items,
-            "page": params.page, "has_next": has_next}
+    return {
+        "scope": scope.kind,
+        "scope_label": scope.label,
+        "bucket": bucket,
+        "items": items,
+        "page": params.page,
+        "has_next": has_next,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -636,11 +743,18 @@ def screening_candidates(request, page: Annotated[int, Field(ge=1, le=10000)] = 
     today = timezone.localdate()
     return {
         "items": [
-            {"resident_id": r.pk, "name": r.name, "sex": r.sex, "age": r.age_on(today),
-             "phone_masked": r.masked_phone, "area": r.area.name}
+            {
+                "resident_id": r.pk,
+                "name": r.name,
+                "sex": r.sex,
+                "age": r.age_on(today),
+                "phone_masked": r.masked_phone,
+                "area": r.area.name,
+            }
             for r in rows
         ],
-        "page": page, "has_next": has_next,
+        "page": page,
+        "has_next": has_next,
     }
 
 
@@ -660,7 +774,8 @@ def screening_measure(request, payload: ScreeningIn):
     from jiayi.programmes.hypertension.rules import HIGH_RISK_CRITERIA
 
     return 201, {
-        "measurement_id": out.measurement.pk, "raised": out.raised,
+        "measurement_id": out.measurement.pk,
+        "raised": out.raised,
         "high_risk": [{"code": c, "label": HIGH_RISK_CRITERIA[c]} for c in out.high_risk],
         "case": _case_out(out.case) if out.case is not None else None,
     }
@@ -675,8 +790,12 @@ def _case(request, case_id: int) -> ScreeningCase:
 def screening_confirm(request, case_id: int, payload: CaseConfirmIn):
     case = _case(request, case_id)
     e = services.screening_confirm(
-        actor=request.user, case=case, version=payload.version, start_date=payload.start_date,
-        doctor=_staff_in_scope(request, payload.doctor_id, "doctor_id"), team=_team_in_scope(request, payload.team_id),
+        actor=request.user,
+        case=case,
+        version=payload.version,
+        start_date=payload.start_date,
+        doctor=_staff_in_scope(request, payload.doctor_id, "doctor_id"),
+        team=_team_in_scope(request, payload.team_id),
     )
     return 201, _enrolment_out(e)
 
@@ -684,16 +803,18 @@ def screening_confirm(request, case_id: int, payload: CaseConfirmIn):
 @router.post("/programmes/screening/cases/{case_id}/refer", response={201: ReferralOut})
 def screening_refer(request, case_id: int, payload: CaseReferIn):
     case = _case(request, case_id)
-    r = services.screening_refer(actor=request.user, case=case, version=payload.version,
-                                 to_institution_name=payload.to_institution_name)
+    r = services.screening_refer(
+        actor=request.user, case=case, version=payload.version, to_institution_name=payload.to_institution_name
+    )
     return 201, _referral_out(r)
 
 
 @router.post("/programmes/screening/cases/{case_id}/rule-out", response=ScreeningCaseOut)
 def screening_rule_out(request, case_id: int, payload: CaseRuleOutIn):
     case = _case(request, case_id)
-    return _case_out(services.screening_rule_out(actor=request.user, case=case, version=payload.version,
-                                                 note=payload.note))
+    return _case_out(
+        services.screening_rule_out(actor=request.user, case=case, version=payload.version, note=payload.note)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -727,14 +848,19 @@ def programme_numbers(request, params: Query[NumbersParams]):
     _programme(params.programme)
     year = params.year or timezone.localdate().year
     try:
-        report = numbers.programme_numbers(request.user, programme=params.programme, year=year,
-                                           group_by=params.group_by)
+        report = numbers.programme_numbers(
+            request.user, programme=params.programme, year=year, group_by=params.group_by
+        )
     except ValueError as exc:
         raise DomainValidationError({"year": str(exc)}) from exc
     return {
-        "programme": report.programme, "year": report.year, "period_start": report.period_start.isoformat(),
-        "period_end": report.period_end.isoformat(), "group_by": report.group_by,
-        "rows": [r.as_dict() for r in report.rows], "total": report.total.as_dict(),
+        "programme": report.programme,
+        "year": report.year,
+        "period_start": report.period_start.isoformat(),
+        "period_end": report.period_end.isoformat(),
+        "group_by": report.group_by,
+        "rows": [r.as_dict() for r in report.rows],
+        "total": report.total.as_dict(),
         "unverified": report.unverified,
     }
 
@@ -752,10 +878,15 @@ def stocking_forecast(request, params: Query[ForecastParams]):
             raise DomainValidationError({"institution_id": "请指定机构。"})
     lines = selectors.stocking_forecast(request.user, institution=inst)
     return {
-        "institution_id": inst.pk, "institution": inst.name,
+        "institution_id": inst.pk,
+        "institution": inst.name,
         "lines": [
-            {"drug": ln.drug, "dose_unit": ln.dose_unit, "patients": ln.patients,
-             "monthly_quantity": ln.monthly_quantity}
+            {
+                "drug": ln.drug,
+                "dose_unit": ln.dose_unit,
+                "patients": ln.patients,
+                "monthly_quantity": ln.monthly_quantity,
+            }
             for ln in lines
         ],
     }

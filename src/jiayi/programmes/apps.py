@@ -1,3 +1,5 @@
+import contextlib
+
 from django.apps import AppConfig
 
 
@@ -15,7 +17,5 @@ class ProgrammesConfig(AppConfig):
         engine.autodiscover()
         from jiayi.programmes import panels
 
-        try:
+        with contextlib.suppress(ImportError):  # the page registries (jiayi.web.panels) are optional
             panels.register()
-        except ImportError:  # the page registries (jiayi.web.panels) are optional
-            pass

@@ -86,6 +86,19 @@ class Programme:
     #: optional hook: form -> medication lines (defaults to form["medications"])
     medication_lines: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None
 
+    @property
+    def display_name(self) -> str:
+        """The name in the user's language (names are Chinese message ids)."""
+        from django.utils.translation import gettext
+
+        return gettext(self.name)
+
+    @property
+    def display_short_name(self) -> str:
+        from django.utils.translation import gettext
+
+        return gettext(self.short_name)
+
     def lines_from(self, form: Mapping[str, Any]) -> list[dict[str, Any]]:
         if self.medication_lines is not None:
             return self.medication_lines(form)
@@ -106,9 +119,7 @@ def get(code: str) -> Programme:
     try:
         return _REGISTRY[code]
     except KeyError:
-        raise KeyError(
-            f"no programme {code!r} is registered (known: {', '.join(sorted(_REGISTRY))})"
-        ) from None
+        raise KeyError(f"no programme {code!r} is registered (known: {', '.join(sorted(_REGISTRY))})") from None
 
 
 def all_programmes() -> list[Programme]:

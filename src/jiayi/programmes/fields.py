@@ -69,9 +69,7 @@ def danger_fields(codes: frozenset[str] | set[str], *, temperature: bool = False
         FieldSpec("other_unmanageable", _("存在不能处理的其他疾病"), BOOL, "danger", rules=True),
     ]
     if temperature:
-        out.insert(
-            1, FieldSpec("temperature", _("体温"), DECIMAL, "danger", min=34, max=43, unit="℃", rules=True)
-        )
+        out.insert(1, FieldSpec("temperature", _("体温"), DECIMAL, "danger", min=34, max=43, unit="℃", rules=True))
     return out
 
 
@@ -99,9 +97,7 @@ def sign_fields(*, bp_required: bool, heart_rate_rules: bool = False) -> list[Fi
             unit="kg",
             prefill=True,
         ),
-        FieldSpec(
-            "weight_target", _("体重（下次目标）"), DECIMAL, "signs", min=20, max=300, unit="kg", prefill=True
-        ),
+        FieldSpec("weight_target", _("体重（下次目标）"), DECIMAL, "signs", min=20, max=300, unit="kg", prefill=True),
         FieldSpec(
             "bmi_target",
             _("体质指数（下次目标）"),
@@ -119,9 +115,7 @@ def sign_fields(*, bp_required: bool, heart_rate_rules: bool = False) -> list[Fi
 
 def lifestyle_fields(*, diet: FieldSpec, diet_target: FieldSpec) -> list[FieldSpec]:
     return [
-        FieldSpec(
-            "smoking_per_day", _("日吸烟量"), INT, "lifestyle", min=0, max=100, unit=_("支"), prefill=True
-        ),
+        FieldSpec("smoking_per_day", _("日吸烟量"), INT, "lifestyle", min=0, max=100, unit=_("支"), prefill=True),
         FieldSpec(
             "smoking_target",
             _("日吸烟量（目标）"),
@@ -132,9 +126,7 @@ def lifestyle_fields(*, diet: FieldSpec, diet_target: FieldSpec) -> list[FieldSp
             unit=_("支"),
             prefill=True,
         ),
-        FieldSpec(
-            "drinking_per_day", _("日饮酒量"), DECIMAL, "lifestyle", min=0, max=50, unit=_("两"), prefill=True
-        ),
+        FieldSpec("drinking_per_day", _("日饮酒量"), DECIMAL, "lifestyle", min=0, max=50, unit=_("两"), prefill=True),
         FieldSpec(
             "drinking_target",
             _("日饮酒量（目标）"),
@@ -145,9 +137,7 @@ def lifestyle_fields(*, diet: FieldSpec, diet_target: FieldSpec) -> list[FieldSp
             unit=_("两"),
             prefill=True,
         ),
-        FieldSpec(
-            "exercise_per_week", _("运动次数"), INT, "lifestyle", min=0, max=21, unit=_("次/周"), prefill=True
-        ),
+        FieldSpec("exercise_per_week", _("运动次数"), INT, "lifestyle", min=0, max=21, unit=_("次/周"), prefill=True),
         FieldSpec(
             "exercise_minutes",
             _("每次运动时间"),
@@ -187,16 +177,12 @@ def lifestyle_fields(*, diet: FieldSpec, diet_target: FieldSpec) -> list[FieldSp
 
 def medication_fields(*, extra: list[FieldSpec] | None = None) -> list[FieldSpec]:
     return [
-        FieldSpec(
-            "adherence", _("服药依从性"), CHOICE, "medication", choices=ADHERENCE, required=True, prefill=True
-        ),
+        FieldSpec("adherence", _("服药依从性"), CHOICE, "medication", choices=ADHERENCE, required=True, prefill=True),
         FieldSpec("adverse_reaction", _("药物不良反应"), BOOL, "medication", rules=True),
         FieldSpec("adverse_reaction_detail", _("不良反应描述"), TEXT, "medication"),
         FieldSpec("adverse_uncontrollable", _("不良反应难以控制"), BOOL, "medication", rules=True),
         *(extra or []),
-        FieldSpec(
-            "complication_new_or_worse", _("出现新的并发症或原有并发症加重"), BOOL, "medication", rules=True
-        ),
+        FieldSpec("complication_new_or_worse", _("出现新的并发症或原有并发症加重"), BOOL, "medication", rules=True),
         FieldSpec("complication_detail", _("并发症情况"), TEXT, "medication"),
         FieldSpec("medications", _("用药"), MEDICATIONS, "medication", prefill=True),
     ]

@@ -82,9 +82,7 @@ class Enrolment(VersionedModel):
     ruleset = models.CharField(_("规则集"), max_length=40)
     start_date = models.DateField(_("纳入管理日期"))
     end_date = models.DateField(_("结束管理日期"), null=True, blank=True)
-    end_reason = models.CharField(
-        _("结束原因"), max_length=20, choices=EnrolmentEndReason.choices, blank=True
-    )
+    end_reason = models.CharField(_("结束原因"), max_length=20, choices=EnrolmentEndReason.choices, blank=True)
     end_note = models.CharField(_("结束说明"), max_length=200, blank=True)
     source = models.CharField(_("来源"), max_length=20, choices=EnrolmentSource.choices, default="clinic")
     diagnosed_on = models.DateField(_("确诊日期"), null=True, blank=True)
@@ -193,12 +191,8 @@ class Visit(VersionedModel):
     heart_rate = models.PositiveSmallIntegerField(_("心率 次/分"), null=True, blank=True)
     weight = models.DecimalField(_("体重 kg"), max_digits=4, decimal_places=1, null=True, blank=True)
     bmi = models.DecimalField(_("体质指数"), max_digits=4, decimal_places=1, null=True, blank=True)
-    fasting_glucose = models.DecimalField(
-        _("空腹血糖 mmol/L"), max_digits=4, decimal_places=1, null=True, blank=True
-    )
-    classification = models.CharField(
-        _("此次随访分类"), max_length=20, choices=VisitClass.choices, blank=True
-    )
+    fasting_glucose = models.DecimalField(_("空腹血糖 mmol/L"), max_digits=4, decimal_places=1, null=True, blank=True)
+    classification = models.CharField(_("此次随访分类"), max_length=20, choices=VisitClass.choices, blank=True)
     at_target = models.BooleanField(_("血压/血糖达标"), null=True, blank=True)
     next_due = models.DateField(_("下次随访日期"), null=True, blank=True)
     referral_reasons = models.JSONField(_("转诊原因"), default=list, blank=True)
@@ -270,9 +264,7 @@ class Task(models.Model):
     """A work item: the next follow-up, a referral to follow up, the annual check, a screening re-check."""
 
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="programme_tasks")
-    enrolment = models.ForeignKey(
-        Enrolment, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
-    )
+    enrolment = models.ForeignKey(Enrolment, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks")
     programme = models.CharField(_("项目"), max_length=30)
     kind = models.CharField(_("任务类型"), max_length=20, choices=TaskKind.choices)
     due_date = models.DateField(_("应完成日期"))
@@ -305,6 +297,8 @@ class Task(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "due_date", "institution"], name="task_status_due_inst"),
+            # Institution-wide lists read in work-list order and stop after one page.
+            models.Index(fields=["status", "priority", "due_date", "id"], name="task_status_prio_due"),
             models.Index(fields=["status", "team", "due_date"], name="task_status_team_due"),
             models.Index(fields=["status", "doctor", "due_date"], name="task_status_doctor_due"),
             models.Index(fields=["resident", "status"], name="task_resident_status"),
@@ -334,12 +328,8 @@ class Referral(models.Model):
     """
 
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="programme_referrals")
-    enrolment = models.ForeignKey(
-        Enrolment, null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
-    )
-    visit = models.OneToOneField(
-        Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="referral"
-    )
+    enrolment = models.ForeignKey(Enrolment, null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals")
+    visit = models.OneToOneField(Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="referral")
     programme = models.CharField(_("项目"), max_length=30)
     referred_on = models.DateField(_("转诊日期"))
     reasons = models.JSONField(_("转诊原因"), default=list)

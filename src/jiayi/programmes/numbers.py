@@ -162,9 +162,7 @@ def _collect(user, programme: str, start: date, end: date, group_by: str) -> dic
     if group_field:
         fields.append(group_field)
     latest_per_resident: dict[int, _Patient] = {}
-    rows = managed_enrolments(user, programme=programme, start=start, end=end).order_by(
-        "resident_id", "start_date"
-    )
+    rows = managed_enrolments(user, programme=programme, start=start, end=end).order_by("resident_id", "start_date")
     for row in rows.values(*fields).iterator(chunk_size=5000):
         latest_per_resident[row["resident_id"]] = _Patient(
             enrolment_id=row["pk"],
@@ -225,9 +223,7 @@ def _expected(user, programme: str, group_by: str, end: date) -> dict[Any, int] 
     residents = Resident.objects.visible_to(user).in_resident_population()
     key = {"institution": "institution_id", "area": "area_id", "total": None}[group_by]
     if how == "registered":
-        has_dx = Problem.objects.filter(
-            _diagnosis_q(programme), resident=OuterRef("pk"), resolved_on__isnull=True
-        )
+        has_dx = Problem.objects.filter(_diagnosis_q(programme), resident=OuterRef("pk"), resolved_on__isnull=True)
         qs = residents.filter(Exists(has_dx))
         if key is None:
             return {None: qs.count()}
@@ -240,9 +236,7 @@ def _expected(user, programme: str, group_by: str, end: date) -> dict[Any, int] 
         born_by = date(end.year - min_age, end.month, min(end.day, 28))
         qs = residents.filter(birth_date__lte=born_by)
         counts = (
-            {None: qs.count()}
-            if key is None
-            else dict(qs.values(key).annotate(n=Count("pk")).values_list(key, "n"))
+            {None: qs.count()} if key is None else dict(qs.values(key).annotate(n=Count("pk")).values_list(key, "n"))
         )
         return {k: round(v * prevalence) for k, v in counts.items()}
     raise ValueError(f"unknown management_denominator {how!r}")
@@ -266,9 +260,7 @@ def _signed(user, patients: dict[int, _Patient]) -> tuple[set[int], set[int]]:
             Enrolment.objects.filter(pk__in=part)
             .filter(Exists(Resident.objects.filter(pk=OuterRef("resident_id"), contracts__status="active")))
             .annotate(
-                has_plan=Exists(
-                    MedicationPlan.objects.filter(enrolment=OuterRef("pk"), status=PlanStatus.ACTIVE)
-                )
+                has_plan=Exists(MedicationPlan.objects.filter(enrolment=OuterRef("pk"), status=PlanStatus.ACTIVE))
             )
             .values_list("pk", "has_plan")
         )
@@ -283,9 +275,7 @@ def unverified_definitions(programme: str, ruleset_code: str | None = None) -> l
     """The unverified parameters the numbers depend on (shown next to the numbers)."""
     out: list[dict[str, str]] = []
     disease = (
-        rulesets.get(programme, ruleset_code)
-        if ruleset_code
-        else rulesets.default_for(programme, timezone.localdate())
+        rulesets.get(programme, ruleset_code) if ruleset_code else rulesets.default_for(programme, timezone.localdate())
     )
     for rs, keys in (
         (
@@ -391,8 +381,6 @@ def visible_years(user) -> list[int]:
     this_year = timezone.localdate().year
     if not ids:
         return [this_year]
-    first = (
-        Enrolment.objects.visible_to(user).order_by("start_date").values_list("start_date", flat=True).first()
-    )
+    first = Enrolment.objects.visible_to(user).order_by("start_date").values_list("start_date", flat=True).first()
     start_year = first.year if first else this_year
     return list(range(this_year, max(start_year, this_year - 10) - 1, -1))

@@ -30,8 +30,15 @@ def resident_context(request, resident) -> Mapping[str, Any]:
             prog = engine.get(e.programme)
         except KeyError:
             continue
-        rows.append({"enrolment": e, "programme": prog, "last": selectors.latest_visit(e),
-                     "next": selectors.next_task(e), "plan": selectors.active_plan(e)})
+        rows.append(
+            {
+                "enrolment": e,
+                "programme": prog,
+                "last": selectors.latest_visit(e),
+                "next": selectors.next_task(e),
+                "plan": selectors.active_plan(e),
+            }
+        )
     return {
         "pg_rows": rows,
         "pg_available": [p for p in engine.all_programmes() if p.code not in enrolled],

@@ -268,9 +268,7 @@ def check_long_prescription(
         elif days > normal:
             any_extended = True
             if not long_prescription:
-                errors[f"medications.{i}.duration_days"] = _("处方用量超过{n}天须开具长期处方。").format(
-                    n=normal
-                )
+                errors[f"medications.{i}.duration_days"] = _("处方用量超过{n}天须开具长期处方。").format(n=normal)
         if long_prescription and line.get("drug_class") in excluded:
             errors[f"medications.{i}.drug_class"] = _("该类药品不得开具长期处方。")
     if long_prescription and not stable:

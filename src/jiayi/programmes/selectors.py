@@ -3,7 +3,6 @@ a resident's personal data."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -49,9 +48,7 @@ def reason_label(code: str) -> str:
 
 
 def enrolment_get(user, pk: int) -> Enrolment:
-    e = get_visible_or_404(
-        Enrolment.objects.visible_to(user).select_related("resident", "doctor", "team"), pk=pk
-    )
+    e = get_visible_or_404(Enrolment.objects.visible_to(user).select_related("resident", "doctor", "team"), pk=pk)
     audit_view(user, e)
     return e
 
@@ -67,9 +64,7 @@ def open_enrolment(resident: Resident, programme: str) -> Enrolment | None:
 
 def enrolments_for(resident: Resident) -> list[Enrolment]:
     return list(
-        Enrolment.objects.filter(resident=resident)
-        .select_related("doctor", "team")
-        .order_by("-start_date", "-pk")
+        Enrolment.objects.filter(resident=resident).select_related("doctor", "team").order_by("-start_date", "-pk")
     )
 
 
@@ -89,9 +84,7 @@ def enrolment_list(
         qs = qs.filter(end_date__isnull=True)
     offset = (max(1, page) - 1) * page_size
     rows = list(
-        qs.select_related("resident", "doctor", "team").order_by("-start_date", "-pk")[
-            offset : offset + page_size + 1
-        ]
+        qs.select_related("resident", "doctor", "team").order_by("-start_date", "-pk")[offset : offset + page_size + 1]
     )
     audit_search(
         user,
@@ -104,9 +97,7 @@ def enrolment_list(
 
 def visit_get(user, pk: int) -> Visit:
     v = get_visible_or_404(
-        Visit.objects.visible_to(user)
-        .filter(is_deleted=False)
-        .select_related("resident", "enrolment", "doctor"),
+        Visit.objects.visible_to(user).filter(is_deleted=False).select_related("resident", "enrolment", "doctor"),
         pk=pk,
     )
     audit_view(user, v)
@@ -139,9 +130,7 @@ def next_task(enrolment: Enrolment) -> Task | None:
 
 def active_plan(enrolment: Enrolment) -> MedicationPlan | None:
     return (
-        MedicationPlan.objects.filter(enrolment=enrolment, status=PlanStatus.ACTIVE)
-        .prefetch_related("lines")
-        .first()
+        MedicationPlan.objects.filter(enrolment=enrolment, status=PlanStatus.ACTIVE).prefetch_related("lines").first()
     )
 
 
@@ -150,6 +139,20 @@ def form_initial(enrolment: Enrolment) -> tuple[dict[str, Any], Visit | None]:
     prog = engine.get(enrolment.programme)
     last = latest_visit(enrolment)
     initial = prog.schema.prefill_from(last.form if last else None)
+    if "medications" not in initial:
+        plan = active_plan(enrolment)
+        if plan is not None:
+            initial["medications"] = [
+                {
+                    "drug": ln.drug,
+                    "drug_class": ln.drug_class,
+                    "dose": float(ln.dose),
+                    "dose_unit": ln.dose_unit,
+                    "times_per_day": ln.times_per_day,
+                    "duration_days": ln.duration_days,
+                }
+                for ln in plan.lines.all()
+            ]
     if "height" not in initial:
         h = (
             Measurement.objects.filter(resident_id=enrolment.resident_id, height__isnull=False)
@@ -194,9 +197,7 @@ class WorklistScope:
         return _("本机构")
 
 
-def resolve_scope(
-    user, *, kind: str = "", team_id: int | None = None, doctor_id: int | None = None
-) -> WorklistScope:
+def resolve_scope(user, *, kind: str = "", team_id: int | None = None, doctor_id: int | None = None) -> WorklistScope:
     """Pick the work-list scope: an explicit team or doctor the user may see, else the user's own
     team, else the user's institution. Unknown or out-of-scope ids answer 404."""
     from django.http import Http404
@@ -225,7 +226,17 @@ def resolve_scope(
 
 
 def _scoped_tasks(user, scope: WorklistScope) -> QuerySet[Task]:
-    qs = Task.objects.visible_to(user).filter(status=TaskStatus.DUE)
+    """Open tasks in the user's institution scope, narrowed to the team or doctor.
+
+    Scoped on the task's own (denormalised) institution so that the (status, team | doctor |
+    institution, due_date) indexes drive the query without a join on the resident table; the rows
+    shown are then checked against ``Resident.visible_to`` (see :func:`worklist`), so a resident the
+    user may not see never appears even if a task's institution is stale.
+    """
+    ids = institution_ids_visible_to(user)
+    if ids is None:
+        return Task.objects.none()
+    qs = Task.objects.filter(status=TaskStatus.DUE, institution_id__in=ids)
     if scope.kind == "team" and scope.team is not None:
         qs = qs.filter(team=scope.team)
     elif scope.kind == "mine" and scope.doctor is not None:
@@ -234,12 +245,22 @@ def _scoped_tasks(user, scope: WorklistScope) -> QuerySet[Task]:
 
 
 def _scoped_referrals(user, scope: WorklistScope) -> QuerySet[Referral]:
-    qs = Referral.objects.visible_to(user).awaiting()
+    ids = institution_ids_visible_to(user)
+    if ids is None:
+        return Referral.objects.none()
+    qs = Referral.objects.filter(institution_id__in=ids).awaiting()
     if scope.kind == "team" and scope.team is not None:
         qs = qs.filter(team=scope.team)
     elif scope.kind == "mine" and scope.doctor is not None:
         qs = qs.filter(doctor=scope.doctor)
     return qs
+
+
+def _visible_residents(user, ids: set[int]) -> dict[int, Resident]:
+    """The residents among ``ids`` the user may see (the final check of every work-list row)."""
+    if not ids:
+        return {}
+    return {r.pk: r for r in Resident.objects.visible_to(user).filter(pk__in=ids).select_related("area")}
 
 
 def _bucket(qs: QuerySet[Task], bucket: str, today: date) -> QuerySet[Task]:
@@ -264,7 +285,7 @@ class WorklistRow:
     @property
     def programme_name(self) -> str:
         try:
-            return engine.get(self.task.programme).short_name
+            return engine.get(self.task.programme).display_short_name
         except KeyError:
             return self.task.programme
 
@@ -289,46 +310,32 @@ def worklist(
     if programme:
         qs = qs.filter(programme=programme)
     offset = (max(1, page) - 1) * page_size
-    tasks = list(
-        qs.select_related("resident", "resident__area", "enrolment").order_by("priority", "due_date", "pk")[
-            offset : offset + page_size + 1
-        ]
-    )
+    tasks = list(qs.order_by("priority", "due_date", "pk")[offset : offset + page_size + 1])
     has_next = len(tasks) > page_size
-    tasks = tasks[:page_size]
-    enrolment_ids = [t.enrolment_id for t in tasks if t.enrolment_id]
-    last_visits: dict[int, Visit] = {}
-    if enrolment_ids:
-        for v in (
-            Visit.objects.filter(enrolment_id__in=enrolment_ids, is_deleted=False)
-            .order_by("enrolment_id", "-visit_date", "-pk")
-            .only(
-                "pk",
-                "enrolment_id",
-                "visit_date",
-                "sbp",
-                "dbp",
-                "fasting_glucose",
-                "classification",
-                "referral_reasons",
-            )
-        ):
-            last_visits.setdefault(v.enrolment_id, v)
+    residents = _visible_residents(user, {t.resident_id for t in tasks[:page_size]})
+    tasks = [t for t in tasks[:page_size] if t.resident_id in residents]
+    # The visit that scheduled a follow-up task is the patient's latest visit.
+    last_visits = {
+        v.pk: v
+        for v in Visit.objects.filter(
+            pk__in=[t.source_visit_id for t in tasks if t.source_visit_id], is_deleted=False
+        ).only(
+            "pk", "enrolment_id", "visit_date", "sbp", "dbp", "fasting_glucose", "classification", "referral_reasons"
+        )
+    }
     referrals: dict[int, Referral] = {}
     if bucket == "referrals":
         for r in (
-            Referral.objects.filter(resident_id__in=[t.resident_id for t in tasks])
-            .awaiting()
-            .order_by("-referred_on")
+            Referral.objects.filter(resident_id__in=[t.resident_id for t in tasks]).awaiting().order_by("-referred_on")
         ):
             referrals.setdefault(r.resident_id, r)
     rows = [
         WorklistRow(
             task=t,
-            resident=t.resident,
+            resident=residents[t.resident_id],
             overdue_days=max(0, (today - t.due_date).days),
             status=t.effective_status(today),
-            last_visit=last_visits.get(t.enrolment_id or 0),
+            last_visit=last_visits.get(t.source_visit_id or 0),
             referral=referrals.get(t.resident_id),
         )
         for t in tasks
@@ -353,24 +360,17 @@ def worklist_counts(user, *, scope: WorklistScope, today: date | None = None) ->
 
 def referrals_awaiting(user, *, scope: WorklistScope, limit: int = 100) -> list[Referral]:
     """Referrals not yet followed up, oldest first; each carries ``reason_labels`` and ``programme_name``."""
-    rows = list(_scoped_referrals(user, scope).select_related("resident").order_by("referred_on", "pk")[:limit])
+    rows = list(_scoped_referrals(user, scope).order_by("referred_on", "pk")[:limit])
+    residents = _visible_residents(user, {r.resident_id for r in rows})
+    rows = [r for r in rows if r.resident_id in residents]
     for r in rows:
+        r.resident = residents[r.resident_id]
         r.reason_labels = [reason_label(c) for c in r.reasons]
         try:
-            r.programme_name = engine.get(r.programme).short_name
+            r.programme_name = engine.get(r.programme).display_short_name
         except KeyError:
             r.programme_name = r.programme
     return rows
-
-
-def referral_get(user, pk: int) -> Referral:
-    r = get_visible_or_404(Referral.objects.visible_to(user).select_related("resident"), pk=pk)
-    audit_view(user, r)
-    return r
-
-
-def task_get(user, pk: int) -> Task:
-    return get_visible_or_404(Task.objects.visible_to(user).select_related("resident"), pk=pk)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,12 +394,8 @@ def screening_candidates(
     rs = rulesets.default_for("hypertension", today)
     min_age = int(rs.value("screening_min_age"))
     year_start = timezone.make_aware(timezone.datetime(today.year, 1, 1))
-    measured = Measurement.objects.filter(
-        resident=OuterRef("pk"), sbp__isnull=False, measured_at__gte=year_start
-    )
-    enrolled = Enrolment.objects.filter(
-        resident=OuterRef("pk"), programme="hypertension", end_date__isnull=True
-    )
+    measured = Measurement.objects.filter(resident=OuterRef("pk"), sbp__isnull=False, measured_at__gte=year_start)
+    enrolled = Enrolment.objects.filter(resident=OuterRef("pk"), programme="hypertension", end_date__isnull=True)
     open_case = ScreeningCase.objects.filter(
         resident=OuterRef("pk"),
         programme="hypertension",
@@ -416,22 +412,16 @@ def screening_candidates(
     offset = (max(1, page) - 1) * page_size
     rows = list(qs.select_related("area").order_by("birth_date", "pk")[offset : offset + page_size + 1])
     if audit_read:
-        audit_search(
-            user, object_type="programmes.screening", query="hypertension", count=min(len(rows), page_size)
-        )
+        audit_search(user, object_type="programmes.screening", query="hypertension", count=min(len(rows), page_size))
     return rows[:page_size], len(rows) > page_size
 
 
 def screening_cases(user, *, open_only: bool = True, limit: int = 100) -> list[ScreeningCase]:
     qs = ScreeningCase.objects.visible_to(user)
     if open_only:
-        qs = qs.filter(
-            status__in=[ScreeningStatus.RECHECKING, ScreeningStatus.CONFIRMABLE, ScreeningStatus.REFERRED]
-        )
+        qs = qs.filter(status__in=[ScreeningStatus.RECHECKING, ScreeningStatus.CONFIRMABLE, ScreeningStatus.REFERRED])
     rows = list(qs.select_related("resident").order_by("status", "opened_on", "pk")[:limit])
-    audit_search(
-        user, object_type="programmes.screeningcase", query="open" if open_only else "all", count=len(rows)
-    )
+    audit_search(user, object_type="programmes.screeningcase", query="open" if open_only else "all", count=len(rows))
     return rows
 
 
@@ -448,9 +438,7 @@ def screening_case_get(user, pk: int) -> ScreeningCase:
 #: Northern provinces (north of the Qinling–Huaihe line, 长江以北 in China-PAR) by the first two
 #: digits of the area code. China-PAR splits at the Yangtze; provinces that straddle it (Jiangsu,
 #: Anhui, Hubei) are counted as south. The resident's own region can be overridden per call.
-NORTH_PROVINCES = frozenset(
-    {"11", "12", "13", "14", "15", "21", "22", "23", "37", "41", "61", "62", "63", "64", "65"}
-)
+NORTH_PROVINCES = frozenset({"11", "12", "13", "14", "15", "21", "22", "23", "37", "41", "61", "62", "63", "64", "65"})
 
 
 @dataclass
@@ -467,11 +455,7 @@ class RiskReport:
 
 def _latest_values(resident: Resident, names: tuple[str, ...]) -> dict[str, tuple[float, date]]:
     out: dict[str, tuple[float, date]] = {}
-    rows = (
-        Measurement.objects.filter(resident=resident)
-        .order_by("-measured_at")
-        .values("measured_at", *names)[:200]
-    )
+    rows = Measurement.objects.filter(resident=resident).order_by("-measured_at").values("measured_at", *names)[:200]
     for row in rows:
         for n in names:
             if n not in out and row[n] is not None:
@@ -522,12 +506,8 @@ def _smoker(resident: Resident) -> bool | None:
 
 def _on_bp_treatment(resident: Resident) -> bool:
     return (
-        MedicationPlan.objects.filter(
-            resident=resident, status=PlanStatus.ACTIVE, programme="hypertension"
-        ).exists()
-        or Enrolment.objects.filter(
-            resident=resident, programme="hypertension", end_date__isnull=True
-        ).exists()
+        MedicationPlan.objects.filter(resident=resident, status=PlanStatus.ACTIVE, programme="hypertension").exists()
+        or Enrolment.objects.filter(resident=resident, programme="hypertension", end_date__isnull=True).exists()
     )
 
 
@@ -543,9 +523,7 @@ def resident_risk(resident: Resident, *, today: date | None = None) -> RiskRepor
     latest = _latest_values(
         resident, ("sbp", "dbp", "total_cholesterol", "hdl_c", "ldl_c", "waist", "bmi", "fasting_glucose")
     )
-    groups = diagnosis_groups(
-        list(resident.problems.filter(resolved_on__isnull=True).values_list("icd10", flat=True))
-    )
+    groups = diagnosis_groups(list(resident.problems.filter(resolved_on__isnull=True).values_list("icd10", flat=True)))
     diabetic = "diabetes" in groups
     smoker = _smoker(resident)
     treated = _on_bp_treatment(resident)
@@ -689,9 +667,7 @@ def resident_risk(resident: Resident, *, today: date | None = None) -> RiskRepor
 
 def forecast_institutions(user) -> QuerySet[Institution]:
     ids = institution_ids_visible_to(user) or []
-    return Institution.objects.filter(
-        pk__in=ids, type__in=["centre", "township_centre", "station", "village_clinic"]
-    )
+    return Institution.objects.filter(pk__in=ids, type__in=["centre", "township_centre", "station", "village_clinic"])
 
 
 def stocking_forecast(user, *, institution: Institution) -> list[engine_rules.ForecastLine]:
@@ -703,13 +679,3 @@ def stocking_forecast(user, *, institution: Institution) -> list[engine_rules.Fo
         plan__in=MedicationPlan.objects.visible_to(user),
     ).values_list("plan__resident_id", "drug", "dose_unit", "dose", "times_per_day")
     return engine_rules.monthly_forecast(lines.iterator(chunk_size=2000))
-
-
-def unit_label(code: str) -> str:
-    from jiayi.programmes.schema import DOSE_UNITS
-
-    return _(DOSE_UNITS.get(code, code))
-
-
-def labels(mapping: Mapping[str, str]) -> dict[str, str]:
-    return {k: _(v) for k, v in mapping.items()}

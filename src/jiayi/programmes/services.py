@@ -204,9 +204,7 @@ def enrolment_update(
     if updated != 1:
         raise ConcurrentEditError(_("该管理登记已被他人修改，请刷新后重试。"))
     enrolment.refresh_from_db()
-    Task.objects.filter(enrolment=enrolment, status=TaskStatus.DUE).update(
-        doctor=enrolment.doctor, team=enrolment.team
-    )
+    Task.objects.filter(enrolment=enrolment, status=TaskStatus.DUE).update(doctor=enrolment.doctor, team=enrolment.team)
     audit(actor, AccessAction.UPDATE, enrolment, detail={"fields": sorted(changes)})
     return enrolment
 
@@ -238,9 +236,7 @@ def enrolment_end(
         raise ConcurrentEditError(_("该管理登记已被他人修改，请刷新后重试。"))
     enrolment.refresh_from_db()
     Task.objects.filter(enrolment=enrolment, status=TaskStatus.DUE).update(status=TaskStatus.CANCELLED)
-    MedicationPlan.objects.filter(enrolment=enrolment, status=PlanStatus.ACTIVE).update(
-        status=PlanStatus.STOPPED
-    )
+    MedicationPlan.objects.filter(enrolment=enrolment, status=PlanStatus.ACTIVE).update(status=PlanStatus.STOPPED)
     audit(actor, AccessAction.UPDATE, enrolment, detail={"ended": reason})
     return enrolment
 
@@ -285,12 +281,10 @@ def _task_open(
     )
 
 
-def _tasks_close(
-    *, resident: Resident, programme: str, kinds: Sequence[str], visit: Visit | None, on: date
-) -> int:
-    return Task.objects.filter(
-        resident=resident, programme=programme, kind__in=kinds, status=TaskStatus.DUE
-    ).update(status=TaskStatus.DONE, done_by_visit=visit, done_on=on)
+def _tasks_close(*, resident: Resident, programme: str, kinds: Sequence[str], visit: Visit | None, on: date) -> int:
+    return Task.objects.filter(resident=resident, programme=programme, kind__in=kinds, status=TaskStatus.DUE).update(
+        status=TaskStatus.DONE, done_by_visit=visit, done_on=on
+    )
 
 
 @transaction.atomic
@@ -398,9 +392,7 @@ def _validate_visit_header(enrolment: Enrolment, visit_date: date, visit_type: s
     if visit_date > _today():
         errors["visit_date"] = _("随访日期不能晚于今天。")
     elif visit_date < enrolment.start_date:
-        errors["visit_date"] = _("随访日期不能早于纳入管理日期（{d}）。").format(
-            d=enrolment.start_date.isoformat()
-        )
+        errors["visit_date"] = _("随访日期不能早于纳入管理日期（{d}）。").format(d=enrolment.start_date.isoformat())
     if visit_type not in RECORDED_VISIT_TYPES:
         errors["visit_type"] = _("随访类型无效。")
     if mode not in VisitMode.values:
@@ -516,9 +508,7 @@ def _schedule_after(*, enrolment: Enrolment, visit: Visit, ev: engine.Evaluation
         )
 
 
-def _open_referral(
-    *, enrolment: Enrolment, visit: Visit, clean: Mapping[str, Any], ev: engine.Evaluation
-) -> Referral:
+def _open_referral(*, enrolment: Enrolment, visit: Visit, clean: Mapping[str, Any], ev: engine.Evaluation) -> Referral:
     return Referral.objects.create(
         resident=visit.resident,
         enrolment=enrolment,
@@ -631,9 +621,7 @@ def visit_record(
         **_visit_columns(clean, ev),
     )
     audit(actor, AccessAction.CREATE, visit, detail={"classification": ev.classification})
-    is_latest = not Visit.objects.filter(
-        enrolment=enrolment, is_deleted=False, visit_date__gt=visit_date
-    ).exists()
+    is_latest = not Visit.objects.filter(enrolment=enrolment, is_deleted=False, visit_date__gt=visit_date).exists()
     if is_latest:
         _schedule_after(enrolment=enrolment, visit=visit, ev=ev)
         _plan_from_visit(actor=actor, enrolment=enrolment, visit=visit, lines=lines, plan=plan)
@@ -645,9 +633,7 @@ def visit_record(
 
 
 @transaction.atomic
-def visit_update(
-    *, actor, visit: Visit, version: int, form: Mapping[str, Any], mode: str | None = None
-) -> Visit:
+def visit_update(*, actor, visit: Visit, version: int, form: Mapping[str, Any], mode: str | None = None) -> Visit:
     """Correct a visit's form. The outcome is recomputed; when the visit is the latest one, the task it
     scheduled and its referral follow the new outcome."""
     prog = _programme(visit.programme)
@@ -674,9 +660,7 @@ def visit_update(
     is_latest = not Visit.objects.filter(
         enrolment=enrolment, is_deleted=False, visit_date__gt=visit.visit_date
     ).exists()
-    scheduled = Task.objects.filter(
-        source_visit=visit, status=TaskStatus.DUE, kind__in=FOLLOW_UP_KINDS
-    ).first()
+    scheduled = Task.objects.filter(source_visit=visit, status=TaskStatus.DUE, kind__in=FOLLOW_UP_KINDS).first()
     if is_latest and scheduled is not None:
         Task.objects.filter(pk=scheduled.pk).update(status=TaskStatus.CANCELLED)
         _schedule_after(enrolment=enrolment, visit=visit, ev=ev)
@@ -684,9 +668,7 @@ def visit_update(
     if ev.referral and referral is None:
         _open_referral(enrolment=enrolment, visit=visit, clean=clean, ev=ev)
     elif ev.referral and referral is not None:
-        Referral.objects.filter(pk=referral.pk).update(
-            reasons=list(ev.referral), urgent=ev.urgent, cancelled=False
-        )
+        Referral.objects.filter(pk=referral.pk).update(reasons=list(ev.referral), urgent=ev.urgent, cancelled=False)
     elif referral is not None and referral.returned_on is None:
         Referral.objects.filter(pk=referral.pk).update(cancelled=True)
     audit(actor, AccessAction.UPDATE, visit, detail={"classification": ev.classification})
@@ -780,9 +762,7 @@ def medication_plan_set(
         if not check.ok:
             raise DomainValidationError({k: _(v) for k, v in check.errors.items()})
         lines = clean_lines
-    MedicationPlan.objects.filter(enrolment=enrolment, status=PlanStatus.ACTIVE).update(
-        status=PlanStatus.SUPERSEDED
-    )
+    MedicationPlan.objects.filter(enrolment=enrolment, status=PlanStatus.ACTIVE).update(status=PlanStatus.SUPERSEDED)
     staff = _staff(actor)
     plan = MedicationPlan.objects.create(
         resident=enrolment.resident,
@@ -873,9 +853,7 @@ def screening_record(
         "weight": weight,
         "waist": waist,
     }
-    m = measurement_record(
-        actor=actor, resident=resident, measured_at=measured_at, source="screening", **values
-    )
+    m = measurement_record(actor=actor, resident=resident, measured_at=measured_at, source="screening", **values)
     day = timezone.localtime(m.measured_at).date()
     rs = _ht_ruleset(day)
     raised = raised_bp(sbp, dbp, rs)
@@ -1066,9 +1044,7 @@ def screening_refer(
 
 @transaction.atomic
 def screening_rule_out(*, actor, case: ScreeningCase, version: int, note: str = "") -> ScreeningCase:
-    _case_check(
-        case, version, (ScreeningStatus.RECHECKING, ScreeningStatus.CONFIRMABLE, ScreeningStatus.REFERRED)
-    )
+    _case_check(case, version, (ScreeningStatus.RECHECKING, ScreeningStatus.CONFIRMABLE, ScreeningStatus.REFERRED))
     today = _today()
     ScreeningCase.objects.filter(pk=case.pk).update(
         status=ScreeningStatus.RULED_OUT,

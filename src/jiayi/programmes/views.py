@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jiayi.core import rulesets
@@ -175,7 +176,9 @@ def form_from_post(schema: FormSchema, post: QueryDict) -> dict[str, Any]:
     return data
 
 
-def _split_errors(errors: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[str]]]:
+def _split_errors(
+    errors: dict[str, list[str]],
+) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[str]]]:
     """(form field errors, medication errors by 'i.field', other errors by key)."""
     form_errors: dict[str, list[str]] = {}
     med_errors: dict[str, list[str]] = {}
@@ -206,10 +209,10 @@ def _hints(prog: engine.Programme, last: Visit | None) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 
 BUCKET_LABELS = {
-    "due_week": "本周应随访",
-    "overdue": "已逾期",
-    "referrals": "转诊待随访",
-    "all_open": "全部待办",
+    "due_week": gettext_noop("本周应随访"),
+    "overdue": gettext_noop("已逾期"),
+    "referrals": gettext_noop("转诊待随访"),
+    "all_open": gettext_noop("全部待办"),
 }
 
 
@@ -240,9 +243,14 @@ def worklist(request: HttpRequest) -> HttpResponse:
     if programme is not None:
         _programme(programme)
     ctx: dict[str, Any] = {
-        "bucket": bucket, "scope": scope, "page_no": page, "programme": programme,
-        "bucket_labels": {k: _(v) for k, v in BUCKET_LABELS.items()}, "today": timezone.localdate(),
-        "programmes": engine.all_programmes(), "teams": _teams_for(request),
+        "bucket": bucket,
+        "scope": scope,
+        "page_no": page,
+        "programme": programme,
+        "bucket_labels": {k: _(v) for k, v in BUCKET_LABELS.items()},
+        "today": timezone.localdate(),
+        "programmes": engine.all_programmes(),
+        "teams": _teams_for(request),
         "can_write": can_write_clinical(request.user),
     }
     if bucket == "awaiting_return":
@@ -257,7 +265,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     query.pop("bucket", None)
     ctx["query"] = query.urlencode()
-    template = "programmes/_worklist_table.html" if request.htmx and not request.htmx.boosted else "programmes/worklist.html"
+    template = (
+        "programmes/_worklist_table.html" if request.htmx and not request.htmx.boosted else "programmes/worklist.html"
+    )
     return render(request, template, ctx)
 
 
@@ -268,8 +278,12 @@ def referral_return(request: HttpRequest, pk: int) -> HttpResponse:
     _require_writer(request)
     returned_on = _date(request.POST.get("returned_on"), timezone.localdate())
     try:
-        services.referral_return(actor=request.user, referral=referral, returned_on=returned_on,
-                                 outcome=(request.POST.get("outcome") or "")[:300])
+        services.referral_return(
+            actor=request.user,
+            referral=referral,
+            returned_on=returned_on,
+            outcome=(request.POST.get("outcome") or "")[:300],
+        )
     except DomainValidationError as exc:
         for msgs in exc.errors.values():
             for m in msgs:
@@ -293,18 +307,31 @@ def _plan_options(post: QueryDict) -> services.PlanOptions:
 
 
 def _visit_context(
-    request: HttpRequest, prog: engine.Programme, enrolment: Enrolment, *, values: dict[str, Any],
-    errors: dict[str, list[str]], header: dict[str, Any], last: Visit | None, visit: Visit | None = None,
+    request: HttpRequest,
+    prog: engine.Programme,
+    enrolment: Enrolment,
+    *,
+    values: dict[str, Any],
+    errors: dict[str, list[str]],
+    header: dict[str, Any],
+    last: Visit | None,
+    visit: Visit | None = None,
 ) -> dict[str, Any]:
     form_errors, med_errors, other = _split_errors(errors)
     plan = selectors.active_plan(enrolment)
     return {
-        "programme": prog, "enrolment": enrolment, "resident": enrolment.resident, "visit": visit,
+        "programme": prog,
+        "enrolment": enrolment,
+        "resident": enrolment.resident,
+        "visit": visit,
         "sections": bind_schema(prog.schema, values, form_errors, _hints(prog, last)),
         "med_rows": med_rows(values.get("medications"), med_errors),
         "drug_classes": [(k, _(v)) for k, v in DRUG_CLASSES.items()],
         "dose_units": [(k, _(v)) for k, v in DOSE_UNITS.items()],
-        "header": header, "errors": other, "last": last, "plan": plan,
+        "header": header,
+        "errors": other,
+        "last": last,
+        "plan": plan,
         "modes": [(c, str(lbl)) for c, lbl in VisitMode.choices],
         "visit_types": [(c, str(lbl)) for c, lbl in VisitType.choices if c in services.RECORDED_VISIT_TYPES],
         "recent": selectors.visits_for(enrolment, limit=6),
@@ -320,18 +347,28 @@ def visit_new(request: HttpRequest, programme: str, resident_id: int) -> HttpRes
     resident = resident_selectors.resident_get(request.user, resident_id)
     enrolment = selectors.open_enrolment(resident, prog.code)
     if enrolment is None:
-        messages.warning(request, _("%(name)s 尚未纳入%(programme)s，请先登记纳入管理。")
-                         % {"name": resident.name, "programme": _(prog.name)})
+        messages.warning(
+            request,
+            _("%(name)s 尚未纳入%(programme)s，请先登记纳入管理。")
+            % {"name": resident.name, "programme": prog.display_name},
+        )
         return redirect("programmes:enrol", programme=prog.code, resident_id=resident.pk)
     initial, last = selectors.form_initial(enrolment)
     today = timezone.localdate()
-    header = {"visit_date": today.isoformat(), "mode": VisitMode.CLINIC, "visit_type": VisitType.FOLLOW_UP,
-              "long_prescription": bool(selectors.active_plan(enrolment) and selectors.active_plan(enrolment).long_prescription)}
+    header = {
+        "visit_date": today.isoformat(),
+        "mode": VisitMode.CLINIC,
+        "visit_type": VisitType.FOLLOW_UP,
+        "long_prescription": bool(
+            selectors.active_plan(enrolment) and selectors.active_plan(enrolment).long_prescription
+        ),
+    }
     if request.method == "POST":
         _require_writer(request)
         values = form_from_post(prog.schema, request.POST)
         header = {
-            "visit_date": request.POST.get("visit_date", ""), "mode": request.POST.get("mode", ""),
+            "visit_date": request.POST.get("visit_date", ""),
+            "mode": request.POST.get("mode", ""),
             "visit_type": request.POST.get("visit_type", ""),
             "long_prescription": bool(request.POST.get("long_prescription")),
             "assessment_note": request.POST.get("assessment_note", ""),
@@ -343,8 +380,13 @@ def visit_new(request: HttpRequest, programme: str, resident_id: int) -> HttpRes
         else:
             try:
                 visit = services.visit_record(
-                    actor=request.user, enrolment=enrolment, visit_date=visit_date, form=values,
-                    visit_type=header["visit_type"], mode=header["mode"], plan=_plan_options(request.POST),
+                    actor=request.user,
+                    enrolment=enrolment,
+                    visit_date=visit_date,
+                    form=values,
+                    visit_type=header["visit_type"],
+                    mode=header["mode"],
+                    plan=_plan_options(request.POST),
                 )
             except DomainValidationError as exc:
                 errors = exc.errors
@@ -377,13 +419,20 @@ def visit_preview(request: HttpRequest, programme: str, resident_id: int) -> Htt
     if enrolment is None:
         raise Http404
     visit_date = _date(request.POST.get("visit_date"), timezone.localdate())
-    ev, errors = services.visit_preview(enrolment=enrolment, visit_date=visit_date,
-                                        form=form_from_post(prog.schema, request.POST))
+    ev, errors = services.visit_preview(
+        enrolment=enrolment, visit_date=visit_date, form=form_from_post(prog.schema, request.POST)
+    )
     reasons = [selectors.reason_label(c) for c in (ev.referral or [])] if ev else []
-    return render(request, "programmes/_outcome.html", {
-        "ev": ev, "reasons": reasons, "preview_errors": sorted({m for msgs in errors.values() for m in msgs}),
-        "class_label": str(VisitClass(ev.classification).label) if ev else "",
-    })
+    return render(
+        request,
+        "programmes/_outcome.html",
+        {
+            "ev": ev,
+            "reasons": reasons,
+            "preview_errors": sorted({m for msgs in errors.values() for m in msgs}),
+            "class_label": str(VisitClass(ev.classification).label) if ev else "",
+        },
+    )
 
 
 @staff_required
@@ -391,17 +440,27 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     visit = selectors.visit_get(request.user, pk)
     prog = _programme(visit.programme)
     form_errors: dict[str, list[str]] = {}
-    return render(request, "programmes/visit_detail.html", {
-        "visit": visit, "programme": prog, "resident": visit.resident,
-        "sections": bind_schema(prog.schema, visit.form, form_errors),
-        "medications": visit.form.get("medications") or [],
-        "reasons": [selectors.reason_label(c) for c in visit.referral_reasons],
-        "referral": Referral.objects.filter(visit=visit).first(),
-        "class_label": str(VisitClass(visit.classification).label) if visit.classification else "",
-        "can_write": can_write_clinical(request.user),
-        "drug_classes": {k: _(v) for k, v in DRUG_CLASSES.items()},
-        "dose_units": {k: _(v) for k, v in DOSE_UNITS.items()},
-    })
+    return render(
+        request,
+        "programmes/visit_detail.html",
+        {
+            "visit": visit,
+            "programme": prog,
+            "resident": visit.resident,
+            "sections": [
+                (code, label, [f for f in fields if f.kind != MEDICATIONS and f.value not in (None, "", [], False)])
+                for code, label, fields in bind_schema(prog.schema, visit.form, form_errors)
+                if any(f.kind != MEDICATIONS and f.value not in (None, "", [], False) for f in fields)
+            ],
+            "medications": visit.form.get("medications") or [],
+            "reasons": [selectors.reason_label(c) for c in visit.referral_reasons],
+            "referral": Referral.objects.filter(visit=visit).first(),
+            "class_label": str(VisitClass(visit.classification).label) if visit.classification else "",
+            "can_write": can_write_clinical(request.user),
+            "drug_classes": {k: _(v) for k, v in DRUG_CLASSES.items()},
+            "dose_units": {k: _(v) for k, v in DOSE_UNITS.items()},
+        },
+    )
 
 
 @staff_required
@@ -411,24 +470,32 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_writer(request)
     prog = _programme(visit.programme)
     enrolment = visit.enrolment
-    header = {"visit_date": visit.visit_date.isoformat(), "mode": visit.mode, "visit_type": visit.visit_type,
-              "version": visit.version}
+    header = {
+        "visit_date": visit.visit_date.isoformat(),
+        "mode": visit.mode,
+        "visit_type": visit.visit_type,
+        "version": visit.version,
+    }
     values: dict[str, Any] = dict(visit.form)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         values = form_from_post(prog.schema, request.POST)
         header["mode"] = request.POST.get("mode", visit.mode)
         try:
-            services.visit_update(actor=request.user, visit=visit, version=_int(request.POST.get("version"), 0),
-                                  form=values, mode=header["mode"])
+            services.visit_update(
+                actor=request.user,
+                visit=visit,
+                version=_int(request.POST.get("version"), 0),
+                form=values,
+                mode=header["mode"],
+            )
         except DomainValidationError as exc:
             errors = exc.errors
         else:
             messages.success(request, _("随访记录已更正。"))
             return redirect("programmes:visit_detail", pk=visit.pk)
     last = services.previous_visit(enrolment, visit.visit_date, exclude_pk=visit.pk)
-    ctx = _visit_context(request, prog, enrolment, values=values, errors=errors, header=header, last=last,
-                         visit=visit)
+    ctx = _visit_context(request, prog, enrolment, values=values, errors=errors, header=header, last=last, visit=visit)
     return render(request, "programmes/visit_form.html", ctx)
 
 
@@ -440,8 +507,9 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _doctors_for(request: HttpRequest) -> list[Staff]:
     ids = institution_ids_visible_to(request.user) or []
     return list(
-        Staff.objects.filter(institution_id__in=ids, active=True, role__in=[Role.FAMILY_DOCTOR, Role.PUBLIC_HEALTH])
-        .order_by("institution_id", "name")[:300]
+        Staff.objects.filter(
+            institution_id__in=ids, active=True, role__in=[Role.FAMILY_DOCTOR, Role.PUBLIC_HEALTH]
+        ).order_by("institution_id", "name")[:300]
     )
 
 
@@ -456,8 +524,13 @@ def enrol(request: HttpRequest, programme: str, resident_id: int) -> HttpRespons
         return redirect("programmes:visit_new", programme=prog.code, resident_id=resident.pk)
     today = timezone.localdate()
     staff = getattr(request.user, "staff", None)
-    values: dict[str, Any] = {"start_date": today.isoformat(), "diagnosed_on": "", "doctor": staff.pk if staff else "",
-                              "team": "", "ruleset": rulesets.default_for(prog.code, today).code}
+    values: dict[str, Any] = {
+        "start_date": today.isoformat(),
+        "diagnosed_on": "",
+        "doctor": staff.pk if staff else "",
+        "team": "",
+        "ruleset": rulesets.default_for(prog.code, today).code,
+    }
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in ("start_date", "diagnosed_on", "doctor", "team", "ruleset")}
@@ -469,21 +542,36 @@ def enrol(request: HttpRequest, programme: str, resident_id: int) -> HttpRespons
         else:
             try:
                 e = services.enrolment_create(
-                    actor=request.user, resident=resident, programme=prog.code, start_date=start,
-                    ruleset=values["ruleset"] or None, doctor=doctor, team=team,
+                    actor=request.user,
+                    resident=resident,
+                    programme=prog.code,
+                    start_date=start,
+                    ruleset=values["ruleset"] or None,
+                    doctor=doctor,
+                    team=team,
                     diagnosed_on=_date(values["diagnosed_on"]),
                 )
             except DomainValidationError as exc:
                 errors = exc.errors
             else:
-                messages.success(request, _("%(name)s 已纳入%(programme)s。") % {"name": resident.name,
-                                                                             "programme": _(prog.name)})
+                messages.success(
+                    request,
+                    _("%(name)s 已纳入%(programme)s。") % {"name": resident.name, "programme": prog.display_name},
+                )
                 return redirect("programmes:visit_new", programme=e.programme, resident_id=resident.pk)
-    return render(request, "programmes/enrol.html", {
-        "programme": prog, "resident": resident, "values": values, "errors": errors,
-        "doctors": _doctors_for(request), "teams": _teams_for(request),
-        "rulesets": [rs for rs in rulesets.for_programme(prog.code)],
-    })
+    return render(
+        request,
+        "programmes/enrol.html",
+        {
+            "programme": prog,
+            "resident": resident,
+            "values": values,
+            "errors": errors,
+            "doctors": _doctors_for(request),
+            "teams": _teams_for(request),
+            "rulesets": [rs for rs in rulesets.for_programme(prog.code)],
+        },
+    )
 
 
 @staff_required
@@ -501,17 +589,31 @@ def enrolment_end(request: HttpRequest, pk: int) -> HttpResponse:
             errors = {"end_date": [_("请填写结束日期。")]}
         else:
             try:
-                services.enrolment_end(actor=request.user, enrolment=enrolment, version=_int(request.POST.get("version"), 0),
-                                       end_date=end, reason=values["reason"], note=values["note"][:200])
+                services.enrolment_end(
+                    actor=request.user,
+                    enrolment=enrolment,
+                    version=_int(request.POST.get("version"), 0),
+                    end_date=end,
+                    reason=values["reason"],
+                    note=values["note"][:200],
+                )
             except DomainValidationError as exc:
                 errors = exc.errors
             else:
                 messages.success(request, _("已结束管理。"))
                 return redirect("programmes:resident", resident_id=enrolment.resident_id)
-    return render(request, "programmes/enrolment_end.html", {
-        "programme": prog, "enrolment": enrolment, "resident": enrolment.resident, "values": values,
-        "errors": errors, "reasons": [(c, str(lbl)) for c, lbl in EnrolmentEndReason.choices],
-    })
+    return render(
+        request,
+        "programmes/enrolment_end.html",
+        {
+            "programme": prog,
+            "enrolment": enrolment,
+            "resident": enrolment.resident,
+            "values": values,
+            "errors": errors,
+            "reasons": [(c, str(lbl)) for c, lbl in EnrolmentEndReason.choices],
+        },
+    )
 
 
 @staff_required
@@ -520,18 +622,30 @@ def resident_programmes(request: HttpRequest, resident_id: int) -> HttpResponse:
     resident = resident_selectors.resident_get(request.user, resident_id)
     blocks = []
     for e in selectors.enrolments_for(resident):
-        blocks.append({
-            "enrolment": e, "programme": engine.get(e.programme) if e.programme in {p.code for p in engine.all_programmes()} else None,
-            "visits": selectors.visits_for(e, limit=20), "next_task": selectors.next_task(e),
-            "plan": selectors.active_plan(e),
-        })
+        blocks.append(
+            {
+                "enrolment": e,
+                "programme": engine.get(e.programme)
+                if e.programme in {p.code for p in engine.all_programmes()}
+                else None,
+                "visits": selectors.visits_for(e, limit=20),
+                "next_task": selectors.next_task(e),
+                "plan": selectors.active_plan(e),
+            }
+        )
     enrolled = {b["enrolment"].programme for b in blocks if b["enrolment"].end_date is None}
-    return render(request, "programmes/resident.html", {
-        "resident": resident, "blocks": blocks, "risk": selectors.resident_risk(resident),
-        "available": [p for p in engine.all_programmes() if p.code not in enrolled],
-        "can_write": can_write_clinical(request.user),
-        "class_labels": {c: str(lbl) for c, lbl in VisitClass.choices},
-    })
+    return render(
+        request,
+        "programmes/resident.html",
+        {
+            "resident": resident,
+            "blocks": blocks,
+            "risk": selectors.resident_risk(resident),
+            "available": [p for p in engine.all_programmes() if p.code not in enrolled],
+            "can_write": can_write_clinical(request.user),
+            "class_labels": {c: str(lbl) for c, lbl in VisitClass.choices},
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -547,23 +661,38 @@ def plan(request: HttpRequest, pk: int) -> HttpResponse:
     current = selectors.active_plan(enrolment)
     errors: dict[str, list[str]] = {}
     values = [
-        {"drug": ln.drug, "drug_class": ln.drug_class, "dose": float(ln.dose), "dose_unit": ln.dose_unit,
-         "times_per_day": ln.times_per_day, "duration_days": ln.duration_days}
+        {
+            "drug": ln.drug,
+            "drug_class": ln.drug_class,
+            "dose": float(ln.dose),
+            "dose_unit": ln.dose_unit,
+            "times_per_day": ln.times_per_day,
+            "duration_days": ln.duration_days,
+        }
         for ln in (current.lines.order_by("pk") if current else [])
     ]
-    header = {"long_prescription": bool(current and current.long_prescription),
-              "assessment_note": current.assessment_note if current else "",
-              "patient_confirmed": bool(current and current.patient_confirmed)}
+    header = {
+        "long_prescription": bool(current and current.long_prescription),
+        "assessment_note": current.assessment_note if current else "",
+        "patient_confirmed": bool(current and current.patient_confirmed),
+    }
     if request.method == "POST":
         _require_writer(request)
         lines = form_from_post(prog.schema, request.POST).get("medications", [])
         opts = _plan_options(request.POST)
-        header = {"long_prescription": opts.long_prescription, "assessment_note": opts.assessment_note,
-                  "patient_confirmed": opts.patient_confirmed}
+        header = {
+            "long_prescription": opts.long_prescription,
+            "assessment_note": opts.assessment_note,
+            "patient_confirmed": opts.patient_confirmed,
+        }
         try:
             services.medication_plan_set(
-                actor=request.user, enrolment=enrolment, lines=lines, start_date=timezone.localdate(),
-                long_prescription=opts.long_prescription, assessment_note=opts.assessment_note,
+                actor=request.user,
+                enrolment=enrolment,
+                lines=lines,
+                start_date=timezone.localdate(),
+                long_prescription=opts.long_prescription,
+                assessment_note=opts.assessment_note,
                 patient_confirmed=opts.patient_confirmed,
             )
         except DomainValidationError as exc:
@@ -574,14 +703,26 @@ def plan(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("programmes:plan", pk=enrolment.pk)
     med_errors = {k.removeprefix("medications."): v for k, v in errors.items() if k.startswith("medications.")}
     other = {k: v for k, v in errors.items() if not k.startswith("medications.")}
-    history = list(MedicationPlan.objects.filter(enrolment=enrolment).prefetch_related("lines").order_by("-created_at")[:10])
-    return render(request, "programmes/plan.html", {
-        "enrolment": enrolment, "programme": prog, "resident": enrolment.resident, "current": current,
-        "med_rows": med_rows(values, med_errors), "errors": other, "header": header, "history": history,
-        "drug_classes": [(k, _(v)) for k, v in DRUG_CLASSES.items()],
-        "dose_units": [(k, _(v)) for k, v in DOSE_UNITS.items()],
-        "can_write": can_write_clinical(request.user),
-    })
+    history = list(
+        MedicationPlan.objects.filter(enrolment=enrolment).prefetch_related("lines").order_by("-created_at")[:10]
+    )
+    return render(
+        request,
+        "programmes/plan.html",
+        {
+            "enrolment": enrolment,
+            "programme": prog,
+            "resident": enrolment.resident,
+            "current": current,
+            "med_rows": med_rows(values, med_errors),
+            "errors": other,
+            "header": header,
+            "history": history,
+            "drug_classes": [(k, _(v)) for k, v in DRUG_CLASSES.items()],
+            "dose_units": [(k, _(v)) for k, v in DOSE_UNITS.items()],
+            "can_write": can_write_clinical(request.user),
+        },
+    )
 
 
 @staff_required
@@ -598,10 +739,16 @@ def forecast(request: HttpRequest) -> HttpResponse:
         chosen = next((i for i in institutions if staff and i.pk == staff.institution_id), None)
         chosen = chosen or (institutions[0] if institutions else None)
     lines = selectors.stocking_forecast(request.user, institution=chosen) if chosen else []
-    return render(request, "programmes/forecast.html", {
-        "institutions": institutions, "chosen": chosen, "lines": lines,
-        "units": {k: _(v) for k, v in DOSE_UNITS.items()},
-    })
+    return render(
+        request,
+        "programmes/forecast.html",
+        {
+            "institutions": institutions,
+            "chosen": chosen,
+            "lines": lines,
+            "units": {k: _(v) for k, v in DOSE_UNITS.items()},
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -614,11 +761,19 @@ def screening(request: HttpRequest) -> HttpResponse:
     page = _int(request.GET.get("page"))
     candidates, has_next = selectors.screening_candidates(request.user, page=page)
     today = timezone.localdate()
-    return render(request, "programmes/screening.html", {
-        "candidates": candidates, "has_next": has_next, "page_no": page, "today": today,
-        "cases": selectors.screening_cases(request.user), "can_write": can_write_clinical(request.user),
-        "status_labels": dict(ScreeningCase._meta.get_field("status").choices),
-    })
+    return render(
+        request,
+        "programmes/screening.html",
+        {
+            "candidates": candidates,
+            "has_next": has_next,
+            "page_no": page,
+            "today": today,
+            "cases": selectors.screening_cases(request.user),
+            "can_write": can_write_clinical(request.user),
+            "status_labels": dict(ScreeningCase._meta.get_field("status").choices),
+        },
+    )
 
 
 @staff_required
@@ -652,13 +807,24 @@ def screening_measure(request: HttpRequest, resident_id: int) -> HttpResponse:
                 values = {k: "" for k in fields}
     from jiayi.programmes.hypertension.rules import HIGH_RISK_CRITERIA
 
-    case = ScreeningCase.objects.filter(resident=resident, programme="hypertension").order_by("-opened_on", "-pk").first()
-    return render(request, "programmes/screening_measure.html", {
-        "resident": resident, "values": values, "errors": errors, "outcome": outcome, "case": case,
-        "high_risk_labels": [_(HIGH_RISK_CRITERIA[c]) for c in (outcome.high_risk if outcome else [])],
-        "risk": selectors.resident_risk(resident), "can_write": can_write_clinical(request.user),
-        "status_labels": dict(ScreeningCase._meta.get_field("status").choices),
-    })
+    case = (
+        ScreeningCase.objects.filter(resident=resident, programme="hypertension").order_by("-opened_on", "-pk").first()
+    )
+    return render(
+        request,
+        "programmes/screening_measure.html",
+        {
+            "resident": resident,
+            "values": values,
+            "errors": errors,
+            "outcome": outcome,
+            "case": case,
+            "high_risk_labels": [_(HIGH_RISK_CRITERIA[c]) for c in (outcome.high_risk if outcome else [])],
+            "risk": selectors.resident_risk(resident),
+            "can_write": can_write_clinical(request.user),
+            "status_labels": dict(ScreeningCase._meta.get_field("status").choices),
+        },
+    )
 
 
 @staff_required
@@ -673,12 +839,17 @@ def screening_case_action(request: HttpRequest, pk: int, action: str) -> HttpRes
             messages.success(request, _("已确诊并纳入高血压患者管理。"))
             return redirect("programmes:visit_new", programme=e.programme, resident_id=case.resident_id)
         if action == "refer":
-            services.screening_refer(actor=request.user, case=case, version=version,
-                                     to_institution_name=(request.POST.get("to_institution_name") or "")[:200])
+            services.screening_refer(
+                actor=request.user,
+                case=case,
+                version=version,
+                to_institution_name=(request.POST.get("to_institution_name") or "")[:200],
+            )
             messages.success(request, _("已转诊确诊，2周内随访转诊结果。"))
         elif action == "rule_out":
-            services.screening_rule_out(actor=request.user, case=case, version=version,
-                                        note=(request.POST.get("note") or "")[:200])
+            services.screening_rule_out(
+                actor=request.user, case=case, version=version, note=(request.POST.get("note") or "")[:200]
+            )
             messages.success(request, _("已排除。"))
         else:
             raise Http404
@@ -700,10 +871,18 @@ def register(request: HttpRequest, programme: str) -> HttpResponse:
     page = _int(request.GET.get("page"))
     rows, has_next = selectors.enrolment_list(request.user, programme=prog.code, page=page)
     items = [{"enrolment": e, "last": selectors.latest_visit(e), "next": selectors.next_task(e)} for e in rows]
-    return render(request, "programmes/register.html", {
-        "programme": prog, "items": items, "page_no": page, "has_next": has_next, "today": timezone.localdate(),
-        "class_labels": {c: str(lbl) for c, lbl in VisitClass.choices},
-    })
+    return render(
+        request,
+        "programmes/register.html",
+        {
+            "programme": prog,
+            "items": items,
+            "page_no": page,
+            "has_next": has_next,
+            "today": timezone.localdate(),
+            "class_labels": {c: str(lbl) for c, lbl in VisitClass.choices},
+        },
+    )
 
 
 @staff_required
@@ -718,12 +897,20 @@ def numbers_page(request: HttpRequest) -> HttpResponse:
     if group_by not in numbers.GROUPS:
         group_by = "team"
     report = numbers.programme_numbers(request.user, programme=prog.code, year=year, group_by=group_by)
-    return render(request, "programmes/numbers.html", {
-        "programme": prog, "programmes": engine.all_programmes(), "report": report, "year": year,
-        "years": numbers.visible_years(request.user), "group_by": group_by,
-        "groups": [("team", _("团队")), ("doctor", _("医生")), ("institution", _("机构")), ("area", _("社区"))],
-        "ytd": report.period_end < date(year, 12, 31),
-    })
+    return render(
+        request,
+        "programmes/numbers.html",
+        {
+            "programme": prog,
+            "programmes": engine.all_programmes(),
+            "report": report,
+            "year": year,
+            "years": numbers.visible_years(request.user),
+            "group_by": group_by,
+            "groups": [("team", _("团队")), ("doctor", _("医生")), ("institution", _("机构")), ("area", _("社区"))],
+            "ytd": report.period_end < date(year, 12, 31),
+        },
+    )
 
 
 def resident_url(resident: Resident) -> str:

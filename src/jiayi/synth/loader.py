@@ -82,6 +82,8 @@ class Loader:
     @staticmethod
     def _sqlite_values(col: Any) -> list:
         if isinstance(col, list):
+            if col and isinstance(col[0], np.generic):  # numpy scalars cannot be bound
+                return np.asarray(col).tolist()
             return col
         a = np.asarray(col)
         if _is_datetime64(a):

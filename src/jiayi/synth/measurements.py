@@ -158,11 +158,15 @@ def clinician_for(org: OrgFrame, institution: np.ndarray, rng: np.random.Generat
 
 
 def write_measurements(ctx: SynthContext, who: np.ndarray, day: np.ndarray, source: np.ndarray,
-                       values: dict[str, np.ndarray], recorder: np.ndarray) -> np.ndarray:
-    """Insert measurement rows (sorted by resident and time) and update the last-activity dates."""
+                       values: dict[str, np.ndarray], recorder: np.ndarray,
+                       minutes: np.ndarray | None = None) -> np.ndarray:
+    """Insert measurement rows (sorted by resident and time) and update the last-activity dates.
+
+    ``minutes``: local time of day in minutes (default: a random time in morning clinic hours)."""
     res: ResidentFrame = ctx.frames["residents"]
-    rng = ctx.rng(f"measurement-times-{ctx.counts.get('measurements', 0)}")
-    minutes = rng.integers(8 * 60, 11 * 60 + 30, who.size)
+    if minutes is None:
+        rng = ctx.rng(f"measurement-times-{ctx.counts.get('measurements', 0)}")
+        minutes = rng.integers(8 * 60, 11 * 60 + 30, who.size)
     at = ctx.local_to_utc(day, minutes)
     order = np.lexsort((at, who))
     who, day, source, at, recorder = who[order], day[order], source[order], at[order], recorder[order]
@@ -175,7 +179,7 @@ def write_measurements(ctx: SynthContext, who: np.ndarray, day: np.ndarray, sour
     for c in ALL_COLUMNS:
         v = values[c][order]
         ok = ~np.isnan(v)
-        cols[c] = nullable(v.astype(np.int64) if c in INT_COLUMNS else v, ok) if c in INT_COLUMNS else v
+        cols[c] = nullable(np.where(ok, v, 0).astype(np.int64), ok) if c in INT_COLUMNS else v
     ctx.loader.insert("residents_measurement", cols)
     ctx.counts["measurements"] = ctx.counts.get("measurements", 0) + k
     last = ctx.frames.setdefault("last_activity", np.full(res.id.size, np.datetime64("NaT"), "datetime64[D]"))

@@ -94,7 +94,7 @@ ELDERLY_CHECK_RATE: Final[float] = 0.74
 #: Yearly opportunistic BP measurement for residents 35-64 (first clinic visit of the year).
 ADULT_BP_RATE: Final[float] = 0.38
 #: Years of measurement history generated.
-HISTORY_YEARS: Final[int] = 3
+HISTORY_YEARS: Final[int] = 2
 
 #: ABO blood groups among Han Chinese (approximate shares; A 28 %, B 29 %, O 34 %, AB 9 %) and
 #: Rh-negative ~0.3 % (widely cited figures, not re-checked). Many records leave it blank/unknown.
@@ -134,11 +134,12 @@ OTHER_CONDITIONS_60PLUS: Final[tuple[tuple[str, str, float], ...]] = (
 # ---------------------------------------------------------------------------------------------
 
 #: Contract coverage of the resident population (xuhui-2025: 40 % 2023; gusu-2021 >= 35 %).
-CONTRACT_RATE_GENERAL: Final[float] = 0.27
-#: Coverage of key-population members (gusu >= 65 %, binhai >= 85 % for elderly/HT/DM).
-CONTRACT_RATE_KEY: Final[float] = 0.76
+CONTRACT_RATE_GENERAL: Final[float] = 0.16
+#: Coverage of key-population members (gusu >= 65 %, binhai >= 85 % for elderly/HT/DM). With the
+#: family members who sign along, these give ~40 % overall and ~75 % of key populations.
+CONTRACT_RATE_KEY: Final[float] = 0.68
 #: Household members of a signer who sign too (contracts are signed by family unit).
-CONTRACT_FAMILY_FOLLOWS: Final[float] = 0.35
+CONTRACT_FAMILY_FOLLOWS: Final[float] = 0.22
 #: Share of contracts that were renewals of an expired one / were terminated early.
 CONTRACT_RENEWED: Final[float] = 0.62
 CONTRACT_TERMINATED: Final[float] = 0.03

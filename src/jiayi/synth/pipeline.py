@@ -80,6 +80,10 @@ def _stage_programmes(ctx: SynthContext) -> None:
 def _stage_finalise(ctx: SynthContext) -> None:
     from jiayi.synth.records import write_records
 
+    if "contracts" in ctx.frames:
+        from jiayi.synth.contracts import write_items
+
+        write_items(ctx)
     write_records(ctx)
 
 
@@ -159,6 +163,7 @@ def generate(
     started_at = timezone.now()
     loader = Loader(connection, progress=on_rows)
     ctx = SynthContext(district=d, residents=residents, seed=seed, as_of=as_of, loader=loader)
+    ctx.frames["programmes_available"] = "programmes" not in skipped
     replaced: dict[str, int] = {}
     # Relaxed durability for the load (one transaction: a crash loses the run, never half of it);
     # SQLite only allows the change outside a transaction.

@@ -185,6 +185,7 @@ def build_residents(ctx: SynthContext) -> ResidentFrame:
         "poverty_lifted": poverty_lifted, "special_fp_family": special_fp, "pregnant": pregnant,
         "user_id": [None] * n, "is_deleted": np.zeros(n, dtype=bool),
     })
+    ctx.frames["resident_names"] = name
     ctx.counts["households"] = h
     ctx.counts["residents"] = n
     return ResidentFrame(

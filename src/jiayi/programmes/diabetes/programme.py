@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from jiayi.programmes import engine
 from jiayi.programmes.chronic import ChronicRulesAdapter
 from jiayi.programmes.diabetes import rules  # noqa: F401  (registers the rule sets)
@@ -10,10 +12,10 @@ from jiayi.programmes.diabetes.schema import SCHEMA
 PROGRAMME = engine.register(
     engine.Programme(
         code="diabetes",
-        name="2型糖尿病患者健康管理",
-        short_name="糖尿病",
+        name=gettext_noop("2型糖尿病患者健康管理"),
+        short_name=gettext_noop("糖尿病"),
         icd10="E11",
-        problem_name="2型糖尿病",
+        problem_name=gettext_noop("2型糖尿病"),
         schema=SCHEMA,
         rules=ChronicRulesAdapter("diabetes"),
         service_codes={"follow_up": "dm_follow_up", "annual_check": "annual_check"},
