@@ -191,3 +191,11 @@ def test_terminated_contract_cannot_be_renewed(district, basic):
     c = contract_terminate(actor=None, contract=c, version=c.version, reason="resident_request")
     with pytest.raises(DomainValidationError):
         _renew(district, c)
+
+
+def test_the_background_task_runs_the_job(district, basic):
+    from jiayi.contracts.tasks import contracts_expire_task
+
+    c = sign(district, district.resident_a, [basic], start_date=_today() - timedelta(days=400))
+    Contract.objects.filter(pk=c.pk).update(status=ContractStatus.ACTIVE)
+    assert contracts_expire_task.call() == {"renewed": 0, "expired": 1, "activated": 0}

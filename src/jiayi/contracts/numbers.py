@@ -40,6 +40,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 
 from jiayi.contracts import rules
 from jiayi.contracts.models import Contract, ContractItem, ContractStatus, SatisfactionSurvey, ServiceDelivery
@@ -70,14 +71,14 @@ _SRC = (
 DEFINITIONS: dict[str, Definition] = {
     "coverage": Definition(
         "coverage",
-        "签约服务覆盖率",
+        N_("签约服务覆盖率"),
         "常住人口中截至统计日有生效签约的居民数（按团队/医生统计时只计与其签约者）",
         "统计范围内的常住人口数（户籍与非户籍常住居民，不含已迁出、已死亡、已删除）",
         _SRC,
     ),
     "key_population_coverage": Definition(
         "key_population_coverage",
-        "重点人群签约服务覆盖率",
+        N_("重点人群签约服务覆盖率"),
         "属于任一重点人群且截至统计日有生效签约的居民数",
         "属于任一重点人群（RULES.md §6 十类）的常住居民数；老年人（≥65岁）与儿童（0～6岁）按统计日年龄计，"
         "其余按重点人群标签",
@@ -85,14 +86,14 @@ DEFINITIONS: dict[str, Definition] = {
     ),
     "key_population_group": Definition(
         "key_population_group",
-        "各类重点人群签约服务覆盖率",
+        N_("各类重点人群签约服务覆盖率"),
         "该类重点人群中截至统计日有生效签约的居民数",
         "该类重点人群常住居民数",
         _SRC,
     ),
     "renewal": Definition(
         "renewal",
-        "续约率",
+        N_("续约率"),
         "分母中已续约（含期满改签其他团队）的签约数",
         "统计期内期满（到期日在统计期内且不晚于统计日）且未提前解约的签约数",
         "RULES.md §6.2 suggestion: contracts renewed at expiry / contracts that expired in the period "
@@ -100,7 +101,7 @@ DEFINITIONS: dict[str, Definition] = {
     ),
     "fulfilment": Definition(
         "fulfilment",
-        "履约率",
+        N_("履约率"),
         "分母中截至评估日每个约定服务项目的完成次数都不少于应完成次数的签约数",
         "统计期内处于服务期（生效日不晚于统计日、到期日不早于统计期起点）且统计日前未解约的签约数；"
         "评估日为统计日与到期日中较早者。应完成次数按服务期均匀分布："
@@ -110,7 +111,7 @@ DEFINITIONS: dict[str, Definition] = {
     ),
     "satisfaction": Definition(
         "satisfaction",
-        "签约居民满意度",
+        N_("签约居民满意度"),
         "统计期内调查中总体满意度为“满意”或“非常满意”（≥4分）的份数",
         "统计期内完成的满意度调查份数（每份签约一份）",
         "RULES.md §6.1: 2035 target satisfaction about 85% (2022 guidance); formula NOT FOUND, project convention",

@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiayi.contracts import catalogue, rules
 from jiayi.contracts.models import (
@@ -228,7 +229,7 @@ def packages_for_signing(institution: Institution, resident: Resident | None, on
     for p in ServicePackage.objects.offered_at(institution).prefetch_related("items").order_by("kind", "name"):
         reason = ""
         if groups is not None and rules.ineligible_reason(p.target_groups, groups) is not None:
-            reason = f"仅适用于{_group_names(p.target_groups)}"
+            reason = gettext("仅适用于%(groups)s") % {"groups": _group_names(p.target_groups)}
         out.append(PackageChoice(p, not reason, reason))
     return out
 

@@ -139,7 +139,7 @@ def worklist(request: HttpRequest, pk: int) -> HttpResponse:
     rows = page.items
     groups: dict[int, list[str]] = {}
     if kind == "unsigned":
-        groups = {r.pk: [KEY_POPULATIONS[c][0] for c in selectors.resident_key_groups(r)] for r in rows}
+        groups = {r.pk: [_(KEY_POPULATIONS[c][0]) for c in selectors.resident_key_groups(r)] for r in rows}
     return render(
         request,
         "contracts/worklist.html",
@@ -212,6 +212,8 @@ def _package_rows(form, resident, institution: Institution | None) -> list[dict]
                 "items": [(i, _(catalogue.name_of(i.service_code))) for i in p.items.all()],
             }
         )
+    # Basic package first, then what the resident may sign, then the rest (shown disabled).
+    rows.sort(key=lambda r: (r["package"].kind != "basic", not r["eligible"]))
     return rows
 
 
@@ -254,7 +256,7 @@ def sign(request: HttpRequest, resident_pk: int) -> HttpResponse:
             "resident": resident,
             "current": current,
             "packages": _package_rows(form, resident, institution),
-            "groups": [KEY_POPULATIONS[c][0] for c in selectors.resident_key_groups(resident)],
+            "groups": [_(KEY_POPULATIONS[c][0]) for c in selectors.resident_key_groups(resident)],
         },
     )
 
@@ -541,7 +543,7 @@ def package_list(request: HttpRequest) -> HttpResponse:
         (
             p,
             [(i, _(catalogue.name_of(i.service_code))) for i in p.items.all()],
-            [KEY_POPULATIONS[g][0] for g in p.target_groups if g in KEY_POPULATIONS],
+            [_(KEY_POPULATIONS[g][0]) for g in p.target_groups if g in KEY_POPULATIONS],
         )
         for p in selectors.package_list(request.user)
     ]

@@ -135,10 +135,15 @@ def active_plan(enrolment: Enrolment) -> MedicationPlan | None:
 
 
 def form_initial(enrolment: Enrolment) -> tuple[dict[str, Any], Visit | None]:
-    """The new visit form's starting values (prefillable fields of the last visit) and that visit."""
+    """The new visit form's starting values and the last visit: each prefillable field from the most
+    recent of the last few visits that recorded it, medication from the active plan otherwise."""
     prog = engine.get(enrolment.programme)
-    last = latest_visit(enrolment)
-    initial = prog.schema.prefill_from(last.form if last else None)
+    recent = visits_for(enrolment, limit=6)
+    last = recent[0] if recent else None
+    initial: dict[str, Any] = {}
+    for v in recent:
+        for key, value in prog.schema.prefill_from(v.form).items():
+            initial.setdefault(key, value)
     if "medications" not in initial:
         plan = active_plan(enrolment)
         if plan is not None:

@@ -101,12 +101,18 @@ def available() -> bool:
     return all(m._meta.db_table in tables for m in models)
 
 
+def install_packages(ctx: SynthContext) -> None:
+    """Install the default packages at the commission (ORM; runs right after the org stage)."""
+    ctx.frames["packages"] = _packages(ctx)
+
+
 def _packages(ctx: SynthContext) -> list[dict]:
     from jiayi.contracts.models import ServicePackage
     from jiayi.contracts.services import packages_install_defaults
     from jiayi.org.models import Institution
 
     org: OrgFrame = ctx.frames["org"]
+    ctx.loader.flush()
     commission = Institution.objects.get(pk=org.commission_id)
     installed = packages_install_defaults(commission)
     # The packages are ordinary rows created through the service; give them the run's timestamp so
@@ -167,7 +173,7 @@ def build_contracts(ctx: SynthContext) -> None:
     load = ctx.loader
     today = ctx.today
     n = res.id.size
-    packages = _packages(ctx)
+    packages = ctx.frames["packages"]
     basic = next(p for p in packages if p["kind"] == "basic")
     personal = [p for p in packages if p["kind"] != "basic"]
 

@@ -46,6 +46,20 @@ class Physiology:
     tg: np.ndarray
 
 
+def bmi_exact(height: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``residents.rules.bmi`` (one decimal, half up) for arrays: numpy, then the rule itself for the
+    rare values within rounding noise of a tie."""
+    from jiayi.residents.rules import bmi
+
+    raw = weight / (height / 100) ** 2
+    out = np.floor(raw * 10 + 0.5) / 10
+    frac = raw * 10 - np.floor(raw * 10)
+    near = np.flatnonzero(~np.isnan(raw) & (np.abs(frac - 0.5) < 1e-6))
+    for i in near:
+        out[i] = bmi(float(height[i]), float(weight[i]))
+    return out
+
+
 def physiology(ctx: SynthContext) -> Physiology:
     res: ResidentFrame = ctx.frames["residents"]
     conds = ctx.frames["conditions"]
@@ -122,7 +136,7 @@ def readings(ctx: SynthContext, rng: np.random.Generator, who: np.ndarray, full:
     height = np.where(full, np.round(phys.height[who] + rng.normal(0, 0.4, k), 1), nan)
     weight_true = phys.bmi[who] * (phys.height[who] / 100) ** 2
     weight = np.where(full, np.round(np.clip(weight_true + rng.normal(0, 1.2, k), 30, 200), 1), nan)
-    bmi = np.where(full, np.floor(weight / (height / 100) ** 2 * 10 + 0.5) / 10, nan)
+    bmi = np.where(full, bmi_exact(height, weight), nan)
     male = res.male[who]
     waist = np.where(full, np.round(np.clip(np.where(male, 2.9, 2.75) * phys.bmi[who] + np.where(male, 14, 12)
                                             + rng.normal(0, 3.5, k), 55, 150), 1), nan)

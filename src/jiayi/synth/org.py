@@ -192,7 +192,7 @@ def build_org(ctx: SynthContext) -> OrgFrame:
     served = np.array([weight[c_inst == i].sum() for i in managing]) * ctx.residents
     gp_sites = np.array([kinds[int(i)] in ("centre", "station") for i in managing])
     staff: list[tuple[int, str, str, str]] = []  # (institution, category, role, qualification)
-    gp_total = max(int(round(ctx.residents * params.GP_PER_10K / 10_000)), int(gp_sites.sum()))
+    gp_total = max(round(ctx.residents * params.GP_PER_10K / 10_000), int(gp_sites.sum()))
     gps = np.zeros(managing.size, dtype=np.int64)
     gps[gp_sites] = _largest_remainder(gp_total, served[gp_sites], 1)
     gp_quals = ("全科医师", "全科主治医师", "全科副主任医师")
@@ -201,7 +201,7 @@ def build_org(ctx: SynthContext) -> OrgFrame:
         inst_id = int(inst_id)
         for _ in range(gps[i]):
             staff.append((inst_id, StaffCategory.GP, Role.FAMILY_DOCTOR, gp_quals[rng.choice(3, p=[0.35, 0.5, 0.15])]))
-        for _ in range(max(int(gps[i] > 0), int(round(gps[i] * params.NURSES_PER_GP)))):
+        for _ in range(max(int(gps[i] > 0), round(gps[i] * params.NURSES_PER_GP))):
             staff.append((inst_id, StaffCategory.NURSE, Role.NURSE, nurse_quals[rng.choice(3, p=[0.3, 0.45, 0.25])]))
         if kinds[inst_id] == "village":
             for _ in range(params.VILLAGE_DOCTORS_PER_CLINIC):
@@ -209,9 +209,9 @@ def build_org(ctx: SynthContext) -> OrgFrame:
     for si in range(len(d.streets)):
         centre = int(street_centre[si])
         street_pop = weight[c_street == si].sum() * ctx.residents
-        for _ in range(max(1, int(round(street_pop * params.PUBLIC_HEALTH_PER_10K / 10_000)))):
+        for _ in range(max(1, round(street_pop * params.PUBLIC_HEALTH_PER_10K / 10_000))):
             staff.append((centre, StaffCategory.PUBLIC_HEALTH, Role.PUBLIC_HEALTH, "公共卫生医师"))
-        for _ in range(params.TCM_PER_CENTRE + int(round(street_pop * params.TCM_PER_10K / 10_000))):
+        for _ in range(params.TCM_PER_CENTRE + round(street_pop * params.TCM_PER_10K / 10_000)):
             staff.append((centre, StaffCategory.TCM, Role.FAMILY_DOCTOR, "中医执业医师"))
         staff.append((centre, StaffCategory.ADMIN, Role.CENTRE_MANAGER, "中心主任"))
     staff.append((commission, StaffCategory.ADMIN, Role.DISTRICT_ADMIN, "基层卫生科科长"))
@@ -233,7 +233,8 @@ def build_org(ctx: SynthContext) -> OrgFrame:
     cert = np.where(
         np.isin(s_cat, ["gp", "tcm", "public_health", "clinician", "village_doctor"]),
         cert_digit.astype(object) + "10" + d.county_code + serial,
-        np.where(s_cat == "nurse", "20" + rng.integers(10, 24, n_staff).astype(str).astype(object) + d.county_code + serial[:], ""),
+        np.where(s_cat == "nurse",
+                 "20" + rng.integers(10, 24, n_staff).astype(str).astype(object) + d.county_code + serial, ""),
     )
     load.insert("org_staff", {
         "id": s_id, "user_id": [None] * n_staff, "name": s_name, "sex": np.where(s_male, "M", "F").astype(object),

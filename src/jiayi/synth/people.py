@@ -164,7 +164,9 @@ def build_population(rng: np.random.Generator, n: int, as_of: date) -> Populatio
     by_wife = _Buckets(wife_age)
     parents = by_wife.pick(rng, (age[dependants] + np.rint(gap)).astype(np.int64), tolerance=4)
     ok = parents >= 0
-    ok[ok] &= (wife_age[parents[ok]] - age[dependants[ok]] >= 19) & (husband_age[parents[ok]] - age[dependants[ok]] >= 19)
+    gap_w = wife_age[parents[ok]] - age[dependants[ok]]
+    gap_h = husband_age[parents[ok]] - age[dependants[ok]]
+    ok[ok] &= (gap_w >= 19) & (gap_h >= 19)
     parents = np.where(ok, parents, -1)
     # At most MAX_CHILDREN_PER_COUPLE per couple: later-drawn extras are released.
     assigned = np.flatnonzero(parents >= 0)
@@ -198,14 +200,16 @@ def build_population(rng: np.random.Generator, n: int, as_of: date) -> Populatio
     has_dependants[child_couple[child_couple >= 0]] = True
     has_dependants[grand_couple[grand_couple >= 0]] = True
     lone_elders = np.flatnonzero(single & ~stay & (age >= 60))
-    join_single = lone_elders[rng.random(lone_elders.size) < band_lookup(params.SINGLE_ELDER_JOINS_CHILD, age[lone_elders])]
+    p_join = band_lookup(params.SINGLE_ELDER_JOINS_CHILD, age[lone_elders])
+    join_single = lone_elders[rng.random(lone_elders.size) < p_join]
     elder_couples = np.flatnonzero((husband_age >= 65) & (wife_age >= 60) & ~has_dependants)
     join_couple = elder_couples[rng.random(elder_couples.size) < params.ELDER_COUPLE_JOINS_CHILD]
     joiner_age = np.r_[age[join_single], np.minimum(husband_age[join_couple], wife_age[join_couple])]
     joiner_kind = np.r_[np.zeros(join_single.size, np.int8), np.ones(join_couple.size, np.int8)]
     joiner_ref = np.r_[join_single, join_couple]
     side_husband = rng.random(joiner_ref.size) < 0.55
-    target = joiner_age - np.rint(np.clip(rng.normal(params.MOTHER_GAP_MEAN + 1, 4.5, joiner_ref.size), 20, 42)).astype(np.int64)
+    gen_gap = np.clip(rng.normal(params.MOTHER_GAP_MEAN + 1, 4.5, joiner_ref.size), 20, 42)
+    target = joiner_age - np.rint(gen_gap).astype(np.int64)
     joining = np.zeros(n_couples, dtype=bool)
     joining[join_couple] = True
     by_husband = _Buckets(husband_age)

@@ -45,6 +45,10 @@ def _stage_org(ctx: SynthContext) -> None:
     from jiayi.synth.org import build_org
 
     ctx.frames["org"] = build_org(ctx)
+    if ctx.frames.get("contracts_available"):
+        from jiayi.synth.contracts import install_packages
+
+        install_packages(ctx)
 
 
 def _stage_residents(ctx: SynthContext) -> None:
@@ -108,6 +112,24 @@ STAGES: tuple[tuple[str, Callable[[SynthContext], None]], ...] = (
 )
 
 
+#: Tables each stage writes (their first free ids are read before the writer starts).
+STAGE_TABLES: dict[str, tuple[str, ...]] = {
+    "org": ("org_area", "org_institution", "org_staff", "org_team", "org_teammember"),
+    "residents": ("residents_household", "residents_resident"),
+    "records": ("residents_problem", "residents_keypopulationtag", "residents_recordserialcounter",
+                "residents_healthrecord"),
+    "measurements": ("residents_measurement",),
+    "contracts": ("contracts_contract", "contracts_contractpackage", "contracts_householdsigning",
+                  "contracts_satisfactionsurvey", "contracts_contractitem", "contracts_servicedelivery"),
+    "programmes": ("programmes_enrolment", "programmes_visit", "programmes_task", "programmes_referral",
+                   "programmes_medicationplan", "programmes_medicationplanline"),
+}
+
+
+def _tables(skipped: list[str]) -> list[str]:
+    return [t for stage, tables in STAGE_TABLES.items() if stage not in skipped for t in tables]
+
+
 def district_population(county_code: str, *, using: str = DEFAULT_DB_ALIAS) -> tuple[bool, int]:
     """(the county area exists, residents living in it)."""
     from jiayi.org.models import Area
@@ -132,7 +154,8 @@ def generate(
     """Build the district into the database ``using``; see the module docstring."""
     if district not in reference.DISTRICTS:
         raise SynthError(
-            _("未知的区县“%(name)s”，可选：%(choices)s。") % {"name": district, "choices": "、".join(reference.DISTRICTS)}
+            _("未知的区县“%(name)s”，可选：%(choices)s。")
+            % {"name": district, "choices": "、".join(reference.DISTRICTS)}
         )
     if not 1 <= residents <= MAX_RESIDENTS:
         raise SynthError(_("居民数应在1到%(max)s之间。") % {"max": f"{MAX_RESIDENTS:,}"})
@@ -164,6 +187,7 @@ def generate(
     loader = Loader(connection, progress=on_rows)
     ctx = SynthContext(district=d, residents=residents, seed=seed, as_of=as_of, loader=loader)
     ctx.frames["programmes_available"] = "programmes" not in skipped
+    ctx.frames["contracts_available"] = "contracts" not in skipped
     replaced: dict[str, int] = {}
     # Relaxed durability for the load (one transaction: a crash loses the run, never half of it);
     # SQLite only allows the change outside a transaction.
@@ -173,24 +197,34 @@ def generate(
             cur.execute("PRAGMA synchronous=OFF")
     try:
         with transaction.atomic(using=using):
-            if exists:
-                from jiayi.synth.purge import purge_district
+            try:
+                if exists:
+                    from jiayi.synth.purge import purge_district
 
+                    t = time.perf_counter()
+                    replaced = purge_district(d.county_code, district, connection=connection)
+                    stage_seconds["replace"] = round(time.perf_counter() - t, 2)
+                loader.begin()
+                from jiayi.synth.records import serial_counters
+
+                ctx.frames["serial_counters"] = serial_counters(d.county_code)
+                loader.prefetch_ids(_tables(skipped))
+                for name, fn in STAGES:
+                    if name in skipped:
+                        continue
+                    if bar is not None:
+                        bar.set_description(f"synth {district} · {name}")
+                    t = time.perf_counter()
+                    fn(ctx)
+                    stage_seconds[name] = round(time.perf_counter() - t, 2)
+                    if log:
+                        log(f"{name}: {stage_seconds[name]:.1f}s")
                 t = time.perf_counter()
-                replaced = purge_district(d.county_code, district, connection=connection)
-                stage_seconds["replace"] = round(time.perf_counter() - t, 2)
-            loader.begin()
-            for name, fn in STAGES:
-                if name in skipped:
-                    continue
-                if bar is not None:
-                    bar.set_description(f"synth {district} · {name}")
-                t = time.perf_counter()
-                fn(ctx)
-                stage_seconds[name] = round(time.perf_counter() - t, 2)
-                if log:
-                    log(f"{name}: {stage_seconds[name]:.1f}s")
-            loader.finish()
+                loader.finish()
+                stage_seconds["indexes"] = round(time.perf_counter() - t, 2)
+            except BaseException:
+                loader.abort()  # stop the writer before the transaction rolls back
+                raise
             from jiayi.synth.models import SynthRun
 
             seconds = time.perf_counter() - started

@@ -163,7 +163,8 @@ def build_records(ctx: SynthContext) -> RecordFrame:
         np.array([c[1] for c in SMD_CODES], dtype=object)[smd_kind], smd_date)
     for code, label, p in params.OTHER_CONDITIONS_60PLUS:
         m = has_record & (age >= 60) & (rng.random(n) < p * np.where(ht, 1.6, 1.0))
-        add(m, const(code, int(m.sum())), const(label, int(m.sum())), _diagnosis_date(rng, res.birth, age, today, 45, 15))
+        since = _diagnosis_date(rng, res.birth, age, today, 45, 15)
+        add(m, const(code, int(m.sum())), const(label, int(m.sum())), since)
     p_res = np.concatenate(rows_res)
     p_code = np.concatenate(rows_code)
     p_name = np.concatenate(rows_name)
@@ -231,10 +232,8 @@ def _record_columns(ctx: SynthContext, rng: np.random.Generator, org: OrgFrame, 
     community = res.community[idx]
 
     # Numbers: serial in order of establishment within each community, after any existing serial.
-    from jiayi.residents.models import RecordSerialCounter
-
     prefixes = org.community_code
-    existing = dict(RecordSerialCounter.objects.filter(prefix__in=list(prefixes)).values_list("prefix", "last_serial"))
+    existing: dict[str, int] = ctx.frames.get("serial_counters", {})
     base = np.array([existing.get(p, 0) for p in prefixes], dtype=np.int64)
     order = np.lexsort((res.id[idx], established[idx], community))
     sorted_comm = community[order]
@@ -253,9 +252,8 @@ def _record_columns(ctx: SynthContext, rng: np.random.Generator, org: OrgFrame, 
         "id": load.allocate("residents_recordserialcounter", len(new)), "prefix": [p for p, _ in new],
         "last_serial": [v for _, v in new],
     })
-    for p, v in counters:
-        if p in existing:
-            RecordSerialCounter.objects.filter(prefix=p).update(last_serial=v)
+    # Counters that existed before the run are updated in finalise (ORM, after the writer is done).
+    ctx.frames["counter_updates"] = [(p, v) for p, v in counters if p in existing]
 
     # Creator: a clinician of the managing institution.
     inst = res.institution[idx]
@@ -379,8 +377,20 @@ def _record_columns(ctx: SynthContext, rng: np.random.Generator, org: OrgFrame, 
     return RecordFrame(has_record=has_record, established=established, columns=columns, resident_index=idx)
 
 
+def serial_counters(county_code: str) -> dict[str, int]:
+    """Existing record-serial counters of the district (read before the load starts)."""
+    from jiayi.residents.models import RecordSerialCounter
+
+    return dict(RecordSerialCounter.objects.filter(prefix__startswith=county_code).values_list("prefix", "last_serial"))
+
+
 def write_records(ctx: SynthContext) -> None:
     """Insert the health records, with the last activity date the later stages recorded."""
+    from jiayi.residents.models import RecordSerialCounter
+
+    ctx.loader.flush()
+    for prefix, last in ctx.frames.get("counter_updates", []):
+        RecordSerialCounter.objects.filter(prefix=prefix).update(last_serial=last)
     rec: RecordFrame = ctx.frames["records"]
     last = ctx.frames.get("last_activity")
     cols = dict(rec.columns)
