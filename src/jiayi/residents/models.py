@@ -60,7 +60,11 @@ class ResidentQuerySet(models.QuerySet):
             return self.none()
         qs = self.filter(institution_id__in=ids, is_deleted=False)
         if scoping.team_scope_applies(user):
-            qs = qs.filter(contracts__team_id__in=scoping.team_ids_of(user), contracts__status="active")
+            from jiayi.contracts.models import Contract
+
+            # In force today by its dates, so a missed expiry job never widens or narrows the scope.
+            signed = Contract.objects.current().filter(team_id__in=scoping.team_ids_of(user))
+            qs = qs.filter(pk__in=signed.values("resident_id"))
         return qs
 
     def in_resident_population(self) -> ResidentQuerySet:
