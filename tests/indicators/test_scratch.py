@@ -3,22 +3,21 @@ from tests.indicators.conftest import TODAY
 
 
 def test_scratch(small):
-    from jiayi.indicators import engine, periods as P, catalogue as C
-    from jiayi.indicators.facts import load_org, rule_context, Facts, Windows
+    from jiayi.indicators import engine, periods as P
+    from jiayi.indicators.facts import load_org, rule_context
     ctx = rule_context(TODAY)
     org = load_org()
-    t0 = time.time()
-    b, raw = engine.open_source("spark")
-    print("open", time.time() - t0); t0 = time.time()
-    periods = P.periods_for_year(2025, TODAY)
-    w = Windows.for_periods(periods, TODAY)
-    f = Facts(b, raw, org, w, ctx, TODAY)
-    for ind in C.indicators():
-        e = ind.build(f)
-        agg = e.group_by(["wid", "district_id"]).aggregate(n=e.num.sum())
-        t1 = time.time(); sql = b.con.compile(agg); tc = time.time() - t1
-        t1 = time.time(); df = b.con._session.sql(sql); tp = time.time() - t1
-        t1 = time.time(); df.toPandas(); tx = time.time() - t1
-        print("IND", ind.code, round(tc, 2), round(tp, 2), round(tx, 2), len(sql))
-    b.close()
+    res = {}
+    for name in ("db", "duckdb"):
+        t0 = time.time()
+        b, raw = engine.open_source(name)
+        ev = engine.evaluate(b, raw, org, P.periods_for_year(2025, TODAY) + [P.parse("2026-01")], today=TODAY, ctx=ctx)
+        b.close()
+        res[name] = ev.as_dict()
+        print(name, len(ev.rows), time.time() - t0)
+    for k in res["db"]:
+        if res["db"][k] != res["duckdb"].get(k):
+            print("DIFF", k, res["db"][k], res["duckdb"].get(k))
+    print(res["db"][("ht.standardised_rate", "2025", "district", org.institutions["district_id"][0].as_py())])
+    assert set(res["db"]) == set(res["duckdb"])
     assert 0

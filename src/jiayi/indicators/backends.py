@@ -48,8 +48,6 @@ class Backend(abc.ABC):
     """Common interface; see the module docstring."""
 
     name: str = ""
-    #: Evaluate the whole catalogue as one query (pays a distributed engine's per-job overhead once).
-    batch: bool = False
     con: Any
     _cached: list[ibis.Table]
 
@@ -246,7 +244,6 @@ def spark_session():
 
 class Spark(ArrowBackend):
     name = "spark"
-    batch = True
 
     def __init__(self) -> None:
         self.session = spark_session()

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-import ibis
 import numpy as np
 import pyarrow as pa
 
@@ -141,19 +140,6 @@ def evaluate(
         expr = ind.build(facts)
         return expr.group_by(group_cols).aggregate(num=expr.num.sum(), den=expr.den.sum())
 
-    if backend.batch and todo:
-        # One job for the whole catalogue: the distributed engine pays its per-query overhead once.
-        t0 = time.perf_counter()
-        union = ibis.union(*[aggregated(ind).mutate(indicator=ibis.literal(ind.code)) for ind in todo])
-        table = backend.to_arrow(union)
-        codes = table.column("indicator").to_pylist()
-        for ind in todo:
-            mask = pa.array([c == ind.code for c in codes])
-            out.extend(_rollup(ind, table.filter(mask), periods, windows, today, ind.den_divisor(ctx)))
-            if progress:
-                progress(ind.code)
-        timings["catalogue"] = round(time.perf_counter() - t0, 4)
-        return Evaluation(out, periods, blocked, timings)
     for ind in todo:
         t0 = time.perf_counter()
         table = backend.to_arrow(aggregated(ind))

@@ -91,7 +91,7 @@ def physiology(ctx: SynthContext) -> Physiology:
     # Person level carries ~80 % of the variance; readings add the rest.
     sbp = sm + 0.9 * ss * z1
     dbp = dmn + 0.9 * dsd * z2
-    ht_control = np.where(ht, rng.beta(3.1, 1.9, n), 0.0)  # mean ≈ 0.62
+    ht_control = np.where(ht, rng.beta(3.1, 1.9, n), 0.0)  # mean ≈ 0.62 before scaling
     ht_control *= params.HT_CONTROLLED / 0.62
     dm_control = np.where(dm, rng.beta(2.75, 2.25, n), 0.0)  # mean ≈ 0.55
     dm_control *= params.DM_CONTROLLED / 0.55

@@ -148,9 +148,9 @@ LOST_TO_FOLLOW_UP: Final[float] = 0.09
 #: Probability that a due follow-up happens, and the delay when it does (days; project assumption).
 VISIT_ATTENDANCE: Final[float] = 0.88
 #: Treated hypertensive patients controlled at a visit (community managed patients reach much
-#: better control than the national 16.8 %; project assumption ~60 %).
-HT_CONTROLLED: Final[float] = 0.62
-DM_CONTROLLED: Final[float] = 0.55
+#: better control than the national 16.8 %; project assumption ~50-60 % at a visit).
+HT_CONTROLLED: Final[float] = 0.52
+DM_CONTROLLED: Final[float] = 0.5
 #: Signed HT/DM patients with a medication plan (binhai-2019 target >= 80 %).
 MEDICATION_PLAN_RATE: Final[float] = 0.84
 
