@@ -51,6 +51,7 @@ demo: install system-deps migrate
 	  $(BIN)/python manage.py synth --district $(DEMO_DISTRICT) --residents $(DEMO_RESIDENTS) --seed $(DEMO_SEED) --replace && \
 	  touch var/demo-$(DEMO_DISTRICT)-$(DEMO_SEED).stamp; \
 	fi
+	$(BIN)/python manage.py contracts_expire
 	$(BIN)/python manage.py demo_accounts
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 

@@ -43,3 +43,17 @@ def test_default_packages_use_known_codes_and_balanced_fees():
         assert all(catalogue.is_known(code) for code, _q, _o in p.items), p.code
         assert p.price == p.insurance_share + p.public_health_share + p.resident_share, p.code
     assert sum(1 for p in DEFAULT_PACKAGES if p.kind == "basic") == 1
+
+
+def test_default_package_texts_are_translatable_and_installed_as_plain_text(db):
+    from django.utils.functional import Promise
+    from django.utils.translation import override
+
+    from jiayi.contracts.models import ServicePackage
+    from jiayi.contracts.services import packages_install_defaults
+
+    assert all(isinstance(p.name, Promise) and isinstance(p.description, Promise) for p in DEFAULT_PACKAGES)
+    with override("zh-hans"):
+        packages_install_defaults()
+    basic = ServicePackage.objects.get(code="basic", institution=None)
+    assert basic.name == "基础服务包" and basic.description.startswith("基本医疗与基本公共卫生服务")

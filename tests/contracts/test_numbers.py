@@ -154,3 +154,16 @@ def test_numbers_take_a_fixed_number_of_queries(district, basic, hypertensive):
     with CaptureQueriesContext(connection) as many:
         _numbers(team=district.team_a)
     assert len(many.captured_queries) <= len(few.captured_queries) <= 12  # the first also fills the org cache
+
+
+def test_definition_texts_are_translatable_chinese_message_ids():
+    from django.utils.functional import Promise
+    from django.utils.translation import override
+
+    for d in DEFINITIONS.values():
+        for text in (d.name, d.numerator, d.denominator, d.source):
+            assert isinstance(text, Promise), d.code
+    with override("zh-hans"):
+        assert str(DEFINITIONS["renewal"].name) == "续约率"
+    with override("en"):
+        assert str(DEFINITIONS["renewal"].name) == "Renewal rate"  # follows the active language

@@ -317,7 +317,8 @@ def test_package_pages(client, district, packages):
             "qty_home_visit": "2",
         },
     )
-    assert r.status_code == 200 and "之和" in r.content.decode()
+    assert r.status_code == 422 and "之和" in r.content.decode()
+    assert not ServicePackage.objects.filter(code="bad").exists()
     r = client.post(reverse("contracts:packages_install"))
     assert r.status_code == 302
     assert ServicePackage.objects.filter(institution=district.centre_a, code="basic").exists()

@@ -6,16 +6,18 @@ with ``TODAY`` = 2026-01-15, so the 2025 periods are complete (evaluated on thei
 | # | resident | unit | born | population | record (est., electronic, open) | programme / contract facts |
 |---|---|---|---|---|---|---|
 | R1 | resident_a 张三 | centre A | 1955-03-09 (70) | yes | 2020-01-01 e open | HT enrolled 2019-06-01 (team A, doctor A); 4 face-to-face follow-ups Feb/May/Aug/Nov 10 -> standardised; last 145/85 at 70 -> controlled (elderly target 150/90); plan active; health check 2025-04-01; contract team A 2025 (items: ht_follow_up x4, all 4 delivered); survey 2025-12-01 score 4 |
-| R2 | 钱二 | centre A | 1960-06-15 (65 on 12-31, 64 on 06-30) | yes | 2021-03-01 e | DM enrolled 2020-02-01 (team A, doctor A); follow-ups 03-01 (7.5), 06-01 (6.8), 09-01 phone (6.5), 12-01 (7.2) -> 3 face-to-face: not standardised; last 7.2: not controlled; no plan; contract team A 2024-07-01..2025-06-30 renewed by 2025-07-01..2026-06-30 (signed 2025-06-20) |
+| R2 | 钱二 | centre A | 1960-07-15 (65 on 12-31, 64 on 06-30) | yes | 2021-03-01 e | DM enrolled 2020-02-01 (team A, doctor A); follow-ups 03-01 (7.5), 06-01 (6.8), 09-01 phone (6.5), 12-01 (7.2) -> 3 face-to-face: not standardised; last 7.2: not controlled; no plan; contract team A 2024-07-01..2025-06-30 renewed by 2025-07-01..2026-06-30 (signed 2025-06-20) |
 | R3 | 孙三 | centre A | 1990-01-01 | yes | 2022-05-01 e | problem I10 diagnosed 2025-03-01, not enrolled (registered, not managed); no contract |
 | R4 | 周四 | centre A | 2021-05-01 (child) | yes | 2021-06-01 paper | contract team A 2025-03-01..2026-02-28 (annual_check x1, none due by 12-31) |
 | R5 | 吴五 | centre A | 1950-01-01 | died 2025-07-15 | 2015-01-01 e | - |
 | R6 | resident_a1 李四 | station A1 | 1970-07-01 | yes | none (record removed) | contract team S 2025-01-01..2025-12-31, terminated 2025-09-01 |
-| R7 | 郑七 | station A1 | 1945-02-01 (80), disabled | yes | 2018-01-01 e open | problem I10 2025-06-20; HT enrolled 2025-07-01 (team S, station doctor); follow-ups 07-01, 09-15, 11-30 -> period Jul-Dec needs ceil(4x184/365)=3: standardised; last 160/95: not controlled; plans superseded 07-01 + active 10-01; contract team S 2025-07-01..2026-06-30 (elderly_check x1 delivered 09-15, ht_follow_up x4 delivered 3) |
+| R7 | 郑七 | station A1 | 1945-02-01 (80), disabled | yes | 2018-01-01 e open | problem I10 2025-06-20 (tag since then); HT enrolled 2025-07-01 (team S, station doctor); follow-ups 07-01, 09-15, 11-30 -> period Jul-Dec needs ceil(4x184/365)=3: standardised; last 160/95: not controlled; plans superseded 07-01 + active 10-01; contract team S 2025-07-01..2026-06-30 with a personalised package (elderly_check x1 delivered 09-15, ht_follow_up x4 delivered 3) |
 | R8 | resident_b 王五 | centre B | 1980-01-20, poverty lifted | yes | 2023-01-01 e open | contract team B 2025 (consultation x12, 5 delivered -> behind); survey 2025-11-01 score 3 |
 | R9 | 王九 | centre B | 1985-05-05 | moved out | 2020-01-01 e | contract team B 2025 |
 | R10 | 冯十 | centre B | 1995-01-01, pregnant | yes | 2024-03-01 e | contract team B 2024-10-01..2025-09-30, not renewed; survey 2025-06-01 score 5 |
 
+Key-population tags (residents.services.key_population_refresh) are dated 2020-01-01, except R3
+hypertension (2025-03-01), R7 hypertension (2025-06-20) and R10 maternal (2025-01-10).
 Measurements: R1 2025-04-01 (health check) and 2025-10-01; R8 2024-11-20; R10 2025-02-01 (record use).
 GPs: doctor_a (centre A), station_doctor (station A1), doctor_b (centre B).
 """
@@ -137,12 +139,12 @@ def _problem(resident, icd10, day):
 
 @pytest.fixture
 def small(district) -> Small:
-    from jiayi.contracts.models import SatisfactionSurvey
+    from jiayi.contracts.models import ContractPackage, SatisfactionSurvey, ServicePackage
 
     d = district
     team_s = f.team("永嘉1队", d.station_a1, [(d.station_doctor, TeamRole.LEADER)])
     r = {"R1": d.resident_a, "R6": d.resident_a1, "R8": d.resident_b}
-    r["R2"] = f.resident(inst=d.centre_a, area_=d.community_a, name="钱二", sex="F", birth=date(1960, 6, 15))
+    r["R2"] = f.resident(inst=d.centre_a, area_=d.community_a, name="钱二", sex="F", birth=date(1960, 7, 15))
     r["R3"] = f.resident(inst=d.centre_a, area_=d.community_a, name="孙三", sex="M", birth=date(1990, 1, 1))
     r["R4"] = f.resident(inst=d.centre_a, area_=d.community_a, name="周四", sex="F", birth=date(2021, 5, 1))
     r["R5"] = f.resident(inst=d.centre_a, area_=d.community_a, name="吴五", sex="M", birth=date(1950, 1, 1),
@@ -156,6 +158,7 @@ def small(district) -> Small:
     from jiayi.residents.models import Resident
 
     Resident.objects.filter(pk=r["R8"].pk).update(poverty_lifted=True)
+    r["R8"].refresh_from_db()
 
     _record(r["R1"], date(2020, 1, 1), open_=True)
     _record(r["R2"], date(2021, 3, 1))
@@ -194,6 +197,14 @@ def small(district) -> Small:
     c["R7"], items7 = _contract("C7", r["R7"], team_s, d.station_doctor, date(2025, 7, 1), date(2026, 6, 30),
                                 signed=date(2025, 6, 28), items=[("elderly_check", 1), ("ht_follow_up", 4)],
                                 package=pkg)
+    personal = ServicePackage.objects.create(
+        code="elderly-plus", name="老年人健康管理包", kind="personalised", price=Decimal("200"),
+        insurance_share=Decimal("100"), public_health_share=Decimal("50"), resident_share=Decimal("50"),
+    )
+    ContractPackage.objects.create(contract=c["R7"], package=personal, price=personal.price,
+                                   insurance_share=personal.insurance_share,
+                                   public_health_share=personal.public_health_share,
+                                   resident_share=personal.resident_share)
     c["R8"], items8 = _contract("C8", r["R8"], tb, d.doctor_b, date(2025, 1, 1), date(2025, 12, 31),
                                 signed=date(2024, 12, 30), items=[("consultation", 12)], package=pkg)
     c["R9"], _i = _contract("C9", r["R9"], tb, d.doctor_b, date(2025, 1, 1), date(2025, 12, 31),
@@ -229,6 +240,17 @@ def small(district) -> Small:
         _visit(e["R7"], day, sbp=sbp, dbp=dbp)
     _plan(e["R7"], date(2025, 7, 1), "superseded")
     _plan(e["R7"], date(2025, 10, 1), "active")
+    # Key-population tags as the residents app keeps them, recorded from the day membership began.
+    from jiayi.residents.models import KeyPopulationTag
+    from jiayi.residents.services import key_population_refresh
+
+    for resident in r.values():
+        resident.refresh_from_db()
+        key_population_refresh(resident=resident, on=TODAY)
+    KeyPopulationTag.objects.update(since=date(2020, 1, 1))
+    for key, code, day in (("R3", "hypertension", date(2025, 3, 1)), ("R7", "hypertension", date(2025, 6, 20)),
+                           ("R10", "maternal", date(2025, 1, 10))):
+        KeyPopulationTag.objects.filter(resident=r[key], code=code).update(since=day)
     return Small(d, r, team_s, c, e)
 
 

@@ -18,6 +18,8 @@ def test_scratch(small):
     for k in res["db"]:
         if res["db"][k] != res["duckdb"].get(k):
             print("DIFF", k, res["db"][k], res["duckdb"].get(k))
-    print(res["db"][("ht.standardised_rate", "2025", "district", org.institutions["district_id"][0].as_py())])
+    for k, v in sorted(res["db"].items()):
+        if k[1] in ("2025", "2025-06") and k[2] == "district":
+            print("V", k[0], k[1], v)
     assert set(res["db"]) == set(res["duckdb"])
     assert 0

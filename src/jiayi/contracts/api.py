@@ -639,7 +639,13 @@ def _contract(request, contract_id: int) -> Contract:
 
 
 def _rate(r: numbers.Rate) -> dict:
-    return {"code": r.code, "name": r.name, "numerator": r.numerator, "denominator": r.denominator, "value": r.value}
+    return {
+        "code": r.code,
+        "name": str(r.name),
+        "numerator": r.numerator,
+        "denominator": r.denominator,
+        "value": r.value,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -695,13 +701,9 @@ def package_create(request, payload: PackageIn):
 
 @router.patch("/packages/{package_id}", response=PackageOut)
 def package_update(request, package_id: int, payload: PackagePatch):
-    _require_package_admin(request)
     p = selectors.package_get(request.user, package_id)
-    visible = institution_ids_visible_to(request.user) or []
-    if p.institution_id is None and user_role(request.user) != Role.DISTRICT_ADMIN and not request.user.is_superuser:
-        raise HttpError(403, "区级服务包只能由区级管理员修改")
-    if p.institution_id is not None and p.institution_id not in visible:
-        raise HttpError(403, "无权修改上级机构的服务包")
+    if not selectors.package_editable_by(request.user, p):
+        raise HttpError(403, "只有本中心管理员可修改本中心的服务包，区级服务包只能由区级管理员修改")
     changes = payload.dict(exclude_unset=True)
     version = changes.pop("version")
     changes = {k: v for k, v in changes.items() if v is not None}
@@ -829,10 +831,10 @@ def contract_numbers(request, params: Query[NumbersParams]):
         "counts": n.counts,
         "definitions": {
             k: {
-                "name": d.name,
-                "numerator": d.numerator,
-                "denominator": d.denominator,
-                "source": d.source,
+                "name": str(d.name),
+                "numerator": str(d.numerator),
+                "denominator": str(d.denominator),
+                "source": str(d.source),
                 "convention": d.convention,
             }
             for k, d in n.definitions.items()

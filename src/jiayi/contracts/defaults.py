@@ -9,7 +9,8 @@ sickbeds, with quantities that match the national public-health service norms wh
 people aged 65 and over, §3) — but every price and share is a placeholder. Installed packages carry
 ``demo_default=True`` so the package page says so; a centre edits them or composes its own.
 
-Pure data (no Django).
+Data only. Names and descriptions are Chinese message ids (``gettext_lazy``): installation stores them
+in the language active at that moment, after which they are the centre's own data and edited as such.
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 
 @dataclass(frozen=True)
 class DefaultPackage:
     code: str
-    name: str
+    name: str | Promise  # Chinese message id
     kind: str  # "basic" | "personalised"
-    description: str
+    description: str | Promise  # Chinese message id
     target_groups: tuple[str, ...]
     price: Decimal
     insurance_share: Decimal
@@ -38,9 +42,9 @@ D = Decimal
 DEFAULT_PACKAGES: tuple[DefaultPackage, ...] = (
     DefaultPackage(
         "basic",
-        "基础服务包",
+        _("基础服务包"),
         "basic",
-        "基本医疗与基本公共卫生服务：健康评估、健康咨询、健康教育、血压血糖检测、年度体检与优先转诊。",
+        _("基本医疗与基本公共卫生服务：健康评估、健康咨询、健康教育、血压血糖检测、年度体检与优先转诊。"),
         (),
         D("120"),
         D("60"),
@@ -57,9 +61,9 @@ DEFAULT_PACKAGES: tuple[DefaultPackage, ...] = (
     ),
     DefaultPackage(
         "hypertension",
-        "高血压健康管理包",
+        _("高血压健康管理包"),
         "personalised",
-        "高血压患者每年4次面对面随访、血压监测、用药指导与长处方。",
+        _("高血压患者每年4次面对面随访、血压监测、用药指导与长处方。"),
         ("hypertension",),
         D("150"),
         D("90"),
@@ -74,9 +78,9 @@ DEFAULT_PACKAGES: tuple[DefaultPackage, ...] = (
     ),
     DefaultPackage(
         "diabetes",
-        "糖尿病健康管理包",
+        _("糖尿病健康管理包"),
         "personalised",
-        "2型糖尿病患者每年4次面对面随访、血糖监测、用药指导与长处方。",
+        _("2型糖尿病患者每年4次面对面随访、血糖监测、用药指导与长处方。"),
         ("diabetes",),
         D("180"),
         D("110"),
@@ -91,9 +95,9 @@ DEFAULT_PACKAGES: tuple[DefaultPackage, ...] = (
     ),
     DefaultPackage(
         "elderly_home",
-        "老年人居家服务包",
+        _("老年人居家服务包"),
         "personalised",
-        "65岁及以上老年人：年度健康体检、上门随访、中医药健康指导。",
+        _("65岁及以上老年人：年度健康体检、上门随访、中医药健康指导。"),
         ("elderly",),
         D("100"),
         D("50"),
@@ -108,9 +112,9 @@ DEFAULT_PACKAGES: tuple[DefaultPackage, ...] = (
     ),
     DefaultPackage(
         "maternal",
-        "孕产妇健康管理包",
+        _("孕产妇健康管理包"),
         "personalised",
-        "孕期随访、产后访视与母婴健康教育。",
+        _("孕期随访、产后访视与母婴健康教育。"),
         ("maternal",),
         D("80"),
         D("40"),
@@ -124,9 +128,9 @@ DEFAULT_PACKAGES: tuple[DefaultPackage, ...] = (
     ),
     DefaultPackage(
         "child",
-        "儿童健康管理包",
+        _("儿童健康管理包"),
         "personalised",
-        "0～6岁儿童健康检查与中医药健康管理。",
+        _("0～6岁儿童健康检查与中医药健康管理。"),
         ("child",),
         D("60"),
         D("30"),
@@ -140,9 +144,9 @@ DEFAULT_PACKAGES: tuple[DefaultPackage, ...] = (
     ),
     DefaultPackage(
         "tcm",
-        "中医药服务包",
+        _("中医药服务包"),
         "personalised",
-        "中医体质辨识、中医药保健指导。",
+        _("中医体质辨识、中医药保健指导。"),
         (),
         D("60"),
         D("20"),
@@ -155,9 +159,9 @@ DEFAULT_PACKAGES: tuple[DefaultPackage, ...] = (
     ),
     DefaultPackage(
         "home_sickbed",
-        "家庭病床服务包",
+        _("家庭病床服务包"),
         "personalised",
-        "行动不便的老年人、残疾人等：家庭病床查床、上门护理与康复指导。",
+        _("行动不便的老年人、残疾人等：家庭病床查床、上门护理与康复指导。"),
         ("elderly", "disabled"),
         D("300"),
         D("200"),

@@ -4,6 +4,8 @@ lands on the right field on the page as in the API (``team_id``, ``package_ids``
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -15,8 +17,10 @@ from django.utils.translation import gettext_lazy as _lazy
 from jiayi.contracts import catalogue, selectors
 from jiayi.contracts.models import (
     SCORE_CHOICES,
+    CommunityKind,
     ConsentMethod,
     FunctionalCommunity,
+    PackageItem,
     PackageKind,
     ServicePackage,
     SigningPlace,
@@ -26,7 +30,7 @@ from jiayi.contracts.models import (
 )
 from jiayi.contracts.numbers import doctor_list_sizes
 from jiayi.core.errors import DomainValidationError
-from jiayi.org.models import Institution, Staff, Team
+from jiayi.org.models import Area, Institution, Staff, Team
 from jiayi.residents.models import Relationship
 from jiayi.residents.rules import KEY_POPULATIONS
 
@@ -37,8 +41,8 @@ class DomainErrorsMixin:
     """A service's field errors go on the form's fields; other paths become form-wide errors."""
 
     def add_domain_errors(self, exc: DomainValidationError) -> None:
-        for field, messages in exc.errors.items():
-            target = field if field in self.fields else None  # type: ignore[attr-defined]
+        for key, messages in exc.errors.items():
+            target = key if key in self.fields else None  # type: ignore[attr-defined]
             for message in messages:
                 self.add_error(target, message)  # type: ignore[attr-defined]
 
@@ -267,36 +271,225 @@ class SurveyForm(DomainErrorsMixin, forms.Form):
     comments = forms.CharField(label=_lazy("意见建议"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class PackageForm(DomainErrorsMixin, forms.Form):
-    """Compose a package: one quantity box (and an "optional" tick) per catalogue item."""
+@dataclass
+class ItemRow:
+    """One catalogue item as a row of the package form (included when it has a quantity)."""
 
-    code = forms.SlugField(label=_lazy("编码"), max_length=40)
+    code: str
+    name: str
+    description: str
+    quantity: str
+    optional: bool
+    note: str
+    errors: list[str] = field(default_factory=list)
+
+
+SHARE_FIELDS = ("insurance_share", "public_health_share", "resident_share")
+
+
+def _money_field(label: Any) -> forms.DecimalField:
+    return forms.DecimalField(label=label, min_value=0, max_value=99999, max_digits=7, decimal_places=2)
+
+
+class PackageForm(DomainErrorsMixin, forms.Form):
+    """Compose a package: one row per catalogue item with a quantity box, an "optional" tick (点单式: the
+    resident may leave the item out when signing) and a note; an empty quantity leaves the item out.
+
+    Items come from ``qty_<code>``, ``opt_<code>`` and ``note_<code>``; their errors are kept per row
+    (``item_errors``, ``items_errors``) and summed up in one form-wide message, so the page shows each
+    where it belongs. The price must equal the three shares (the service checks it too; the form says
+    by how much they differ, on the price field).
+    """
+
+    code = forms.SlugField(
+        label=_lazy("编码"), max_length=40, help_text=_lazy("字母、数字、连字符或下划线，保存后不可修改。")
+    )
     name = forms.CharField(label=_lazy("名称"), max_length=100)
     kind = forms.ChoiceField(label=_lazy("类型"), choices=PackageKind.choices, initial=PackageKind.PERSONALISED)
     description = forms.CharField(label=_lazy("说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     target_groups = forms.MultipleChoiceField(
         label=_lazy("适用人群（不选为全体居民）"),
-        choices=[(k, v[0]) for k, v in KEY_POPULATIONS.items()],
+        choices=[(k, _lazy(v[0])) for k, v in KEY_POPULATIONS.items()],
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    price = forms.DecimalField(label=_lazy("签约服务费（元）"), min_value=0, max_digits=8, decimal_places=2)
-    insurance_share = forms.DecimalField(label=_lazy("医保基金支付"), min_value=0, max_digits=8, decimal_places=2)
-    public_health_share = forms.DecimalField(
-        label=_lazy("公共卫生经费支付"), min_value=0, max_digits=8, decimal_places=2
-    )
-    resident_share = forms.DecimalField(label=_lazy("个人支付"), min_value=0, max_digits=8, decimal_places=2)
+    price = _money_field(_lazy("签约服务费（元）"))
+    insurance_share = _money_field(_lazy("医保基金支付（元）"))
+    public_health_share = _money_field(_lazy("公共卫生经费支付（元）"))
+    resident_share = _money_field(_lazy("个人支付（元）"))
     period_months = forms.IntegerField(label=_lazy("服务周期（月）"), min_value=1, max_value=36, initial=12)
 
-    def items(self, data) -> list[dict[str, Any]]:
-        out = []
+    def __init__(self, *args: Any, items: Iterable[PackageItem] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._initial_items = {i.service_code: i for i in items}
+        self.item_errors: dict[str, list[str]] = {}
+        self.items_errors: list[str] = []
+        self.cleaned_items: list[dict[str, Any]] = []
+
+    # -- items ------------------------------------------------------------------------------------
+
+    def _posted(self, code: str) -> tuple[str, bool, str]:
+        return (
+            (self.data.get(f"qty_{code}") or "").strip(),
+            bool(self.data.get(f"opt_{code}")),
+            (self.data.get(f"note_{code}") or "").strip(),
+        )
+
+    def item_rows(self) -> list[ItemRow]:
+        """Every catalogue item, filled from the posted data (bound) or the package's items."""
+        rows = []
+        for code, it in catalogue.SERVICE_ITEMS.items():
+            if self.is_bound:
+                qty, optional, note = self._posted(code)
+            else:
+                existing = self._initial_items.get(code)
+                qty, optional, note = (
+                    (str(existing.quantity), existing.optional, existing.note) if existing else ("", False, "")
+                )
+            rows.append(
+                ItemRow(
+                    code=code,
+                    name=_(it.name),
+                    description=_(it.description) if it.description else "",
+                    quantity=qty,
+                    optional=optional,
+                    note=note,
+                    errors=self.item_errors.get(code, []),
+                )
+            )
+        return rows
+
+    def _clean_items(self) -> None:
+        items: list[dict[str, Any]] = []
         for code in catalogue.SERVICE_ITEMS:
-            raw = (data.get(f"qty_{code}") or "").strip()
+            raw, optional, note = self._posted(code)
             if not raw:
                 continue
             try:
                 qty = int(raw)
             except ValueError:
-                qty = -1
-            out.append({"service_code": code, "quantity": qty, "optional": bool(data.get(f"opt_{code}"))})
-        return out
+                qty = 0
+            if not 1 <= qty <= 366:
+                self.item_errors.setdefault(code, []).append(_("次数须为1～366之间的整数。"))
+                continue
+            if len(note) > 200:
+                self.item_errors.setdefault(code, []).append(_("备注不能超过200个字。"))
+                continue
+            items.append({"service_code": code, "quantity": qty, "optional": optional, "note": note})
+        if not items and not self.item_errors:
+            self.items_errors.append(_("服务包至少包含一个服务项目：请在下表中填写次数。"))
+        self.cleaned_items = items
+        self._summarise_item_errors()
+
+    def _summarise_item_errors(self) -> None:
+        if self.item_errors or self.items_errors:
+            self.add_error(None, _("服务项目有误，请按服务项目表中的提示修改。"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self._clean_items()
+        if all(cleaned.get(f) is not None for f in ("price", *SHARE_FIELDS)):
+            total = sum((cleaned[f] for f in SHARE_FIELDS), Decimal(0))
+            if total != cleaned["price"]:
+                self.add_error(
+                    "price",
+                    _(
+                        "签约服务费须等于医保基金、公共卫生经费与个人支付之和：三项合计%(total)s元，"
+                        "与签约服务费%(price)s元相差%(diff)s元。"
+                    )
+                    % {
+                        "total": f"{total:.2f}",
+                        "price": f"{cleaned['price']:.2f}",
+                        "diff": f"{abs(cleaned['price'] - total):.2f}",
+                    },
+                )
+        return cleaned
+
+    def add_domain_errors(self, exc: DomainValidationError) -> None:
+        """``items.<i>.<field>`` errors of the service go to the row of the i-th item sent."""
+        for key, messages in exc.errors.items():
+            if key == "items":
+                self.items_errors.extend(messages)
+                continue
+            if key.startswith("items."):
+                parts = key.split(".")
+                idx = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else -1
+                if 0 <= idx < len(self.cleaned_items):
+                    self.item_errors.setdefault(self.cleaned_items[idx]["service_code"], []).extend(messages)
+                else:
+                    self.items_errors.extend(messages)
+                continue
+            target = key if key in self.fields and not self.fields[key].widget.is_hidden else None
+            for message in messages:
+                self.add_error(target, message)
+        self._summarise_item_errors()
+
+    def items(self) -> list[dict[str, Any]]:
+        """The cleaned items (after ``is_valid()``), in the service's shape."""
+        return list(self.cleaned_items)
+
+
+class PackageEditForm(PackageForm):
+    """Change a package (its code stays). ``version`` is the one read, for optimistic concurrency."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    active = forms.BooleanField(
+        label=_lazy("启用"), required=False, help_text=_lazy("停用后不能再用于签约；已签约的协议不受影响。")
+    )
+
+    EDITABLE = (
+        "name",
+        "kind",
+        "description",
+        "target_groups",
+        "price",
+        "insurance_share",
+        "public_health_share",
+        "resident_share",
+        "period_months",
+        "active",
+    )
+
+    def __init__(self, *args: Any, package: ServicePackage, **kwargs: Any) -> None:
+        initial = {f: getattr(package, f) for f in self.EDITABLE}
+        initial["version"] = package.version
+        super().__init__(*args, initial=initial, items=package.items.all(), **kwargs)
+        del self.fields["code"]
+        self.package = package
+
+    def changes(self) -> dict[str, Any]:
+        """Everything the page edits, for ``services.package_update`` (after ``is_valid()``)."""
+        d = self.cleaned_data
+        return {**{f: d[f] for f in self.EDITABLE}, "items": list(self.cleaned_items)}
+
+
+class CommunityInstitutionField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Institution) -> str:
+        return obj.name
+
+
+class CommunityAreaField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Area) -> str:
+        return f"{obj.name}（{obj.code}）"
+
+
+class FunctionalCommunityForm(DomainErrorsMixin, forms.Form):
+    """Register a functional community (employer, park, school) served by an institution of the user's
+    subtree. Field names are the API's (``institution_id``, ``area_code``)."""
+
+    name = forms.CharField(label=_lazy("名称"), max_length=200)
+    kind = forms.ChoiceField(label=_lazy("类型"), choices=[("", "—"), *CommunityKind.choices])
+    institution_id = CommunityInstitutionField(label=_lazy("服务机构"), queryset=Institution.objects.none())
+    area_code = CommunityAreaField(
+        label=_lazy("所在社区（居委会/村）"), queryset=Area.objects.none(), to_field_name="code"
+    )
+    address = forms.CharField(label=_lazy("地址"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, user, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        institutions = selectors.community_institutions_for(user)
+        self.fields["institution_id"].queryset = institutions
+        self.fields["area_code"].queryset = selectors.community_areas_for(user)
+        staff = getattr(user, "staff", None)
+        if staff is not None and institutions.filter(pk=staff.institution_id).exists():
+            self.fields["institution_id"].initial = staff.institution_id

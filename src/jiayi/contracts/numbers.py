@@ -40,7 +40,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
-from django.utils.translation import gettext_noop as N_
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from jiayi.contracts import rules
 from jiayi.contracts.models import Contract, ContractItem, ContractStatus, SatisfactionSurvey, ServiceDelivery
@@ -55,66 +56,68 @@ AGE_GROUPS = ("elderly", "child")
 
 @dataclass(frozen=True)
 class Definition:
+    """An indicator's definition as shown on the team page and returned by the API; the texts are
+    Chinese message ids (lazy), translated where they are shown."""
+
     code: str
-    name: str  # Chinese message id
-    numerator: str
-    denominator: str
-    source: str
+    name: str | Promise
+    numerator: str | Promise
+    denominator: str | Promise
+    source: str | Promise
     convention: bool = True
 
 
-_SRC = (
-    "RULES.md §6.2: formulas NOT FOUND; project convention following the suggestion there "
-    "(2022 guidance uses the term 签约服务覆盖率)"
-)
+_SRC = _("RULES.md §6.2：国家计算公式未查到，为按该处建议制定的项目约定（2022年指导意见使用“签约服务覆盖率”一词）")
 
 DEFINITIONS: dict[str, Definition] = {
     "coverage": Definition(
         "coverage",
-        N_("签约服务覆盖率"),
-        "常住人口中截至统计日有生效签约的居民数（按团队/医生统计时只计与其签约者）",
-        "统计范围内的常住人口数（户籍与非户籍常住居民，不含已迁出、已死亡、已删除）",
+        _("签约服务覆盖率"),
+        _("常住人口中截至统计日有生效签约的居民数（按团队/医生统计时只计与其签约者）"),
+        _("统计范围内的常住人口数（户籍与非户籍常住居民，不含已迁出、已死亡、已删除）"),
         _SRC,
     ),
     "key_population_coverage": Definition(
         "key_population_coverage",
-        N_("重点人群签约服务覆盖率"),
-        "属于任一重点人群且截至统计日有生效签约的居民数",
-        "属于任一重点人群（RULES.md §6 十类）的常住居民数；老年人（≥65岁）与儿童（0～6岁）按统计日年龄计，"
-        "其余按重点人群标签",
+        _("重点人群签约服务覆盖率"),
+        _("属于任一重点人群且截至统计日有生效签约的居民数"),
+        _(
+            "属于任一重点人群（RULES.md §6 十类）的常住居民数；老年人（≥65岁）与儿童（0～6岁）按统计日年龄计，"
+            "其余按重点人群标签"
+        ),
         _SRC,
     ),
     "key_population_group": Definition(
         "key_population_group",
-        N_("各类重点人群签约服务覆盖率"),
-        "该类重点人群中截至统计日有生效签约的居民数",
-        "该类重点人群常住居民数",
+        _("各类重点人群签约服务覆盖率"),
+        _("该类重点人群中截至统计日有生效签约的居民数"),
+        _("该类重点人群常住居民数"),
         _SRC,
     ),
     "renewal": Definition(
         "renewal",
-        N_("续约率"),
-        "分母中已续约（含期满改签其他团队）的签约数",
-        "统计期内期满（到期日在统计期内且不晚于统计日）且未提前解约的签约数",
-        "RULES.md §6.2 suggestion: contracts renewed at expiry / contracts that expired in the period "
-        "(project convention)",
+        _("续约率"),
+        _("分母中已续约（含期满改签其他团队）的签约数"),
+        _("统计期内期满（到期日在统计期内且不晚于统计日）且未提前解约的签约数"),
+        _("RULES.md §6.2 的建议：期满续约的签约数 ÷ 统计期内期满的签约数（项目约定）"),
     ),
     "fulfilment": Definition(
         "fulfilment",
-        N_("履约率"),
-        "分母中截至评估日每个约定服务项目的完成次数都不少于应完成次数的签约数",
-        "统计期内处于服务期（生效日不晚于统计日、到期日不早于统计期起点）且统计日前未解约的签约数；"
-        "评估日为统计日与到期日中较早者。应完成次数按服务期均匀分布："
-        "floor((评估日−生效日+1)×约定次数÷服务期天数)，见 contracts.rules",
-        "RULES.md §6.2 suggestion: contracts whose agreed services were all delivered / active contracts; "
-        "'due pro rata to the elapsed period' is a project convention",
+        _("履约率"),
+        _("分母中截至评估日每个约定服务项目的完成次数都不少于应完成次数的签约数"),
+        _(
+            "统计期内处于服务期（生效日不晚于统计日、到期日不早于统计期起点）且统计日前未解约的签约数；"
+            "评估日为统计日与到期日中较早者。应完成次数按服务期均匀分布："
+            "floor((评估日−生效日+1)×约定次数÷服务期天数)，见 contracts.rules"
+        ),
+        _("RULES.md §6.2 的建议：约定服务全部落实的签约数 ÷ 生效签约数；“应完成次数按服务期均匀分布”为项目约定"),
     ),
     "satisfaction": Definition(
         "satisfaction",
-        N_("签约居民满意度"),
-        "统计期内调查中总体满意度为“满意”或“非常满意”（≥4分）的份数",
-        "统计期内完成的满意度调查份数（每份签约一份）",
-        "RULES.md §6.1: 2035 target satisfaction about 85% (2022 guidance); formula NOT FOUND, project convention",
+        _("签约居民满意度"),
+        _("统计期内调查中总体满意度为“满意”或“非常满意”（≥4分）的份数"),
+        _("统计期内完成的满意度调查份数（每份签约一份）"),
+        _("RULES.md §6.1：2022年指导意见提出2035年满意度约85%的目标；计算公式未查到，为项目约定"),
     ),
 }
 
@@ -122,7 +125,7 @@ DEFINITIONS: dict[str, Definition] = {
 @dataclass(frozen=True)
 class Rate:
     code: str
-    name: str
+    name: str | Promise  # Chinese message id
     numerator: int
     denominator: int
 

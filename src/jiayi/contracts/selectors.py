@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Generic, TypeVar
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -22,9 +23,19 @@ from jiayi.contracts.models import (
 )
 from jiayi.contracts.numbers import doctor_list_sizes, population_filter
 from jiayi.core.audit import audit_search, audit_view
-from jiayi.core.scoping import get_visible_or_404
-from jiayi.org.models import Institution, Staff, Team, TeamMember
-from jiayi.org.selectors import teams_visible_to
+from jiayi.core.scoping import get_visible_or_404, institution_ids_visible_to, user_role
+from jiayi.org.models import (
+    PRIMARY_CARE_CENTRE_TYPES,
+    PRIMARY_CARE_POINT_TYPES,
+    Area,
+    AreaLevel,
+    Institution,
+    Role,
+    Staff,
+    Team,
+    TeamMember,
+)
+from jiayi.org.selectors import area_subtree_codes_prefix, teams_visible_to
 from jiayi.residents.models import KeyPopulationTag, Resident
 from jiayi.residents.rules import CHILD_MAX_AGE, ELDERLY_MIN_AGE
 
@@ -213,6 +224,36 @@ def package_get(user, pk: int) -> ServicePackage:
     )
 
 
+def package_editable_by(user, package: ServicePackage) -> bool:
+    """Who may change a package (the caller has checked that ``user`` can see it).
+
+    A centre manager changes the packages of their centre (and of its stations); a district admin the
+    district-wide ones (no institution, or the commission's own). A centre's package is the centre's
+    decision, so the district does not edit it; nobody edits a package of an institution above them.
+    """
+    if not user or not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    staff = getattr(user, "staff", None)
+    if staff is None or not staff.active:
+        return False
+    role = user_role(user)
+    if role == Role.DISTRICT_ADMIN:
+        return package.institution_id is None or package.institution_id == staff.institution_id
+    if role == Role.CENTRE_MANAGER:
+        return package.institution_id is not None and package.institution_id in staff.institution.subtree_ids()
+    return False
+
+
+def package_get_for_edit(user, pk: int) -> ServicePackage:
+    """A package the user may change: 404 when they cannot see it, 403 when they see it but may not edit."""
+    package = package_get(user, pk)
+    if not package_editable_by(user, package):
+        raise PermissionDenied
+    return package
+
+
 @dataclass(frozen=True)
 class PackageChoice:
     package: ServicePackage
@@ -275,6 +316,50 @@ def functional_communities_for(user, institution: Institution | None = None) -> 
     if institution is not None:
         qs = qs.filter(institution_id__in=institution.subtree_ids())
     return list(qs.order_by("name"))
+
+
+def functional_community_page(user, *, kind: str | None = None, page: int = 1, page_size: int = 50) -> Page:
+    """Functional communities of the user's institution subtree, each with ``contracts_in_force`` (the
+    contracts signed there and in force today: a count, no personal data)."""
+    on = _today()
+    in_force = Q(contracts__start_date__lte=on, contracts__end_date__gte=on) & (
+        Q(contracts__terminated_on__isnull=True) | Q(contracts__terminated_on__gt=on)
+    )
+    qs = FunctionalCommunity.objects.visible_to(user).select_related("area", "institution")
+    if kind:
+        qs = qs.filter(kind=kind)
+    qs = qs.annotate(contracts_in_force=Count("contracts", filter=in_force)).order_by(
+        "-active", "institution__code", "name", "pk"
+    )
+    return _paginate(qs, page, page_size)
+
+
+def community_institutions_for(user) -> QuerySet[Institution]:
+    """Primary-care institutions in the user's subtree: those that can serve a functional community."""
+    ids = institution_ids_visible_to(user)
+    if ids is None:
+        return Institution.objects.none()
+    return Institution.objects.filter(
+        pk__in=ids, type__in=(*PRIMARY_CARE_CENTRE_TYPES, *PRIMARY_CARE_POINT_TYPES)
+    ).order_by("code")
+
+
+def community_areas_for(user) -> QuerySet[Area]:
+    """Communities (社区/村, 12-digit codes, as the API takes) within the areas of the user's primary-care
+    institutions."""
+    institutions = community_institutions_for(user).select_related("area")
+    prefixes = {area_subtree_codes_prefix(i.area) for i in institutions}
+    # Drop a prefix nested in a shorter one (a station's community inside its centre's street).
+    kept: list[str] = []
+    for p in sorted(prefixes, key=lambda c: (len(c), c)):
+        if not any(p.startswith(k) for k in kept):
+            kept.append(p)
+    if not kept:
+        return Area.objects.none()
+    cond = Q()
+    for p in kept:
+        cond |= Q(code__startswith=p)
+    return Area.objects.filter(cond, level=AreaLevel.COMMUNITY).order_by("code")
 
 
 def elderly_care_institutions() -> list[Institution]:

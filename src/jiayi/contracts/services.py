@@ -304,9 +304,10 @@ def packages_install_defaults(institution: Institution | None = None) -> list[Se
                 actor=None,
                 institution=institution,
                 code=spec.code,
-                name=spec.name,
+                # Names are message ids: stored in the language active at installation.
+                name=str(spec.name),
                 kind=spec.kind,
-                description=spec.description,
+                description=str(spec.description),
                 target_groups=spec.target_groups,
                 price=spec.price,
                 insurance_share=spec.insurance_share,
@@ -323,16 +324,28 @@ def packages_install_defaults(institution: Institution | None = None) -> list[Se
 def functional_community_create(
     *, actor, name: str, kind: str, area: Area, institution: Institution, address: str = ""
 ) -> FunctionalCommunity:
+    """Register a functional community (功能社区) served by ``institution`` (a centre or station).
+
+    Elderly-care institutions are not functional communities: they are ``org.Institution`` rows of type
+    elderly care / day care and are chosen as such when signing."""
     errors: dict[str, str] = {}
-    if not (name or "").strip():
+    name = (name or "").strip()
+    address = (address or "").strip()
+    if not name:
         errors["name"] = _("请填写功能社区名称。")
+    elif len(name) > 200:
+        errors["name"] = _("名称不能超过200个字。")
+    elif FunctionalCommunity.objects.filter(institution=institution, name=name).exists():
+        errors["name"] = _("本机构已登记同名的功能社区。")
     if kind not in CommunityKind.values:
         errors["kind"] = _("请选择功能社区类型。")
+    if len(address) > 300:
+        errors["address"] = _("地址不能超过300个字。")
+    if not institution.is_primary_care:
+        errors["institution_id"] = _("功能社区须由社区卫生服务中心（站）、乡镇卫生院或村卫生室提供服务。")
     if errors:
         raise DomainValidationError(errors)
-    fc = FunctionalCommunity.objects.create(
-        name=name.strip(), kind=kind, area=area, institution=institution, address=address
-    )
+    fc = FunctionalCommunity.objects.create(name=name, kind=kind, area=area, institution=institution, address=address)
     if actor is not None:
         audit(actor, AccessAction.CREATE, fc)
     return fc

@@ -20,5 +20,8 @@ urlpatterns = [
     path("<int:pk>/satisfaction/", views.satisfaction, name="satisfaction"),
     path("packages/", views.package_list, name="packages"),
     path("packages/new/", views.package_new, name="package_new"),
+    path("packages/<int:pk>/edit/", views.package_edit, name="package_edit"),
+    path("communities/", views.community_list, name="communities"),
+    path("communities/new/", views.community_new, name="community_new"),
     path("packages/install-defaults/", views.packages_install, name="packages_install"),
 ]

@@ -1,6 +1,6 @@
 """Contract pages: sign (from the resident page in three clicks), household signing, the contract page
 (promised vs delivered, manual recording, satisfaction, renewal, termination), the team page with its
-numbers and work lists, and the package pages.
+numbers and work lists, the package pages (list, compose, edit) and the functional communities.
 
 Thin views: reads through selectors (scoped and audited), writes through services. Access as on every
 staff page: anonymous -> login; non-staff -> 404; out of scope -> 404; read-only roles -> 403 on writes.
@@ -23,15 +23,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 from jiayi.contracts import catalogue, numbers, selectors, services
 from jiayi.contracts.forms import (
     DeliveryForm,
+    FunctionalCommunityForm,
     HouseholdSignForm,
+    PackageEditForm,
     PackageForm,
     RenewForm,
     SignForm,
     SurveyForm,
     TerminateForm,
 )
-from jiayi.contracts.models import Contract, ContractStatus, SatisfactionSurvey
-from jiayi.core.errors import DomainValidationError
+from jiayi.contracts.models import CommunityKind, Contract, ContractStatus, SatisfactionSurvey, ServicePackage
+from jiayi.core.errors import ConcurrentEditError, DomainValidationError
 from jiayi.core.scoping import can_write_clinical, user_role
 from jiayi.org.models import Institution, Role
 from jiayi.residents import selectors as resident_selectors
@@ -548,7 +550,34 @@ def package_list(request: HttpRequest) -> HttpResponse:
         for p in selectors.package_list(request.user)
     ]
     can_admin = request.user.is_superuser or user_role(request.user) in (Role.CENTRE_MANAGER, Role.DISTRICT_ADMIN)
-    return render(request, "contracts/package_list.html", {"rows": rows, "can_admin": can_admin})
+    editable = {p.pk for p, _items, _groups in rows if selectors.package_editable_by(request.user, p)}
+    return render(request, "contracts/package_list.html", {"rows": rows, "can_admin": can_admin, "editable": editable})
+
+
+def _package_form_page(
+    request: HttpRequest,
+    form: PackageForm,
+    *,
+    package: ServicePackage | None = None,
+    conflict: ServicePackage | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    saved_items = []
+    if conflict is not None:
+        saved_items = [(i, _(catalogue.name_of(i.service_code))) for i in conflict.items.all()]
+    return render(
+        request,
+        "contracts/package_form.html",
+        {
+            "form": form,
+            "rows": form.item_rows(),
+            "package": package,
+            "conflict": conflict,
+            "saved_items": saved_items,
+            "saved_groups": [_(KEY_POPULATIONS[g][0]) for g in (conflict.target_groups if conflict else [])],
+        },
+        status=status,
+    )
 
 
 @staff_required
@@ -556,30 +585,54 @@ def package_list(request: HttpRequest) -> HttpResponse:
 def package_new(request: HttpRequest) -> HttpResponse:
     _require_package_admin(request)
     form = PackageForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "GET":
+        return _package_form_page(request, form)
+    if form.is_valid():
         d = form.cleaned_data
         staff = getattr(request.user, "staff", None)
         institution = (
             staff.institution if staff is not None and user_role(request.user) == Role.CENTRE_MANAGER else None
         )
         try:
-            p = services.package_create(
-                actor=request.user, institution=institution, items=form.items(request.POST), **d
-            )
+            p = services.package_create(actor=request.user, institution=institution, items=form.items(), **d)
         except DomainValidationError as exc:
             form.add_domain_errors(exc)
         else:
             messages.success(request, _("服务包已创建：%(name)s。") % {"name": p.name})
             return redirect("contracts:packages")
-    return render(
-        request,
-        "contracts/package_form.html",
-        {
-            "form": form,
-            "catalogue": [(i, _(i.name)) for i in catalogue.SERVICE_ITEMS.values()],
-            "posted": request.POST,
-        },
-    )
+    return _package_form_page(request, form, status=422)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def package_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a package and its items. Centre managers edit their centre's packages, district admins the
+    district-wide ones (403 for others who see the package, 404 for those who do not).
+
+    A save based on an outdated ``version`` changes nothing: the page comes back (409) with the user's
+    input kept, says what the other person saved, and carries the new version, so saving again on
+    purpose replaces their change."""
+    package = selectors.package_get_for_edit(request.user, pk)
+    form = PackageEditForm(request.POST or None, package=package)
+    if request.method == "GET":
+        return _package_form_page(request, form, package=package)
+    if form.is_valid():
+        try:
+            services.package_update(
+                actor=request.user, package=package, version=form.cleaned_data["version"], **form.changes()
+            )
+        except ConcurrentEditError:
+            saved = selectors.package_get(request.user, pk)
+            data = request.POST.copy()
+            data["version"] = str(saved.version)
+            form = PackageEditForm(data, package=saved)
+            return _package_form_page(request, form, package=saved, conflict=saved, status=409)
+        except DomainValidationError as exc:
+            form.add_domain_errors(exc)
+        else:
+            messages.success(request, _("服务包已保存：%(name)s。") % {"name": form.cleaned_data["name"]})
+            return redirect("contracts:packages")
+    return _package_form_page(request, form, package=package, status=422)
 
 
 @staff_required
@@ -594,3 +647,55 @@ def packages_install(request: HttpRequest) -> HttpResponse:
     services.packages_install_defaults(institution)
     messages.success(request, _("已安装默认服务包（演示值，请按本地政策核定价格与项目）。"))
     return redirect("contracts:packages")
+
+
+# ---------------------------------------------------------------------------------------------
+# Functional communities (places of signing)
+# ---------------------------------------------------------------------------------------------
+
+
+@staff_required
+def community_list(request: HttpRequest) -> HttpResponse:
+    """The functional communities of the user's institution subtree (employers, parks, schools)."""
+    kind = request.GET.get("kind") or None
+    if kind not in CommunityKind.values:
+        kind = None
+    page = selectors.functional_community_page(request.user, kind=kind, page=_page_number(request))
+    return render(
+        request,
+        "contracts/community_list.html",
+        {
+            "page": page,
+            "kind": kind,
+            "kinds": CommunityKind.choices,
+            "can_write": can_write_clinical(request.user),
+            "elderly_care": selectors.elderly_care_institutions(),
+        },
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def community_new(request: HttpRequest) -> HttpResponse:
+    """Register a functional community served by an institution of the user's subtree."""
+    _require_writer(request)
+    form = FunctionalCommunityForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                fc = services.functional_community_create(
+                    actor=request.user,
+                    name=d["name"],
+                    kind=d["kind"],
+                    area=d["area_code"],
+                    institution=d["institution_id"],
+                    address=d.get("address", ""),
+                )
+            except DomainValidationError as exc:
+                form.add_domain_errors(exc)
+            else:
+                messages.success(request, _("已登记功能社区：%(name)s。") % {"name": fc.name})
+                return redirect("contracts:communities")
+        return render(request, "contracts/community_form.html", {"form": form}, status=422)
+    return render(request, "contracts/community_form.html", {"form": form})

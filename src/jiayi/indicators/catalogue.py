@@ -97,7 +97,7 @@ class Indicator:
     def value(self, num: float, den: float) -> float | None:
         if not den:
             return None
-        return round(num / den * self.scale, 4)
+        return round(float(num) / float(den) * self.scale, 4)
 
     def variant_text(self, ctx: RuleContext) -> str:
         return self.variant(ctx) if self.variant else ""
@@ -250,9 +250,9 @@ def _gp_per_10k(f: Facts) -> ibis.Table:
 
 
 def _medication_plan_share(f: Facts) -> ibis.Table:
-    pp = f.person_period
-    t = pp.filter(pp.signed == 1, (pp.ht_open == 1) | (pp.dm_open == 1))
-    return _out(t, t.resident_id, t.resident_id, t.chronic_plan, ibis.literal(1))
+    p = f.programme_patients
+    t = p.filter(p.signed == 1, p.open == 1)
+    return _out(t, t.resident_id, t.resident_id, t.plan, ibis.literal(1))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,6 +260,9 @@ def _medication_plan_share(f: Facts) -> ibis.Table:
 # ---------------------------------------------------------------------------------------------
 
 _S12 = "RULES.md §1.2"
+#: Population-based rates need a population of their own: a team or doctor has none (the residents
+#: signed with them are the numerator of coverage, not a denominator).
+AREA_LEVELS = ("station", "centre", "street", "district")
 _S6 = "RULES.md §6.2（项目约定，非国家口径）"
 _POP = _("辖区内常住居民数")
 _RES = ("residents",)
@@ -303,40 +306,43 @@ _CATALOGUE: list[Indicator] = [
     Indicator(
         "contract.coverage", _("常住人口签约服务覆盖率"), "Family-doctor contract coverage", "contracts",
         _("统计期末签约服务在有效期内的常住居民数"), _POP, "point", "resident", _S6 + "；2022年指导意见 签约服务覆盖率",
-        "H", persons(lambda t: t.signed >= 0, lambda t: t.signed == 1), requires=_CON,
+        "H", persons(lambda t: t.signed >= 0, lambda t: t.signed == 1), requires=_CON, levels=AREA_LEVELS,
     ),
     *[
         Indicator(
             f"contract.coverage.{code}", _("重点人群签约服务覆盖率：{group}").format(group=zh),
             f"Contract coverage: {en}", "contracts",
             _("签约的{group}数").format(group=zh), _("{group}数").format(group=zh), "point", "resident", _S6, "M",
-            persons(lambda t, c=code: t[f"kp_{c}"] == 1, lambda t: t.signed == 1), requires=_CON,
+            persons(lambda t, c=code: t[f"kp_{c}"] == 1, lambda t: t.signed == 1), requires=(*_CON, "tags"),
+            levels=AREA_LEVELS,
         )
         for code, (zh, en) in KEY_POPULATIONS.items()
     ],
     Indicator(
         "contract.coverage.key_populations", _("重点人群签约服务覆盖率"), "Contract coverage of key populations",
         "contracts", _("签约的重点人群人数"), _("重点人群人数（十类重点人群，按人计）"), "point", "resident", _S6, "M",
-        persons(lambda t: t.kp_any == 1, lambda t: t.signed == 1), requires=_CON,
+        persons(lambda t: t.kp_any == 1, lambda t: t.signed == 1), requires=(*_CON, "tags"), levels=AREA_LEVELS,
     ),
     Indicator(
         "contract.coverage.elderly_managed", _("已管理老年人签约覆盖率"), "Contract coverage of managed elderly",
         "contracts", _("年内接受健康管理且签约的老年人数"), _("年内接受健康管理的65岁及以上居民数"), "point",
         "resident", "TARGETS.md binhai-2019", "M",
         persons(lambda t: (t.elderly == 1) & (t.elderly_managed == 1), lambda t: t.signed == 1), requires=_CON,
-        params=(("indicators", "elderly_management_evidence"),),
+        params=(("indicators", "elderly_management_evidence"),), levels=AREA_LEVELS,
     ),
     Indicator(
         "contract.coverage.ht_managed", _("在管高血压患者签约覆盖率"), "Contract coverage of managed hypertension "
         "patients", "contracts", _("统计期末在管且签约的高血压患者数"), _("统计期末在管的高血压患者数"), "point",
         "resident", "TARGETS.md binhai-2019", "M",
         persons(lambda t: t.ht_open == 1, lambda t: t.signed == 1), requires=(*_CON, "enrolments"),
+        levels=AREA_LEVELS,
     ),
     Indicator(
         "contract.coverage.dm_managed", _("在管糖尿病患者签约覆盖率"), "Contract coverage of managed diabetes "
         "patients", "contracts", _("统计期末在管且签约的2型糖尿病患者数"), _("统计期末在管的2型糖尿病患者数"), "point",
         "resident", "TARGETS.md binhai-2019", "M",
         persons(lambda t: t.dm_open == 1, lambda t: t.signed == 1), requires=(*_CON, "enrolments"),
+        levels=AREA_LEVELS,
     ),
     Indicator(
         "contract.personalised_share", _("健康管理服务包签约占重点人群比例"),
@@ -344,7 +350,8 @@ _CATALOGUE: list[Indicator] = [
         _("签约个性化（健康管理）服务包的重点人群人数"), _("重点人群人数"), "point", "resident",
         "TARGETS.md gusu-2021", "L",
         persons(lambda t: t.kp_any == 1, lambda t: (t.signed == 1) & (t.personalised == 1)),
-        requires=(*_CON, "contract_packages"), params=(("indicators", "personalised_package_kinds"),),
+        requires=(*_CON, "contract_packages", "tags"), params=(("indicators", "personalised_package_kinds"),),
+        levels=AREA_LEVELS,
     ),
     Indicator(
         "contract.renewal_rate", _("续约率"), "Contract renewal rate", "contracts",
@@ -354,7 +361,8 @@ _CATALOGUE: list[Indicator] = [
     ),
     Indicator(
         "contract.fulfilment_rate", _("履约率"), "Contract fulfilment rate", "contracts",
-        _("统计期末各服务项目均按进度完成的签约数"), _("统计期末在有效期内的签约数"), "point", "contract",
+        _("各服务项目均按进度完成的签约数（评估日为统计期末与到期日中较早者）"),
+        _("统计期内处于服务期且统计期末前未解约的签约数"), "range", "contract",
         _S6 + "；履约进度见 contracts.rules", "NOT FOUND", _contracts("fulfilment", "on_schedule"),
         requires=(*_CON, "contract_items", "deliveries"), params=(("family-doctor", "fulfilment_schedule"),),
     ),
@@ -378,7 +386,7 @@ _CATALOGUE: list[Indicator] = [
                 "resident", _S12 + "（M）；分母口径见规则集", "M", management_rate(programme), requires=(*_PROG, "problems"),
                 params=(("programme-engine", "management_denominator"), ("programme-engine", "estimated_prevalence"),
                         ("programme-engine", "estimated_min_age"), ("programme-engine", "managed_requires_visit")),
-                variant=_management_variant(programme), divisor=_management_divisor(programme),
+                variant=_management_variant(programme), divisor=_management_divisor(programme), levels=AREA_LEVELS,
             ),
             Indicator(
                 f"{prefix}.standardised_rate", _("{d}患者规范管理率").format(d=zh),
@@ -401,9 +409,10 @@ _CATALOGUE: list[Indicator] = [
     Indicator(
         "chronic.medication_plan_share", _("签约高血压糖尿病患者用药计划比例"),
         "Signed hypertension and diabetes patients with a medication plan", "hypertension",
-        _("有用药计划的签约在管高血压、糖尿病患者数"), _("签约在管的高血压、糖尿病患者数"), "point", "resident",
+        _("有执行中用药方案的签约在管高血压、糖尿病患者数（按病种计）"),
+        _("统计期末在管且有生效签约的高血压、糖尿病患者数（按病种计）"), "point", "resident",
         "TARGETS.md binhai-2019", "M", _medication_plan_share,
-        requires=(*_CON, "enrolments", "medication_plans"),
+        requires=(*_PROG, "contracts", "medication_plans"),
     ),
     Indicator(
         "elderly.management_rate", _("老年人健康管理率"), "Elderly health-management rate", "elderly",

@@ -172,7 +172,8 @@ def _rollup(
         for (w, u), (n, d) in sums.items():
             d_units = d / divisor
             for p in by_window.get(w, ()):
-                rows.append(Row(ind.code, p.code, level, u, float(n), float(d_units), ind.value(n, d_units)))
+                value = ind.value(float(n), float(d_units))
+                rows.append(Row(ind.code, p.code, level, u, float(n), float(d_units), value))
     return rows
 
 

@@ -76,6 +76,10 @@ def _key_population_codes() -> tuple[str, ...]:
 
 KEY_POPULATION_CODES: tuple[str, ...] = _key_population_codes()
 CHRONIC_PROGRAMMES: tuple[str, ...] = ("hypertension", "diabetes")
+#: Key populations defined by age on the evaluation day (residents.rules), never read from tags.
+AGE_GROUPS: tuple[str, ...] = ("elderly", "child")
+#: Stands for "no limit" where a rule-set parameter is None (e.g. standardised_max_gap_days).
+NO_LIMIT = 1_000_000
 
 # ---------------------------------------------------------------------------------------------
 # Rule context: which rule sets a run uses
@@ -194,8 +198,6 @@ def _residents(t: TableGetter) -> ibis.Table:
         resident_id=r.id, sex=r.sex, birth_day=_day(r.birth_date), birth_y=r.birth_date.year(),
         birth_md=r.birth_date.month() * 100 + r.birth_date.day(), death_day=_day(r.death_date),
         status=r.residence_status, institution_id=r.institution_id, area_id=r.area_id, is_deleted=r.is_deleted,
-        pregnant=r.pregnant, disabled=r.disabled, poverty_lifted=r.poverty_lifted,
-        special_fp_family=r.special_fp_family,
     )
 
 
@@ -220,10 +222,9 @@ def _problems(t: TableGetter) -> ibis.Table:
     )
 
 
-def _recorded_tags(t: TableGetter) -> ibis.Table:
+def _tags(t: TableGetter) -> ibis.Table:
     k = t("residents.KeyPopulationTag")
-    # Derived tags are recomputed here from the record (as of each window); only recorded ones are read.
-    return k.filter(~k.derived).select(tag_id=k.id, resident_id=k.resident_id, code=k.code)
+    return k.select(tag_id=k.id, resident_id=k.resident_id, code=k.code, since_day=_day(k.since))
 
 
 def _staff(t: TableGetter) -> ibis.Table:
@@ -232,13 +233,18 @@ def _staff(t: TableGetter) -> ibis.Table:
 
 
 def _contracts(t: TableGetter) -> ibis.Table:
-    c = t("contracts.Contract")
-    signed = _local_day(c.signed_at)
-    start = _day(c.start_date)
-    return c.select(
-        contract_id=c.id, resident_id=c.resident_id, team_id=c.team_id, doctor_id=c.doctor_id, start_day=start,
-        end_day=_day(c.end_date), terminated_day=_day(c.terminated_on), renewal_of_id=c.renewal_of_id,
-        signed_day=signed, rel_day=_least(signed, start),
+    c, prev = t("contracts.Contract"), t("contracts.Contract")
+    prev = prev.select(prev_id=prev.id, prev_end=prev.end_date)
+    j = c.left_join(prev, c.renewal_of_id == prev.prev_id)
+    signed = _local_day(j.signed_at)
+    first = _least(signed, _day(j.start_date))
+    # A renewal changes its predecessor's renewal status: it is relevant from the predecessor's end.
+    prev_end = _day(j.prev_end)
+    return j.select(
+        contract_id=j.id, resident_id=j.resident_id, team_id=j.team_id, doctor_id=j.doctor_id, status=j.status,
+        start_day=_day(j.start_date), end_day=_day(j.end_date), terminated_day=_day(j.terminated_on),
+        renewal_of_id=j.renewal_of_id, signed_day=signed,
+        rel_day=prev_end.isnull().ifelse(first, _least(first, prev_end)),
     )
 
 
@@ -276,8 +282,8 @@ def _surveys(t: TableGetter) -> ibis.Table:
 def _enrolments(t: TableGetter) -> ibis.Table:
     e = t("programmes.Enrolment")
     return e.select(
-        enrolment_id=e.id, resident_id=e.resident_id, programme=e.programme, start_day=_day(e.start_date),
-        end_day=_day(e.end_date), team_id=e.team_id, doctor_id=e.doctor_id,
+        enrolment_id=e.id, resident_id=e.resident_id, programme=e.programme, ruleset=e.ruleset,
+        start_day=_day(e.start_date), end_day=_day(e.end_date), team_id=e.team_id, doctor_id=e.doctor_id,
     )
 
 
@@ -285,9 +291,9 @@ def _visits(t: TableGetter) -> ibis.Table:
     v = t("programmes.Visit")
     return v.select(
         visit_id=v.id, resident_id=v.resident_id, enrolment_id=v.enrolment_id, programme=v.programme,
-        day=_day(v.visit_date), y=v.visit_date.year(), md=v.visit_date.month() * 100 + v.visit_date.day(),
-        visit_type=v.visit_type, face_to_face=v.face_to_face, sbp=v.sbp, dbp=v.dbp,
-        fasting_glucose=v.fasting_glucose, is_deleted=v.is_deleted,
+        ruleset=v.ruleset, day=_day(v.visit_date), y=v.visit_date.year(),
+        md=v.visit_date.month() * 100 + v.visit_date.day(), visit_type=v.visit_type, mode=v.mode, sbp=v.sbp,
+        dbp=v.dbp, fasting_glucose=v.fasting_glucose, is_deleted=v.is_deleted,
     )
 
 
@@ -306,8 +312,7 @@ RAW: dict[str, RawSpec] = {
     for spec in (
         RawSpec("residents", ("residents.Resident",), {
             "resident_id": I, "sex": S, "birth_day": I, "birth_y": I, "birth_md": I, "death_day": I, "status": S,
-            "institution_id": I, "area_id": I, "is_deleted": B, "pregnant": B, "disabled": B, "poverty_lifted": B,
-            "special_fp_family": B,
+            "institution_id": I, "area_id": I, "is_deleted": B,
         }, _residents),
         RawSpec("records", ("residents.HealthRecord",), {
             "record_id": I, "resident_id": I, "established_day": I, "electronic": B, "status": S,
@@ -319,11 +324,13 @@ RAW: dict[str, RawSpec] = {
         RawSpec("problems", ("residents.Problem",), {
             "problem_id": I, "resident_id": I, "icd10": S, "diagnosed_day": I, "resolved_day": I,
         }, _problems, "diagnosed_day"),
-        RawSpec("tags", ("residents.KeyPopulationTag",), {"tag_id": I, "resident_id": I, "code": S}, _recorded_tags),
+        RawSpec("tags", ("residents.KeyPopulationTag",), {
+            "tag_id": I, "resident_id": I, "code": S, "since_day": I,
+        }, _tags, "since_day"),
         RawSpec("staff", ("org.Staff",), {"staff_id": I, "institution_id": I, "category": S, "active": B}, _staff),
         RawSpec("contracts", ("contracts.Contract",), {
-            "contract_id": I, "resident_id": I, "team_id": I, "doctor_id": I, "start_day": I, "end_day": I,
-            "terminated_day": I, "renewal_of_id": I, "signed_day": I, "rel_day": I,
+            "contract_id": I, "resident_id": I, "team_id": I, "doctor_id": I, "status": S, "start_day": I,
+            "end_day": I, "terminated_day": I, "renewal_of_id": I, "signed_day": I, "rel_day": I,
         }, _contracts, "rel_day"),
         RawSpec("contract_packages", ("contracts.ContractPackage", "contracts.ServicePackage"), {
             "contract_package_id": I, "contract_id": I, "kind": S, "rel_day": I,
@@ -339,12 +346,12 @@ RAW: dict[str, RawSpec] = {
             "survey_id": I, "contract_id": I, "day": I, "overall_score": I,
         }, _surveys, "day"),
         RawSpec("enrolments", ("programmes.Enrolment",), {
-            "enrolment_id": I, "resident_id": I, "programme": S, "start_day": I, "end_day": I, "team_id": I,
-            "doctor_id": I,
+            "enrolment_id": I, "resident_id": I, "programme": S, "ruleset": S, "start_day": I, "end_day": I,
+            "team_id": I, "doctor_id": I,
         }, _enrolments, "start_day"),
         RawSpec("visits", ("programmes.Visit",), {
-            "visit_id": I, "resident_id": I, "enrolment_id": I, "programme": S, "day": I, "y": I, "md": I,
-            "visit_type": S, "face_to_face": B, "sbp": I, "dbp": I, "fasting_glucose": F, "is_deleted": B,
+            "visit_id": I, "resident_id": I, "enrolment_id": I, "programme": S, "ruleset": S, "day": I, "y": I,
+            "md": I, "visit_type": S, "mode": S, "sbp": I, "dbp": I, "fasting_glucose": F, "is_deleted": B,
         }, _visits, "day"),
         RawSpec("medication_plans", ("programmes.MedicationPlan",), {
             "plan_id": I, "resident_id": I, "enrolment_id": I, "programme": S, "start_day": I, "status": S,
@@ -640,67 +647,81 @@ class Facts:
     def _cache(self, expr: ibis.Table) -> ibis.Table:
         return self.backend.cache(expr)
 
+    def _alive(self, t: ibis.Table, as_of: ibis.Value) -> ibis.Value:
+        """In the resident population (常住: registered or not) on ``as_of``: a resident who died later
+        still counts; moved-out and deleted residents never do (RESIDENT_POPULATION_STATUSES)."""
+        from jiayi.residents.models import RESIDENT_POPULATION_STATUSES, ResidenceStatus
+
+        statuses = [str(s) for s in RESIDENT_POPULATION_STATUSES]
+        died_later = (t.status == str(ResidenceStatus.DECEASED)) & t.death_day.notnull() & (t.death_day > as_of)
+        return ~t.is_deleted & (t.status.isin(statuses) | died_later) & (t.birth_day <= as_of)
+
+    def _units(self, t: ibis.Table) -> ibis.Table:
+        """``t`` (with institution_id and area_id) plus the station, centre, district and street."""
+        t = _attach(t, self.org_inst.select("institution_id", "station_id", "centre_id", "district_id"),
+                    ["institution_id"])
+        return _attach(t, self.org_area.select("area_id", "street_id"), ["area_id"])
+
     # -- residents and their org attribution --------------------------------------------------
 
     @cached_property
     def population(self) -> ibis.Table:
-        """Residents in the resident population (常住居民) on each as-of day, with their units."""
-        from jiayi.residents.models import RESIDENT_POPULATION_STATUSES, ResidenceStatus
-
+        """Residents in the resident population (常住居民) on each as-of day, with their units and age
+        groups (elderly >= 65, children 0-6: residents.rules; adults: the estimated-prevalence age)."""
         r, w = self.raw["residents"], self.asof
-        statuses = [str(s) for s in RESIDENT_POPULATION_STATUSES]
-        alive = r.status.isin(statuses) | (
-            (r.status == str(ResidenceStatus.DECEASED)) & r.death_day.notnull() & (r.death_day > w.as_of)
-        )
-        pop = r.cross_join(w).filter(r.birth_day <= w.as_of, ~r.is_deleted, alive)
+        pop = r.cross_join(w).filter(self._alive(r, w.as_of))
         pop = pop.select(
-            "wid", "as_of", "resident_id", "sex", "birth_day", "institution_id", "area_id", "pregnant", "disabled",
-            "poverty_lifted", "special_fp_family",
+            "wid", "as_of", "resident_id", "sex", "institution_id", "area_id",
             elderly=_flag(pop.birth_day <= pop.elderly_cut),
             child=_flag(pop.birth_day > pop.child_cut),
             adult=_flag(pop.birth_day <= pop.adult_cut),
         )
-        pop = _attach(pop, self.org_inst.select("institution_id", "station_id", "centre_id", "district_id"),
-                      ["institution_id"])
-        return self._cache(_attach(pop, self.org_area.select("area_id", "street_id"), ["area_id"]))
+        return self._cache(self._units(pop))
 
     @cached_property
     def contract_in_force(self) -> ibis.Table:
-        """The contract in force for each resident on each as-of day (the latest if several)."""
+        """The contract in force for each resident on each as-of day (Contract.objects.active_on: from the
+        dates, not the stored status), the latest if several, and whether it has a personalised package."""
         c, w = self.raw["contracts"], self.asof
         inforce = c.cross_join(w).filter(
             c.start_day <= w.as_of, c.end_day >= w.as_of, c.terminated_day.isnull() | (c.terminated_day > w.as_of)
         )
         pick = inforce.group_by(["wid", "resident_id"]).aggregate(contract_id=inforce.contract_id.max())
-        details = c.select("contract_id", "team_id", "doctor_id")
-        pick = pick.join(details, "contract_id")
+        pick = pick.join(c.select("contract_id", "team_id", "doctor_id"), "contract_id")
         kinds = [str(k) for k in self.ctx.indicators.value("personalised_package_kinds")]
         cp = self.raw["contract_packages"]
         personal = cp.filter(cp.kind.isin(kinds)).select("contract_id").distinct().mutate(personalised=1)
         return self._cache(_attach(pick, personal, ["contract_id"], {"personalised": 0}))
 
     @cached_property
+    def key_populations(self) -> ibis.Table:
+        """Key-population tags (residents.KeyPopulationTag, kept by the residents app from the record)
+        held on each as-of day (tagged since then). The age groups are not read from tags: they follow
+        from the birth date on the as-of day, as in contracts.numbers."""
+        t, w = self.raw["tags"], self.asof
+        t = t.filter(~t.code.isin(list(AGE_GROUPS)))
+        j = t.cross_join(w.select("wid", "as_of")).filter(t.since_day.isnull() | (t.since_day <= w.as_of))
+        codes = [c for c in KEY_POPULATION_CODES if c not in AGE_GROUPS]
+        return self._cache(j.group_by(["wid", "resident_id"]).aggregate(
+            **{f"kp_{code}": _flag(j.code == code).max() for code in codes}
+        ))
+
+    @cached_property
     def diagnoses(self) -> ibis.Table:
-        """Diagnosis groups on record (problem list, ICD-10 prefixes of residents.diagnoses) per window."""
+        """Hypertension / diabetes on the problem list on each as-of day (ICD-10 prefixes of
+        residents.diagnoses): the registered patients of the management rate."""
         from jiayi.residents.diagnoses import DIAGNOSIS_PREFIXES
 
         p, w = self.raw["problems"], self.asof
-        j = p.cross_join(w).filter(
+        j = p.cross_join(w.select("wid", "as_of")).filter(
             p.diagnosed_day.isnull() | (p.diagnosed_day <= w.as_of),
             p.resolved_day.isnull() | (p.resolved_day > w.as_of),
         )
-        aggs = {}
-        for group, prefixes in DIAGNOSIS_PREFIXES.items():
-            cond = ibis.or_(*[j.icd10.startswith(pre) for pre in prefixes])
-            aggs[f"dx_{group}"] = _flag(cond).max()
+        aggs = {
+            f"dx_{programme}": _flag(ibis.or_(*[j.icd10.startswith(pre) for pre in DIAGNOSIS_PREFIXES[programme]])).max()
+            for programme in CHRONIC_PROGRAMMES
+        }
         return self._cache(j.group_by(["wid", "resident_id"]).aggregate(**aggs))
-
-    @cached_property
-    def recorded_tags(self) -> ibis.Table:
-        t = self.raw["tags"]
-        return t.group_by("resident_id").aggregate(
-            **{f"tag_{code}": _flag(t.code == code).max() for code in KEY_POPULATION_CODES}
-        )
 
     @cached_property
     def record_use(self) -> ibis.Table:
@@ -722,7 +743,7 @@ class Facts:
             d = self.raw["deliveries"]
             parts.append(d.filter(d.revoked_day.isnull()).select("resident_id", "day"))
         if not parts:
-            return self.asof.select("wid").mutate(resident_id=ibis.null("int64")).filter(_.wid < 0)
+            return self.asof.select("wid").mutate(resident_id=ibis.null("int64"), record_used=1).filter(_.wid < 0)
         act = ibis.union(*parts).filter(_.day <= self.today_day)
         bins = act.mutate(bin=act.day // ACTIVITY_BIN_DAYS).group_by(["resident_id", "bin"]).aggregate(
             lo=_.day.min(), hi=_.day.max()
@@ -747,146 +768,174 @@ class Facts:
             v = self.raw["visits"]
             parts.append(v.filter(v.programme == "elderly", ~v.is_deleted).select("resident_id", "day"))
         if not parts:
-            return self.asof.select("wid").mutate(resident_id=ibis.null("int64")).filter(_.wid < 0)
+            return self.asof.select("wid").mutate(resident_id=ibis.null("int64"), elderly_managed=1).filter(_.wid < 0)
         ev = ibis.union(*parts).distinct()
         w = self.asof
         j = ev.join(w, [ev.day >= w.year_start, ev.day <= w.as_of])
         return self._cache(j.select("wid", "resident_id").distinct().mutate(elderly_managed=1))
 
-    # -- chronic-disease programmes --------------------------------------------------------------
+    # -- chronic-disease programmes (definitions of programmes.numbers / programmes.rules) ------------
+
+    def _disease_param(self, col: ibis.Value, programme: str, key: str, none_as: int | None = None) -> ibis.Value:
+        """Parameter ``key`` of the disease rule set named in ``col`` (every enrolment and visit records
+        the rule set it is managed under); unknown codes fall back to the run's rule set."""
+
+        def lit(value: Any) -> ibis.Value:
+            if value is None:
+                value = none_as
+            if isinstance(value, bool):
+                value = int(value)
+            return ibis.literal(value)
+
+        cases = [
+            (col == rs.code, lit(rs.value(key)))
+            for rs in rulesets.for_programme(programme)
+            if key in rs.params
+        ]
+        default = lit(self.ctx.disease(programme).value(key))
+        return ibis.cases(*cases, else_=default) if cases else default
+
+    def _by_programme(self, t: ibis.Table, key: str, none_as: int | None = None) -> ibis.Value:
+        ht = self._disease_param(t.ruleset, "hypertension", key, none_as)
+        dm = self._disease_param(t.ruleset, "diabetes", key, none_as)
+        return (t.programme == "hypertension").ifelse(ht, dm)
 
     @cached_property
-    def programme_year(self) -> ibis.Table:
-        """Per patient, programme and assessment year: the first enrolment day overlapping the year and
-        the period start max(1 January, first enrolment) (programmes.rules.standardised_in_period)."""
-        e, y = self.raw["enrolments"], self.years
+    def chronic_enrolments(self) -> ibis.Table:
+        """Hypertension / diabetes enrolments with their rule set's standardised-management parameters:
+        ``standardised_min_visits``, ``standardised_max_gap_days`` (None = no limit) and
+        ``standardised_year_edges``."""
+        e = self.raw["enrolments"]
         e = e.filter(e.programme.isin(list(CHRONIC_PROGRAMMES)))
-        j = e.cross_join(y).filter(e.start_day <= y.y_end, e.end_day.isnull() | (e.end_day >= y.y_start))
-        g = j.group_by(["resident_id", "programme", "year", "y_start"]).aggregate(first_start=j.start_day.min())
-        return self._cache(g.mutate(pstart=(g.first_start > g.y_start).ifelse(g.first_start, g.y_start)))
+        return self._cache(e.mutate(
+            std_min=self._by_programme(e, "standardised_min_visits").cast("int64"),
+            std_gap=self._by_programme(e, "standardised_max_gap_days", none_as=NO_LIMIT).cast("int64"),
+            std_edges=self._by_programme(e, "standardised_year_edges").cast("int64"),
+        ))
 
-    def _counted_visits(self) -> ibis.Table:
+    def _follow_ups(self) -> ibis.Table:
+        from jiayi.programmes.models import VisitType
+
         v = self.raw["visits"]
-        v = v.filter(~v.is_deleted, v.programme.isin(list(CHRONIC_PROGRAMMES)), v.day <= self.today_day)
-        return v.filter(v.visit_type == "follow_up")
+        return v.filter(
+            ~v.is_deleted, v.programme.isin(list(CHRONIC_PROGRAMMES)), v.day <= self.today_day,
+            v.visit_type.isin([str(VisitType.FOLLOW_UP), str(VisitType.ANNUAL_CHECK)]),
+        )
 
     @cached_property
     def visit_gaps(self) -> ibis.Table:
-        """Counted follow-ups inside each patient's period of the year with the gap to the previous one
-        (or to the period start for the first), as standardised management measures them."""
-        v = self._counted_visits()
-        if self.ctx.engine.value("standardised_face_to_face_only"):
-            v = v.filter(v.face_to_face)
-        py = self.programme_year
-        j = v.join(py, [v.resident_id == py.resident_id, v.programme == py.programme, v.y == py.year])
-        j = j.filter(j.day >= j.pstart).select("resident_id", "programme", "year", "pstart", "day")
-        prev = j.day.lag().over(ibis.window(group_by=[j.resident_id, j.programme, j.year], order_by=j.day))
-        j = j.mutate(prev=prev)
-        return self._cache(j.mutate(
-            gap_inner=(j.day - j.prev),
-            gap_start=j.prev.isnull().ifelse(j.day - j.pstart, ibis.null("int64")),
-        ))
+        """The visits that count for standardised management (face to face when the programme engine's
+        ``standardised_face_to_face_only``), per enrolment and calendar year, inside the enrolment, with
+        the gap to the previous visit — or, for the first, to the period start max(1 January, enrolment
+        start) when the rule set counts the year edges."""
+        from jiayi.programmes.models import FACE_TO_FACE_MODES
 
-    def _controlled_expr(self, v: ibis.Table, programme: str) -> ibis.Value:
-        """At target at this visit (chronic_rules.is_controlled with the programme's rule set):
-        hypertension SBP < target and DBP < target (elderly targets from ``elderly_age``); diabetes
-        fasting glucose < ``target_fpg``; not measured = not at target."""
-        rs = self.ctx.disease(programme)
-        if programme == "hypertension":
-            age = v.y - v.birth_y - _flag(v.md < v.birth_md)
-            elderly = age >= int(rs.value("elderly_age"))
-            sbp_t = elderly.ifelse(float(rs.value("elderly_target_sbp")), float(rs.value("target_sbp")))
-            dbp_t = elderly.ifelse(float(rs.value("elderly_target_dbp")), float(rs.value("target_dbp")))
-            return v.sbp.notnull() & v.dbp.notnull() & (v.sbp < sbp_t) & (v.dbp < dbp_t)
-        return v.fasting_glucose.notnull() & (v.fasting_glucose < float(rs.value("target_fpg")))
+        v = self._follow_ups()
+        if self.ctx.engine.value("standardised_face_to_face_only"):
+            v = v.filter(v.mode.isin([str(m) for m in FACE_TO_FACE_MODES]))
+        e = self.chronic_enrolments.select("enrolment_id", "start_day", "end_day", "std_edges")
+        y = self.years
+        j = v.select("enrolment_id", "day", "y").join(e, "enrolment_id").join(y, _.y == y.year)
+        j = j.mutate(pstart=(j.start_day > j.y_start).ifelse(j.start_day, j.y_start))
+        j = j.filter(j.day >= j.pstart, j.end_day.isnull() | (j.day <= j.end_day))
+        prev = j.day.lag().over(ibis.window(group_by=[j.enrolment_id, j.y], order_by=j.day))
+        j = j.mutate(prev=prev)
+        first_gap = (j.std_edges == 1).ifelse(j.day - j.pstart, ibis.null("int64"))
+        j = j.mutate(gap=j.prev.isnull().ifelse(first_gap, j.day - j.prev))
+        return self._cache(j.select("enrolment_id", "y", "day", "gap"))
 
     @cached_property
-    def latest_visit(self) -> ibis.Table:
-        """Whether the latest counted follow-up of the year (up to the as-of day) was at target.
-
-        The latest visit is the one with the highest (day, id); the key packs day, id and the at-target
-        bit into one integer so that a single max() finds it on every backend.
-        """
+    def measured_visits(self) -> ibis.Table:
+        """Visits that measured the control value (BP; fasting glucose for diabetes) and whether it was
+        at target — chronic_rules.is_controlled under the visit's rule set: SBP < target and DBP < target
+        (``elderly_target_*`` from ``elderly_age`` on the visit day), fasting glucose < ``target_fpg``.
+        ``key`` packs (day, id, at target) into one integer, so that max(key) is the latest visit."""
         r = self.raw["residents"].select("resident_id", "birth_y", "birth_md")
-        v = self._counted_visits().join(r, "resident_id")
-        ctl = (v.programme == "hypertension").ifelse(
-            _flag(self._controlled_expr(v, "hypertension")), _flag(self._controlled_expr(v, "diabetes"))
-        )
-        v = v.mutate(key=(v.day * 10_000_000_000 + v.visit_id) * 2 + ctl)
-        w = self.asof
-        j = v.join(w, [v.y == w.year, v.day <= w.as_of])
-        g = j.group_by(["wid", "resident_id", "programme"]).aggregate(key=j.key.max())
-        return self._cache(g.mutate(controlled=(g.key % 2).cast("int64")).drop("key"))
+        v = self._follow_ups().join(r, "resident_id")
+        ht = v.programme == "hypertension"
+        measured = ht.ifelse(v.sbp.notnull() & v.dbp.notnull(), v.fasting_glucose.notnull())
+        v = v.filter(measured)
+        age = v.y - v.birth_y - _flag(v.md < v.birth_md)
+        p = lambda key: self._disease_param(v.ruleset, "hypertension", key)  # noqa: E731
+        elderly = age >= p("elderly_age")
+        sbp_t = elderly.ifelse(p("elderly_target_sbp"), p("target_sbp"))
+        dbp_t = elderly.ifelse(p("elderly_target_dbp"), p("target_dbp"))
+        bp_ok = (v.sbp < sbp_t) & (v.dbp < dbp_t)
+        fpg_ok = v.fasting_glucose < self._disease_param(v.ruleset, "diabetes", "target_fpg")
+        at_target = _flag((v.programme == "hypertension").ifelse(bp_ok, fpg_ok))
+        return self._cache(v.select(
+            "enrolment_id", "day", key=(v.day * 10_000_000_000 + v.visit_id) * 2 + at_target,
+        ))
 
     @cached_property
     def programme_period(self) -> ibis.Table:
-        """Patients under management in each window's assessment year (up to the as-of day).
+        """Patients under management in each window's assessment year, as programmes.numbers counts them.
 
-        managed: an enrolment overlapping [1 January, as-of] (``managed_requires_visit`` adds a visit);
-        standardised: programmes.rules.standardised_in_period over [max(1 January, enrolment), as-of];
-        controlled: the latest follow-up of the year at target; open: still enrolled on the as-of day;
-        plan: a medication plan (active, or since superseded) started by the as-of day.
+        managed: a resident with an enrolment overlapping [1 January, as-of], once, under the latest
+        enrolment (``managed_requires_visit`` also asks for a counted visit); their period is
+        [max(1 January, enrolment start), min(as-of, enrolment end)].
+        standardised: programmes.rules.standardised_in_period over that period — at least
+        ``standardised_min_visits`` scaled by the period's share of the year (``period_min_visits_rounding``,
+        at least 1) visits on distinct days, no gap longer than ``standardised_max_gap_days``.
+        controlled: the latest visit of the period that measured the control value was at target.
+        open: still enrolled on the as-of day; plan: an active medication plan of the enrolment.
         """
-        e, w = self.raw["enrolments"], self.asof
-        e = e.filter(e.programme.isin(list(CHRONIC_PROGRAMMES)))
+        e, w = self.chronic_enrolments, self.asof
         j = e.cross_join(w).filter(e.start_day <= w.as_of, e.end_day.isnull() | (e.end_day >= w.year_start))
-        g = j.group_by(["wid", "resident_id", "programme"]).aggregate(
-            enrolment_id=j.enrolment_id.max(),
-            open=_flag(j.end_day.isnull() | (j.end_day >= j.as_of)).max(),
+        j = j.mutate(key=j.start_day * 10_000_000_000 + j.enrolment_id)
+        g = j.group_by(["wid", "resident_id", "programme"]).aggregate(key=j.key.max())
+        g = g.mutate(enrolment_id=g.key % 10_000_000_000).drop("key")
+        g = g.join(e.select("enrolment_id", "start_day", "end_day", "team_id", "doctor_id", "std_min", "std_gap",
+                            "std_edges"), "enrolment_id")
+        g = g.join(w.select("wid", "as_of", "year", "year_start", "year_days"), "wid")
+        g = g.mutate(
+            pstart=(g.start_day > g.year_start).ifelse(g.start_day, g.year_start),
+            pend=(g.end_day.notnull() & (g.end_day < g.as_of)).ifelse(g.end_day, g.as_of),
+            open=_flag(g.end_day.isnull() | (g.end_day >= g.as_of)),
         )
-        g = g.join(self.raw["enrolments"].select("enrolment_id", "team_id", "doctor_id"), "enrolment_id")
-        g = g.join(w.select("wid", "as_of", "year", "year_days"), "wid")
-        py = self.programme_year.select("resident_id", "programme", "year", "pstart")
-        g = g.join(py, ["resident_id", "programme", "year"])
+        g = self._cache(g)
 
-        # Standardised management over [pstart, as_of].
         vg = self.visit_gaps
-        edges = bool(self.ctx.hypertension.value("standardised_year_edges"))
-        jv = vg.join(w.select("wid", "as_of", "year"), [vg.year == w.year, vg.day <= w.as_of])
-        gap_col = jv.gap_inner.fill_null(jv.gap_start) if edges else jv.gap_inner
-        stats = jv.group_by(["wid", "resident_id", "programme"]).aggregate(
-            n_days=jv.day.nunique(), max_gap=gap_col.max(), last_day=jv.day.max()
+        jv = vg.join(g.select("wid", "enrolment_id", "year", "pend"),
+                     [vg.enrolment_id == g.enrolment_id, vg.y == g.year, vg.day <= g.pend])
+        stats = jv.group_by(["wid", "enrolment_id"]).aggregate(
+            n_days=jv.day.nunique(), max_gap=jv.gap.max(), last_day=jv.day.max()
         )
-        g = self._cache(_attach(g, stats, ["wid", "resident_id", "programme"], {"n_days": 0}))
-        std_ht = self._standardised_expr(g, "hypertension", edges)
-        std_dm = self._standardised_expr(g, "diabetes", edges)
-        g = g.mutate(standardised=(g.programme == "hypertension").ifelse(std_ht, std_dm))
+        g = _attach(g, stats, ["wid", "enrolment_id"], {"n_days": 0})
         if self.ctx.engine.value("managed_requires_visit"):
-            g = g.filter(g.last_day.notnull())
+            g = g.filter(g.n_days > 0)
 
-        g = _attach(g, self.latest_visit, ["wid", "resident_id", "programme"], {"controlled": 0})
+        mv = self.measured_visits
+        jm = mv.join(g.select("wid", "enrolment_id", "pstart", "pend"),
+                     [mv.enrolment_id == g.enrolment_id, mv.day >= g.pstart, mv.day <= g.pend])
+        latest = jm.group_by(["wid", "enrolment_id"]).aggregate(key=jm.key.max())
+        latest = latest.mutate(controlled=(latest.key % 2).cast("int64")).drop("key")
+        g = _attach(g, latest, ["wid", "enrolment_id"], {"controlled": 0})
+
         mp = self.raw["medication_plans"]
-        plans = mp.filter(mp.status.isin(["active", "superseded"])).cross_join(w.select("wid", "as_of"))
-        plans = plans.filter(plans.start_day <= plans.as_of).select("wid", "resident_id", "programme").distinct()
-        plans = plans.mutate(plan=ibis.literal(1).cast("int64"))
-        g = _attach(g, plans, ["wid", "resident_id", "programme"], {"plan": 0})
+        plans = mp.filter(mp.status == "active").select("enrolment_id", "start_day")
+        jp = plans.join(g.select("wid", "enrolment_id", "as_of"),
+                        [plans.enrolment_id == g.enrolment_id, plans.start_day <= g.as_of])
+        jp = jp.select("wid", "enrolment_id").distinct().mutate(plan=ibis.literal(1).cast("int64"))
+        g = _attach(g, jp, ["wid", "enrolment_id"], {"plan": 0})
+        g = g.mutate(standardised=self._standardised(g))
         return self._cache(g.select(
-            "wid", "resident_id", "programme", "team_id", "doctor_id", "open", "standardised", "controlled", "plan",
-            managed=ibis.literal(1).cast("int64"),
+            "wid", "resident_id", "programme", "enrolment_id", "team_id", "doctor_id", "open", "standardised",
+            "controlled", "plan", managed=ibis.literal(1).cast("int64"),
         ))
 
-    def _standardised_expr(self, g: ibis.Table, programme: str, edges: bool) -> ibis.Value:
-        rs = self.ctx.disease(programme)
-        full = int(rs.value("standardised_min_visits"))
-        max_gap = rs.value("standardised_max_gap_days")
-        length = g.as_of - g.pstart + 1
+    def _standardised(self, g: ibis.Table) -> ibis.Value:
+        """programmes.rules.standardised_in_period in integer arithmetic (see programme_period)."""
+        length = g.pend - g.pstart + 1
         if self.ctx.engine.value("period_min_visits_rounding") == "ceil":
-            scaled = (full * length + g.year_days - 1) // g.year_days
+            scaled = (g.std_min * length + g.year_days - 1) // g.year_days
         else:
-            scaled = (full * length) // g.year_days
-        scaled = (scaled < 1).ifelse(1, scaled)
-        required = (length >= g.year_days).ifelse(full, scaled)
-        ok = g.n_days >= required
-        if max_gap is not None:
-            inner = g.max_gap.fill_null(0)
-            if edges:
-                end_gap = g.as_of - g.last_day.fill_null(g.pstart)
-                # With no visit at all the single gap is pstart -> as_of.
-                biggest = (end_gap > inner).ifelse(end_gap, inner)
-            else:
-                biggest = inner
-            ok = ok & (biggest <= int(max_gap))
-        return _flag(ok)
+            scaled = (g.std_min * length) // g.year_days
+        required = (length >= g.year_days).ifelse(g.std_min, (scaled < 1).ifelse(1, scaled))
+        end_gap = (g.std_edges == 1).ifelse(g.pend - g.last_day.fill_null(g.pstart), 0)
+        inner = g.max_gap.fill_null(0)
+        biggest = (end_gap > inner).ifelse(end_gap, inner)
+        return _flag((g.n_days >= required) & (biggest <= g.std_gap))
 
     # -- the person-period table -------------------------------------------------------------------
 
@@ -911,104 +960,89 @@ class Facts:
         pp = self._cache(pp)
         pp = _attach(pp, self.record_use, ["wid", "resident_id"], {"record_used": 0})
         pp = pp.mutate(record_used=_flag((pp.record_used == 1) & (pp.has_record == 1)))
-        pp = _attach(pp, self.diagnoses, ["wid", "resident_id"],
-                     {f"dx_{g}": 0 for g in ("hypertension", "diabetes", "tuberculosis", "severe_mental")})
-        pp = _attach(pp, self.recorded_tags, ["resident_id"], {f"tag_{c}": 0 for c in KEY_POPULATION_CODES})
+        pp = _attach(pp, self.diagnoses, ["wid", "resident_id"], {f"dx_{p}": 0 for p in CHRONIC_PROGRAMMES})
+        tag_codes = [c for c in KEY_POPULATION_CODES if c not in AGE_GROUPS]
+        pp = _attach(pp, self.key_populations, ["wid", "resident_id"], {f"kp_{c}": 0 for c in tag_codes})
         prog = self.programme_period
         per = prog.group_by(["wid", "resident_id"]).aggregate(
             ht_managed=_flag(prog.programme == "hypertension").max(),
             dm_managed=_flag(prog.programme == "diabetes").max(),
             ht_open=_flag((prog.programme == "hypertension") & (prog.open == 1)).max(),
             dm_open=_flag((prog.programme == "diabetes") & (prog.open == 1)).max(),
-            chronic_plan=_flag((prog.open == 1) & (prog.plan == 1)).max(),
         )
-        pp = _attach(pp, per, ["wid", "resident_id"],
-                     {"ht_managed": 0, "dm_managed": 0, "ht_open": 0, "dm_open": 0, "chronic_plan": 0})
+        pp = _attach(pp, per, ["wid", "resident_id"], {"ht_managed": 0, "dm_managed": 0, "ht_open": 0, "dm_open": 0})
         pp = _attach(pp, self.elderly_managed, ["wid", "resident_id"], {"elderly_managed": 0})
-        pp = self._cache(pp)
-        kp = {
-            "elderly": (pp.elderly == 1) | (pp.tag_elderly == 1),
-            "maternal": pp.pregnant | (pp.tag_maternal == 1),
-            "child": (pp.child == 1) | (pp.tag_child == 1),
-            "disabled": pp.disabled | (pp.tag_disabled == 1),
-            "poverty_lifted": pp.poverty_lifted | (pp.tag_poverty_lifted == 1),
-            "special_fp_family": pp.special_fp_family | (pp.tag_special_fp_family == 1),
-            "hypertension": (pp.dx_hypertension == 1) | (pp.tag_hypertension == 1) | (pp.ht_open == 1),
-            "diabetes": (pp.dx_diabetes == 1) | (pp.tag_diabetes == 1) | (pp.dm_open == 1),
-            "tuberculosis": (pp.dx_tuberculosis == 1) | (pp.tag_tuberculosis == 1),
-            "severe_mental": (pp.dx_severe_mental == 1) | (pp.tag_severe_mental == 1),
-        }
-        pp = pp.mutate(**{f"kp_{c}": _flag(cond) for c, cond in kp.items()})
+        pp = pp.mutate(kp_elderly=pp.elderly, kp_child=pp.child)
         pp = pp.mutate(kp_any=_flag(ibis.or_(*[pp[f"kp_{c}"] == 1 for c in KEY_POPULATION_CODES])))
-        pp = pp.mutate(
-            ht_registered=_flag((pp.dx_hypertension == 1) | (pp.ht_managed == 1)),
-            dm_registered=_flag((pp.dx_diabetes == 1) | (pp.dm_managed == 1)),
-        )
-        keep = [c for c in pp.columns if not c.startswith(("tag_", "dx_")) and c not in (
-            "pregnant", "disabled", "poverty_lifted", "special_fp_family", "birth_day", "area_id", "as_of")]
-        return self._cache(pp.select(*keep))
+        pp = pp.mutate(ht_registered=pp.dx_hypertension, dm_registered=pp.dx_diabetes)
+        return self._cache(pp.drop("area_id", "as_of", "dx_hypertension", "dx_diabetes"))
 
     @cached_property
     def programme_patients(self) -> ibis.Table:
-        """``programme_period`` restricted to the resident population, with the org attribution: the
-        enrolment's responsible doctor and team, else those of the contract in force."""
-        pp = self.person_period.select(
-            "wid", "resident_id", "station_id", "centre_id", "street_id", "district_id",
-            c_team=_.team_id, c_doctor=_.doctor_id, signed=_.signed,
-        )
-        prog = self.programme_period.join(pp, ["wid", "resident_id"])
+        """``programme_period`` with the org units: the enrolment's responsible doctor and team (else
+        those of the contract in force), the resident's managing institution, and whether the resident
+        has a contract in force (programmes.numbers does not restrict to the resident population)."""
+        prog = self.programme_period
+        r = self.raw["residents"].filter(~_.is_deleted).select("resident_id", "institution_id", "area_id")
+        prog = self._units(prog.join(r, "resident_id"))
+        c = self.contract_in_force.select("wid", "resident_id", c_team=_.team_id, c_doctor=_.doctor_id,
+                                          signed=ibis.literal(1).cast("int64"))
+        prog = _attach(prog, c, ["wid", "resident_id"], {"signed": 0})
         return self._cache(prog.select(
             "wid", "resident_id", "programme", "station_id", "centre_id", "street_id", "district_id", "signed",
             "open", "standardised", "controlled", "plan", "managed",
             team_id=prog.team_id.fill_null(prog.c_team), doctor_id=prog.doctor_id.fill_null(prog.c_doctor),
         ))
 
-    # -- contracts ---------------------------------------------------------------------------------
+    # -- contracts (definitions of contracts.numbers) -----------------------------------------------
 
-    def _resident_units(self) -> ibis.Table:
-        r = self.raw["residents"].filter(~_.is_deleted).select("resident_id", "institution_id", "area_id")
-        r = _attach(r, self.org_inst.select("institution_id", "station_id", "centre_id", "district_id"),
-                    ["institution_id"])
-        return _attach(r, self.org_area.select("area_id", "street_id"), ["area_id"]).drop("institution_id", "area_id")
+    def _with_resident(self, t: ibis.Table) -> ibis.Table:
+        """Rows of ``t`` (with resident_id and as_of) whose resident is in the resident population on the
+        window's as-of day, with the resident's units."""
+        r = self.raw["residents"].select("resident_id", "status", "death_day", "birth_day", "is_deleted",
+                                         "institution_id", "area_id")
+        j = t.join(r, "resident_id")
+        j = j.filter(self._alive(j, j.as_of))
+        return self._units(j).drop("status", "death_day", "birth_day", "is_deleted", "institution_id", "area_id")
 
     @cached_property
     def contract_expiry(self) -> ibis.Table:
-        """Contracts that expired in each range window (end day inside, not terminated before), and
-        whether a renewal (not voided) was signed by the window's end."""
+        """Contracts that expired in each range window (end day inside, not terminated on or before it)
+        and whether they were renewed (a renewal that was not voided: terminated on or before its start)."""
         c, w = self.raw["contracts"], self.ranges
         ended = c.filter(c.terminated_day.isnull() | (c.terminated_day > c.end_day))
         j = ended.cross_join(w).filter(ended.end_day >= w.start, ended.end_day <= w.as_of)
-        ren = c.filter(c.renewal_of_id.notnull(), c.terminated_day.isnull() | (c.terminated_day > c.start_day))
-        ren = ren.select(renewed_id=ren.renewal_of_id, renewal_signed=ren.signed_day)
-        j = j.left_join(ren, j.contract_id == ren.renewed_id)
-        j = j.mutate(renewed=_flag(j.renewal_signed.notnull() & (j.renewal_signed <= j.as_of)))
-        j = j.select("wid", "contract_id", "resident_id", "team_id", "doctor_id", "renewed")
-        j = j.group_by(["wid", "contract_id", "resident_id", "team_id", "doctor_id"]).aggregate(renewed=_.renewed.max())
-        return j.join(self._resident_units(), "resident_id")
+        j = j.select("wid", "as_of", "contract_id", "resident_id", "team_id", "doctor_id")
+        void = (c.status == "terminated") & c.terminated_day.notnull() & (c.terminated_day <= c.start_day)
+        ren = c.filter(c.renewal_of_id.notnull(), ~void).select(contract_id=_.renewal_of_id).distinct()
+        j = _attach(j, ren.mutate(renewed=ibis.literal(1).cast("int64")), ["contract_id"], {"renewed": 0})
+        return self._with_resident(j)
 
     @cached_property
     def contract_fulfilment(self) -> ibis.Table:
-        """Contracts in force on each as-of day and whether they are on schedule (contracts.rules): every
-        item has at least units_due = floor((min(d, end) - start + 1) * quantity / period days)
-        deliveries dated on or before d and not revoked by then."""
-        c, w = self.raw["contracts"], self.asof.select("wid", "as_of")
-        inforce = c.cross_join(w).filter(
-            c.start_day <= w.as_of, c.end_day >= w.as_of, c.terminated_day.isnull() | (c.terminated_day > w.as_of)
+        """Contracts in service during each range window (start on or before its as-of day, end on or
+        after its start, not terminated by the as-of day) and whether every item was on schedule on
+        min(as-of, end): deliveries (not revoked) by the as-of day >= floor(elapsed x quantity / days)."""
+        c, w = self.raw["contracts"], self.ranges
+        ins = c.cross_join(w).filter(
+            c.start_day <= w.as_of, c.end_day >= w.start, c.terminated_day.isnull() | (c.terminated_day > w.as_of)
         ).select("wid", "as_of", "contract_id", "resident_id", "team_id", "doctor_id", "start_day", "end_day")
         items = self.raw["contract_items"].select("item_id", "contract_id", "quantity")
-        iw = inforce.join(items, "contract_id")
-        days = iw.end_day - iw.start_day + 1
+        iw = ins.join(items, "contract_id")
         upto = (iw.as_of < iw.end_day).ifelse(iw.as_of, iw.end_day)
-        iw = iw.mutate(due=((upto - iw.start_day + 1) * iw.quantity) // days)
-        d = self.raw["deliveries"].select("item_id", "day", "revoked_day")
-        dw = d.join(w, [d.day <= w.as_of]).filter(_.revoked_day.isnull() | (_.revoked_day > _.as_of))
-        done = dw.group_by(["wid", "item_id"]).aggregate(delivered=_.item_id.count())
+        iw = iw.mutate(due=((upto - iw.start_day + 1) * iw.quantity) // (iw.end_day - iw.start_day + 1))
+        d = self.raw["deliveries"]
+        d = d.filter(d.revoked_day.isnull()).select("item_id", "day")
+        dw = d.join(iw.select("wid", "item_id", "as_of"), [d.item_id == iw.item_id, d.day <= iw.as_of])
+        done = dw.group_by(["wid", "item_id"]).aggregate(delivered=dw.day.count())
         iw = _attach(iw, done, ["wid", "item_id"], {"delivered": 0})
-        per = iw.group_by(["wid", "contract_id"]).aggregate(behind=_flag(iw.delivered < iw.due).max())
-        out = _attach(inforce, per, ["wid", "contract_id"], {"behind": 0})
+        short = iw.filter(iw.delivered < iw.due).select("wid", "contract_id").distinct().mutate(
+            behind=ibis.literal(1).cast("int64")
+        )
+        out = _attach(ins, short, ["wid", "contract_id"], {"behind": 0})
         out = out.mutate(on_schedule=_flag(out.behind == 0))
-        out = out.select("wid", "contract_id", "resident_id", "team_id", "doctor_id", "on_schedule")
-        return out.join(self._resident_units(), "resident_id")
+        out = out.select("wid", "as_of", "contract_id", "resident_id", "team_id", "doctor_id", "on_schedule")
+        return self._cache(self._with_resident(out))
 
     @cached_property
     def surveys(self) -> ibis.Table:
@@ -1019,9 +1053,9 @@ class Facts:
         threshold = int(self.ctx.family_doctor.value("satisfied_min_score"))
         j = j.mutate(satisfied=_flag(j.overall_score >= threshold))
         c = self.raw["contracts"].select("contract_id", "resident_id", "team_id", "doctor_id")
-        j = j.join(c, "contract_id").select("wid", "survey_id", "contract_id", "resident_id", "team_id", "doctor_id",
-                                            "satisfied")
-        return j.join(self._resident_units(), "resident_id")
+        j = j.join(c, "contract_id").select("wid", "as_of", "survey_id", "contract_id", "resident_id", "team_id",
+                                            "doctor_id", "satisfied")
+        return self._with_resident(j)
 
     # -- workforce --------------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ get manual deliveries (``contracts.manual``) spread over the period with a per-c
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,41 +103,42 @@ def available() -> bool:
 
 
 def install_packages(ctx: SynthContext) -> None:
-    """Install the default packages at the commission (ORM; runs right after the org stage)."""
-    ctx.frames["packages"] = _packages(ctx)
+    """The default packages (``contracts.defaults``, demo values) at the district's commission.
 
-
-def _packages(ctx: SynthContext) -> list[dict]:
-    from jiayi.contracts.models import ServicePackage
-    from jiayi.contracts.services import packages_install_defaults
-    from jiayi.org.models import Institution
+    Written with explicit ids like every other synthetic row (so a regenerated district is identical),
+    with exactly the values ``contracts.services.packages_install_defaults`` would store (a test
+    compares them).
+    """
+    from jiayi.contracts.defaults import DEFAULT_PACKAGES
 
     org: OrgFrame = ctx.frames["org"]
-    ctx.loader.flush()
-    commission = Institution.objects.get(pk=org.commission_id)
-    installed = packages_install_defaults(commission)
-    # The packages are ordinary rows created through the service; give them the run's timestamp so
-    # that the same seed gives the same content.
-    ServicePackage.objects.filter(pk__in=[p.pk for p in installed]).update(
-        created_at=_aware(ctx), updated_at=_aware(ctx)
-    )
-    out = []
-    for p in sorted(installed, key=lambda p: p.pk):
-        out.append({
-            "id": p.pk, "code": p.code, "kind": p.kind, "targets": set(p.target_groups or ()),
-            "shares": (float(p.price), float(p.insurance_share), float(p.public_health_share),
-                       float(p.resident_share)),
-            "items": [(i.service_code, i.quantity, i.optional) for i in p.items.order_by("id")],
-        })
-    return out
-
-
-def _aware(ctx: SynthContext):
-    from datetime import datetime, time
-
-    from django.utils import timezone
-
-    return timezone.make_aware(datetime.combine(ctx.as_of, time(8)))
+    load = ctx.loader
+    specs = list(DEFAULT_PACKAGES)
+    ids = load.allocate("contracts_servicepackage", len(specs))
+    stamp = ctx.created_stamp
+    k = len(specs)
+    load.insert("contracts_servicepackage", {
+        "id": ids, "version": [1] * k, "created_at": [stamp] * k, "updated_at": [stamp] * k,
+        "institution_id": [org.commission_id] * k, "code": [p.code for p in specs], "name": [p.name for p in specs],
+        "kind": [p.kind for p in specs], "description": [p.description for p in specs],
+        "target_groups": [json.dumps(sorted(set(p.target_groups))) for p in specs],
+        "price": [float(p.price) for p in specs], "insurance_share": [float(p.insurance_share) for p in specs],
+        "public_health_share": [float(p.public_health_share) for p in specs],
+        "resident_share": [float(p.resident_share) for p in specs], "period_months": [12] * k,
+        "active": [True] * k, "demo_default": [True] * k,
+    })
+    rows = [(int(pid), code, qty, optional) for pid, p in zip(ids, specs, strict=True) for code, qty, optional in p.items]
+    load.insert("contracts_packageitem", {
+        "id": load.allocate("contracts_packageitem", len(rows)), "package_id": [r[0] for r in rows],
+        "service_code": [r[1] for r in rows], "quantity": [r[2] for r in rows], "optional": [r[3] for r in rows],
+        "note": [""] * len(rows),
+    })
+    ctx.frames["packages"] = [
+        {"id": int(pid), "code": p.code, "kind": p.kind, "targets": set(p.target_groups),
+         "shares": (float(p.price), float(p.insurance_share), float(p.public_health_share), float(p.resident_share)),
+         "items": list(p.items)}
+        for pid, p in zip(ids, specs, strict=True)
+    ]
 
 
 def _groups_on(ctx: SynthContext, rows: np.ndarray, day: np.ndarray) -> dict[str, np.ndarray]:
@@ -435,7 +437,7 @@ def _manual_deliveries(ctx: SynthContext, rng: np.random.Generator, f: ContractF
     elapsed = np.clip((horizon - start).astype(np.int64) + 1, 0, None)
     q = f.item_qty
     due = elapsed * q // period
-    propensity = rng.beta(4.0, 1.3, f.id.size)[c]  # per contract, mean ~0.75
+    propensity = rng.beta(3.0, 1.6, f.id.size)[c]  # per contract, mean ~0.65
     n = rng.binomial(due, propensity) + (rng.random(q.size) < 0.15)  # some ahead of schedule
     n = np.minimum(n, q)
     n = np.where(manual & (elapsed > 0), n, 0)
@@ -447,6 +449,9 @@ def _manual_deliveries(ctx: SynthContext, rng: np.random.Generator, f: ContractF
     hi = np.minimum(hi, horizon[item])
     lo = np.minimum(lo, hi)
     day = random_between(rng, lo, hi)
+    # Services are on record since the platform's history starts (as for programme visits).
+    kept = day >= ctx.today - np.timedelta64(params.HISTORY_WINDOW_DAYS, "D")
+    item, day = item[kept], day[kept]
     staff = f.doctor[c[item]]
     f.deliveries.append((item, day, np.full(item.size, "contracts.manual", dtype=object),
                          np.full(item.size, -1, dtype=np.int64), staff))

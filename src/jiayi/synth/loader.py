@@ -265,6 +265,15 @@ class Loader:
             ):
                 self._execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
                 restore.append(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+            # Unique constraints are rebuilt in bulk too (re-adding them checks uniqueness again).
+            for name, definition in self._execute(
+                "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "WHERE c.conrelid = %s::regclass AND c.contype = 'u' AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)",
+                [f'"{table}"'],
+            ):
+                self._execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+                restore.insert(0, f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
             for name, definition in self._execute(
                 "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
                 "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary "
@@ -296,6 +305,7 @@ class Loader:
         if self.vendor == "sqlite":
             self._execute("PRAGMA cache_size=-400000")
             self._execute("PRAGMA temp_store=MEMORY")
+            self._execute("PRAGMA threads=2")  # multi-threaded sorter for the index rebuilds
         elif self.vendor == "postgresql":
             self._execute("SET LOCAL synchronous_commit = off")
             self._execute("SET LOCAL maintenance_work_mem = '256MB'")

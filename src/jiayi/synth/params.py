@@ -95,6 +95,9 @@ ELDERLY_CHECK_RATE: Final[float] = 0.74
 ADULT_BP_RATE: Final[float] = 0.38
 #: Years of measurement history generated.
 HISTORY_YEARS: Final[int] = 2
+#: Visits, tasks and contract deliveries are on record for the last ~13 months (the platform's
+#: history starts there; older contracts show only what was delivered since).
+HISTORY_WINDOW_DAYS: Final[int] = 395
 
 #: ABO blood groups among Han Chinese (approximate shares; A 28 %, B 29 %, O 34 %, AB 9 %) and
 #: Rh-negative ~0.3 % (widely cited figures, not re-checked). Many records leave it blank/unknown.
@@ -147,10 +150,12 @@ CONTRACT_TERMINATED: Final[float] = 0.03
 LOST_TO_FOLLOW_UP: Final[float] = 0.09
 #: Probability that a due follow-up happens, and the delay when it does (days; project assumption).
 VISIT_ATTENDANCE: Final[float] = 0.88
+#: The same for the two-week re-check after an uncontrolled visit or a referral (often missed).
+RECHECK_ATTENDANCE: Final[float] = 0.5
 #: Treated hypertensive patients controlled at a visit (community managed patients reach much
-#: better control than the national 16.8 %; project assumption ~50-60 % at a visit).
-HT_CONTROLLED: Final[float] = 0.52
-DM_CONTROLLED: Final[float] = 0.5
+#: better control than the national 16.8 %; project assumption ~60-65 % at a visit).
+HT_CONTROLLED: Final[float] = 0.65
+DM_CONTROLLED: Final[float] = 0.6
 #: Signed HT/DM patients with a medication plan (binhai-2019 target >= 80 %).
 MEDICATION_PLAN_RATE: Final[float] = 0.84
 

@@ -119,7 +119,7 @@ STAGE_TABLES: dict[str, tuple[str, ...]] = {
     "records": ("residents_problem", "residents_keypopulationtag", "residents_recordserialcounter",
                 "residents_healthrecord"),
     "measurements": ("residents_measurement",),
-    "contracts": ("contracts_contract", "contracts_contractpackage", "contracts_householdsigning",
+    "contracts": ("contracts_servicepackage", "contracts_packageitem", "contracts_contract", "contracts_contractpackage", "contracts_householdsigning",
                   "contracts_satisfactionsurvey", "contracts_contractitem", "contracts_servicedelivery"),
     "programmes": ("programmes_enrolment", "programmes_visit", "programmes_task", "programmes_referral",
                    "programmes_medicationplan", "programmes_medicationplanline"),
@@ -192,9 +192,16 @@ def generate(
     # Relaxed durability for the load (one transaction: a crash loses the run, never half of it);
     # SQLite only allows the change outside a transaction.
     sqlite = connection.vendor == "sqlite" and not connection.in_atomic_block
+    journal = None
     if sqlite:
         with connection.cursor() as cur:
             cur.execute("PRAGMA synchronous=OFF")
+            # A rollback journal writes new pages once; WAL would write the whole load twice (WAL, then
+            # checkpoint). Only possible when no other connection has the file open; else stay in WAL.
+            cur.execute("PRAGMA journal_mode")
+            journal = cur.fetchone()[0]
+            if journal == "wal":
+                cur.execute("PRAGMA journal_mode=DELETE")
     try:
         with transaction.atomic(using=using):
             try:
@@ -237,6 +244,8 @@ def generate(
         if sqlite:
             with connection.cursor() as cur:
                 cur.execute("PRAGMA synchronous=NORMAL")
+                if journal == "wal":
+                    cur.execute("PRAGMA journal_mode=WAL")
         if bar is not None:
             bar.close()
     t = time.perf_counter()

@@ -36,7 +36,7 @@ from jiayi.synth.residents import DECEASED, ResidentFrame
 NOT_OK = ("uncontrolled", "adverse_reaction")
 CLASSES = np.array(["controlled", "uncontrolled", "adverse_reaction", "complication"], dtype=object)
 CONTROLLED, UNCONTROLLED, ADVERSE, COMPLICATION = range(4)
-WINDOW_DAYS = 395  # ~13 months of history
+WINDOW_DAYS = params.HISTORY_WINDOW_DAYS
 
 # Regimens (drug, class, dose, unit, times a day) — common first-line choices in Chinese primary care.
 HT_DRUGS = (
@@ -152,7 +152,7 @@ def _simulate(ctx: SynthContext, rng: np.random.Generator, programme: str, e_res
         ctrl_p = ht_p[idx] if ht else np.where(phys.ht_control[e_res[idx]] > 0, phys.ht_control[e_res[idx]], 0.9)
         # After an uncontrolled visit the regimen is adjusted: the re-check is more often at target.
         after_bad = (prev[idx] == UNCONTROLLED) | (prev[idx] == ADVERSE)
-        ctrl_p = np.where(after_bad, np.maximum(ctrl_p, 0.62), ctrl_p)
+        ctrl_p = np.where(after_bad, np.maximum(ctrl_p, 0.5), ctrl_p)
         controlled_bp = rng.random(k) < ctrl_p
         elderly = age_on(res.birth[e_res[idx]], day) >= 65
         sbp_hi = np.where(elderly, 150, 140)
@@ -165,7 +165,7 @@ def _simulate(ctx: SynthContext, rng: np.random.Generator, programme: str, e_res
         dbp = np.minimum(np.clip(np.rint(dbp), 50, 125), sbp - 15).astype(np.int64)
         hr = np.clip(np.rint(rng.normal(75, 8, k)), 52, 100).astype(np.int64)
         hr = np.where(rng.random(k) < 0.004, rng.integers(101, 112, k), hr)
-        dm_ok = rng.random(k) < np.where(after_bad, np.maximum(dm_p[idx], 0.62), dm_p[idx])
+        dm_ok = rng.random(k) < np.where(after_bad, np.maximum(dm_p[idx], 0.5), dm_p[idx])
         fpg = np.where(dm_ok, rng.uniform(4.4, 6.9, k), np.clip(rng.normal(8.6, 1.6, k), 7.0, 16.0))
         fpg = np.where(rng.random(k) < 0.003, rng.uniform(16.8, 19.0, k), fpg)
         fpg = np.round(fpg, 1)
@@ -198,10 +198,11 @@ def _simulate(ctx: SynthContext, rng: np.random.Generator, programme: str, e_res
             out[key].append(val)
         out["reasons"].extend(reasons)
         prev[idx] = cls
-        on_time = rng.random(k) < params.VISIT_ATTENDANCE
+        # Two-week re-checks are often missed (patients come back at their usual rhythm).
         short = days <= 14
+        on_time = rng.random(k) < np.where(short, params.RECHECK_ATTENDANCE, params.VISIT_ATTENDANCE)
         delay = np.where(on_time, np.where(short, rng.integers(-3, 8, k), rng.integers(-7, 11, k)),
-                         rng.integers(11, 61, k))
+                         np.where(short, rng.integers(15, 80, k), rng.integers(11, 61, k)))
         nxt[idx] = np.maximum(next_due + delay.astype("timedelta64[D]"), day + np.timedelta64(1, "D"))
     flat = {k: (np.concatenate(v) if v and k != "reasons" else v) for k, v in out.items()}
     if not out["enrol"]:
