@@ -211,3 +211,9 @@ def test_the_service_checks_name_kind_and_address(district):
         )
     assert {"name", "kind", "address"} <= set(e.value.errors)
     assert not FunctionalCommunity.objects.exists()
+
+
+def test_a_single_community_is_preselected(client, district):
+    form = _login(client, district, "station_doctor").get(reverse(NEW)).context["form"]
+    assert form["area_code"].value() == district.community_a2.code
+    assert form["institution_id"].value() == district.station_a1.pk

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 
 import pytest
@@ -36,7 +37,7 @@ def test_one_contract_in_force_per_resident_and_no_overlaps(small_district):
         periods[c.resident_id].append((c.start_date, c.last_day))
     for spans in periods.values():
         spans.sort()
-        for (_s1, e1), (s2, _e2) in zip(spans, spans[1:], strict=False):
+        for (_s1, e1), (s2, _e2) in itertools.pairwise(spans):
             assert s2 > e1
 
 
@@ -90,3 +91,22 @@ def test_deliveries_fall_inside_the_contract(small_district):
         assert d.item.contract_id == d.contract_id and d.item.service_code == d.service_code
         sources[d.source] += 1
     assert sources["contracts.manual"] and sources["programmes.visit"]
+
+
+def test_packages_are_what_the_service_installs(small_district):
+    from jiayi.contracts.models import ServicePackage
+    from jiayi.contracts.services import packages_install_defaults
+    from jiayi.org.models import Institution
+
+    commission = Institution.objects.get(code=f"{COUNTY}-WJW")
+    mine = {p.code: p for p in ServicePackage.objects.filter(institution=commission)}
+    centre = Institution.objects.filter(area__code__startswith=COUNTY, type="centre").first()
+    theirs = {p.code: p for p in packages_install_defaults(centre)}
+    assert set(mine) == set(theirs)
+    fields = ("name", "kind", "description", "target_groups", "price", "insurance_share", "public_health_share",
+              "resident_share", "period_months", "active", "demo_default")
+    for code, p in mine.items():
+        q = theirs[code]
+        assert [getattr(p, f) for f in fields] == [getattr(q, f) for f in fields]
+        items = lambda pkg: list(pkg.items.order_by("id").values_list("service_code", "quantity", "optional", "note"))  # noqa: E731
+        assert items(p) == items(q)

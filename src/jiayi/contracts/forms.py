@@ -489,7 +489,11 @@ class FunctionalCommunityForm(DomainErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         institutions = selectors.community_institutions_for(user)
         self.fields["institution_id"].queryset = institutions
-        self.fields["area_code"].queryset = selectors.community_areas_for(user)
+        areas = selectors.community_areas_for(user)
+        self.fields["area_code"].queryset = areas
+        only = list(areas[:2])
+        if len(only) == 1:
+            self.fields["area_code"].initial = only[0].code
         staff = getattr(user, "staff", None)
         if staff is not None and institutions.filter(pk=staff.institution_id).exists():
             self.fields["institution_id"].initial = staff.institution_id

@@ -134,7 +134,11 @@ DEFAULT: Final[RuleSet] = rulesets.register(
 
 
 def default_ruleset(on: date | None = None) -> RuleSet:
-    return rulesets.default_for(PROGRAMME, on or date.today())
+    """The rule set in effect on ``on``; periods before the first version use the earliest one."""
+    try:
+        return rulesets.default_for(PROGRAMME, on or date.today())
+    except KeyError:
+        return rulesets.for_programme(PROGRAMME)[0]
 
 
 # ---------------------------------------------------------------------------------------------

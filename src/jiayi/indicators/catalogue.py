@@ -138,13 +138,25 @@ def _flag(cond: ibis.Value) -> ibis.Value:
     return cond.ifelse(1, 0)
 
 
+def _people(f: Facts) -> ibis.Table:
+    """The person-period rows: one per resident (line lists) or counted per combination (``n``)."""
+    return f.person_period if f.detail else f.person_summary
+
+
+def _people_out(f: Facts, t: ibis.Table, num: ibis.Value, den: ibis.Value) -> ibis.Table:
+    """Rows of ``_people``: ``num`` and ``den`` per person, weighted by the count in summary mode."""
+    if f.detail:
+        return _out(t, t.resident_id, t.resident_id, num, den)
+    return _out(t, ibis.null("int64"), ibis.null("int64"), num * t.n, den * t.n)
+
+
 def persons(den: Callable[[ibis.Table], ibis.Value], num: Callable[[ibis.Table], ibis.Value]) -> Builder:
     """Residents of the person-period table: denominator = ``den``, numerator = ``den`` and ``num``."""
 
     def build(f: Facts) -> ibis.Table:
-        pp = f.person_period
-        t = pp.filter(den(pp))
-        return _out(t, t.resident_id, t.resident_id, _flag(num(t)), ibis.literal(1))
+        people = _people(f)
+        t = people.filter(den(f.flags(people)))
+        return _people_out(f, t, _flag(num(f.flags(t))), ibis.literal(1))
 
     return build
 
@@ -166,14 +178,16 @@ def management_rate(programme: str) -> Builder:
     prefix = "ht" if programme == "hypertension" else "dm"
 
     def build(f: Facts) -> ibis.Table:
-        pp = f.person_period
-        managed, registered = pp[f"{prefix}_managed"], pp[f"{prefix}_registered"]
+        pp = _people(f)
+        v = f.flags(pp)
+        managed, registered = getattr(v, f"{prefix}_managed"), getattr(v, f"{prefix}_registered")
         prevalence = _prevalence(f.ctx, programme)
         if prevalence is None:
             t = pp.filter(registered == 1)
-            return _out(t, t.resident_id, t.resident_id, t[f"{prefix}_managed"], ibis.literal(1))
-        t = pp.filter((pp.adult == 1) | (managed == 1))
-        return _out(t, t.resident_id, t.resident_id, t[f"{prefix}_managed"], t.adult * _micro(prevalence))
+            return _people_out(f, t, getattr(f.flags(t), f"{prefix}_managed"), ibis.literal(1))
+        t = pp.filter((v.adult == 1) | (managed == 1))
+        ft = f.flags(t)
+        return _people_out(f, t, getattr(ft, f"{prefix}_managed"), ft.adult * _micro(prevalence))
 
     return build
 
@@ -211,10 +225,11 @@ def _management_variant(programme: str) -> Callable[[RuleContext], str]:
 
 
 def _record_use(f: Facts) -> ibis.Table:
-    pp = f.person_period
-    base = pp.electronic if f.ctx.indicators.value("record_use_denominator") == "electronic" else pp.has_record
+    pp = _people(f)
+    v = f.flags(pp)
+    base = v.electronic if f.ctx.indicators.value("record_use_denominator") == "electronic" else v.has_record
     t = pp.filter(base == 1)
-    return _out(t, t.resident_id, t.resident_id, t.record_used, ibis.literal(1))
+    return _people_out(f, t, f.flags(t).record_used, ibis.literal(1))
 
 
 def _record_use_variant(ctx: RuleContext) -> str:
@@ -228,24 +243,23 @@ def _record_use_variant(ctx: RuleContext) -> str:
     )
 
 
-def _contracts(kind: str, flag: str) -> Builder:
-    def build(f: Facts) -> ibis.Table:
-        t = f.contract_expiry if kind == "expiry" else f.contract_fulfilment
-        return _out(t, t.contract_id, t.resident_id, t[flag], ibis.literal(1))
+def _expiry(f: Facts) -> ibis.Table:
+    return f.contract_expiry
 
-    return build
+
+def _fulfilment(f: Facts) -> ibis.Table:
+    return f.contract_fulfilment
 
 
 def _satisfaction(f: Facts) -> ibis.Table:
-    t = f.surveys
-    return _out(t, t.survey_id, t.resident_id, t.satisfied, ibis.literal(1))
+    return f.surveys
 
 
 def _gp_per_10k(f: Facts) -> ibis.Table:
     s = f.staff.mutate(doctor_id=ibis.null("int64"), team_id=ibis.null("int64"))
     gps = _out(s, s.staff_id, ibis.null("int64"), ibis.literal(1), ibis.literal(0))
-    pp = f.person_period.mutate(doctor_id=ibis.null("int64"), team_id=ibis.null("int64"))
-    people = _out(pp, pp.resident_id, pp.resident_id, ibis.literal(0), ibis.literal(1))
+    pp = _people(f).mutate(doctor_id=ibis.null("int64"), team_id=ibis.null("int64"))
+    people = _people_out(f, pp, ibis.literal(0), ibis.literal(1))
     return ibis.union(gps, people)
 
 
@@ -273,12 +287,12 @@ _CATALOGUE: list[Indicator] = [
     Indicator(
         "record.rate", _("健康档案建档率"), "Health-record rate", "records",
         _("建档人数"), _POP, "point", "resident", _S12 + "（M）", "M",
-        persons(lambda t: t.has_record >= 0, lambda t: t.has_record == 1), requires=("residents", "records"),
+        persons(lambda t: ibis.literal(True), lambda t: t.has_record == 1), requires=("residents", "records"),
     ),
     Indicator(
         "record.electronic_rate", _("电子健康档案建档率"), "Electronic health-record rate", "records",
         _("建立电子健康档案人数"), _POP, "point", "resident", _S12 + "（M）；考核系统 S01", "M",
-        persons(lambda t: t.has_record >= 0, lambda t: t.electronic == 1), requires=("residents", "records"),
+        persons(lambda t: ibis.literal(True), lambda t: t.electronic == 1), requires=("residents", "records"),
     ),
     Indicator(
         "record.use_rate", _("健康档案使用率"), "Health-record use rate", "records",
@@ -306,7 +320,7 @@ _CATALOGUE: list[Indicator] = [
     Indicator(
         "contract.coverage", _("常住人口签约服务覆盖率"), "Family-doctor contract coverage", "contracts",
         _("统计期末签约服务在有效期内的常住居民数"), _POP, "point", "resident", _S6 + "；2022年指导意见 签约服务覆盖率",
-        "H", persons(lambda t: t.signed >= 0, lambda t: t.signed == 1), requires=_CON, levels=AREA_LEVELS,
+        "H", persons(lambda t: ibis.literal(True), lambda t: t.signed == 1), requires=_CON, levels=AREA_LEVELS,
     ),
     *[
         Indicator(
@@ -356,14 +370,14 @@ _CATALOGUE: list[Indicator] = [
     Indicator(
         "contract.renewal_rate", _("续约率"), "Contract renewal rate", "contracts",
         _("统计期内到期且于期末前已续约的签约数"), _("统计期内到期的签约数（提前解约的不计）"), "range", "contract",
-        _S6, "NOT FOUND", _contracts("expiry", "renewed"), requires=_CON,
+        _S6, "NOT FOUND", _expiry, requires=_CON,
         params=(("indicators", "renewal_counts_by"),),
     ),
     Indicator(
         "contract.fulfilment_rate", _("履约率"), "Contract fulfilment rate", "contracts",
         _("各服务项目均按进度完成的签约数（评估日为统计期末与到期日中较早者）"),
         _("统计期内处于服务期且统计期末前未解约的签约数"), "range", "contract",
-        _S6 + "；履约进度见 contracts.rules", "NOT FOUND", _contracts("fulfilment", "on_schedule"),
+        _S6 + "；履约进度见 contracts.rules", "NOT FOUND", _fulfilment,
         requires=(*_CON, "contract_items", "deliveries"), params=(("family-doctor", "fulfilment_schedule"),),
     ),
     Indicator(

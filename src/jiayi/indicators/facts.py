@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
@@ -80,6 +80,8 @@ CHRONIC_PROGRAMMES: tuple[str, ...] = ("hypertension", "diabetes")
 AGE_GROUPS: tuple[str, ...] = ("elderly", "child")
 #: Stands for "no limit" where a rule-set parameter is None (e.g. standardised_max_gap_days).
 NO_LIMIT = 1_000_000
+#: Key populations read from the residents app's tags.
+TAG_CODES: tuple[str, ...] = tuple(c for c in KEY_POPULATION_CODES if c not in AGE_GROUPS)
 
 # ---------------------------------------------------------------------------------------------
 # Rule context: which rule sets a run uses
@@ -508,9 +510,26 @@ def load_org() -> OrgDims:
 # Evaluation windows
 # ---------------------------------------------------------------------------------------------
 
-#: Width of the activity bins (days) used for the record-use lookback; any width shorter than the
-#: lookback gives exact results (see Facts.record_use).
-ACTIVITY_BIN_DAYS = 30
+@dataclass(frozen=True)
+class AsOfWindow:
+    """One as-of window as day numbers (the SQL compares integers only)."""
+
+    wid: int
+    as_of: int
+    year: int
+    year_start: int
+    year_days: int
+    use_from: int
+    elderly_cut: int
+    child_cut: int
+    adult_cut: int
+
+
+@dataclass(frozen=True)
+class RangeWindow:
+    wid: int
+    start: int
+    as_of: int
 
 
 @dataclass(frozen=True)
@@ -538,30 +557,34 @@ class Windows:
     def range_id(self, start: date, end: date) -> int:
         return self.ranges.index((start, end)) + 1
 
-    def asof_table(self, ctx: RuleContext) -> pa.Table:
+    def asof_rows(self, ctx: RuleContext) -> list[AsOfWindow]:
         from jiayi.residents.rules import CHILD_MAX_AGE, ELDERLY_MIN_AGE
 
         months = int(ctx.indicators.value("record_use_window_months"))
         adult_age = int(ctx.engine.value("estimated_min_age"))
-        cols: dict[str, list[int]] = {k: [] for k in (
-            "wid", "as_of", "year", "year_start", "year_days", "use_from", "use_bin_lo", "use_bin_hi",
-            "elderly_cut", "child_cut", "adult_cut",
-        )}
+        out = []
         for i, d in enumerate(self.as_of, start=1):
             year_start = date(d.year, 1, 1)
-            use_from = P.day_number(P.add_months(d, -months)) + 1
-            cols["wid"].append(i)
-            cols["as_of"].append(P.day_number(d))
-            cols["year"].append(d.year)
-            cols["year_start"].append(P.day_number(year_start))
-            cols["year_days"].append((date(d.year + 1, 1, 1) - year_start).days)
-            cols["use_from"].append(use_from)
-            cols["use_bin_lo"].append(use_from // ACTIVITY_BIN_DAYS)
-            cols["use_bin_hi"].append(P.day_number(d) // ACTIVITY_BIN_DAYS)
-            cols["elderly_cut"].append(P.day_number(P.birth_cutoff(d, ELDERLY_MIN_AGE)))
-            cols["child_cut"].append(P.day_number(P.birth_cutoff(d, CHILD_MAX_AGE + 1)))
-            cols["adult_cut"].append(P.day_number(P.birth_cutoff(d, adult_age)))
-        return pa.table(cols, schema=pa.schema([(k, pa.int64()) for k in cols]))
+            out.append(AsOfWindow(
+                wid=i, as_of=P.day_number(d), year=d.year, year_start=P.day_number(year_start),
+                year_days=(date(d.year + 1, 1, 1) - year_start).days,
+                use_from=P.day_number(P.add_months(d, -months)) + 1,
+                elderly_cut=P.day_number(P.birth_cutoff(d, ELDERLY_MIN_AGE)),
+                child_cut=P.day_number(P.birth_cutoff(d, CHILD_MAX_AGE + 1)),
+                adult_cut=P.day_number(P.birth_cutoff(d, adult_age)),
+            ))
+        return out
+
+    def asof_table(self, ctx: RuleContext) -> pa.Table:
+        rows = self.asof_rows(ctx)
+        names = [f.name for f in fields(AsOfWindow)]
+        cols = {name: [getattr(r, name) for r in rows] for name in names}
+        return pa.table(cols, schema=pa.schema([(k, pa.int64()) for k in names]))
+
+    def range_rows(self) -> list[RangeWindow]:
+        return [
+            RangeWindow(i, P.day_number(s), P.day_number(e)) for i, (s, e) in enumerate(self.ranges, start=1)
+        ]
 
     def years_table(self) -> pa.Table:
         years = sorted({d.year for d in self.as_of})
@@ -589,6 +612,33 @@ class Windows:
 # Facts
 # ---------------------------------------------------------------------------------------------
 
+#: The 0/1 flags of a person in a window (person_period columns; bits of person_summary.bits).
+PERSON_FLAGS: tuple[str, ...] = (
+    "has_record", "electronic", "record_open", "record_used", "elderly", "child", "adult", "signed",
+    "personalised", "ht_registered", "dm_registered", "ht_managed", "dm_managed", "ht_open", "dm_open",
+    "elderly_managed", "kp_any", *(f"kp_{c}" for c in TAG_CODES),
+)
+
+
+class PersonFlags:
+    """Attribute access to the person flags, whether they are columns or packed bits."""
+
+    def __init__(self, t: ibis.Table, *, packed: bool) -> None:
+        self._t = t
+        self._packed = packed
+
+    def __getattr__(self, name: str) -> ibis.Value:
+        if name in ("kp_elderly", "kp_child"):
+            name = name[3:]
+        if not self._packed:
+            return self._t[name]
+        k = PERSON_FLAGS.index(name)
+        return (self._t.bits // (1 << k)) % 2
+
+    def __getitem__(self, name: str) -> ibis.Value:
+        return self.__getattr__(name)
+
+
 
 def _flag(cond: ibis.Value) -> ibis.Value:
     return cond.ifelse(1, 0).cast("int64")
@@ -608,8 +658,15 @@ class Facts:
     """The fact tables of one run, on one backend, for one set of windows.
 
     ``raw`` maps raw names to ibis tables on the backend; a raw table whose model does not exist is
-    replaced by an empty table (its indicators then count zero and the engine reports them blocked).
-    ``restrict`` (a table with ``resident_id``) limits everything to those residents (line lists).
+    replaced by an empty table (its indicators are reported blocked). ``restrict`` (a table with
+    ``resident_id``) limits everything to those residents and switches the builders to one row per
+    subject (line lists); otherwise person-based indicators read ``person_summary``, the person-period
+    table already counted per combination of units and flags.
+
+    Per-window facts of a resident (contract in force, dynamic record, diagnosis, elderly health
+    management) are computed as one column per window on a per-resident table ("pivot"), which reads
+    each source row once however many windows there are, and are unpivoted onto the person-period rows
+    with a CASE on the window id.
     """
 
     def __init__(
@@ -628,6 +685,7 @@ class Facts:
         self.today = today
         self.today_day = P.day_number(today)
         self.windows = windows
+        self.detail = restrict is not None
         self.missing = sorted(set(RAW) - set(raw))
         tables = dict(raw)
         for name in self.missing:
@@ -640,6 +698,8 @@ class Facts:
         self.raw = tables
         self.org_inst = backend.load("org_inst", org.institutions)
         self.org_area = backend.load("org_area", org.areas)
+        self.asof_rows = windows.asof_rows(ctx)
+        self.range_rows = windows.range_rows()
         self.asof = backend.load("asof", windows.asof_table(ctx))
         self.years = backend.load("years", windows.years_table())
         self.ranges = backend.load("ranges", windows.range_table())
@@ -647,7 +707,7 @@ class Facts:
     def _cache(self, expr: ibis.Table) -> ibis.Table:
         return self.backend.cache(expr)
 
-    def _alive(self, t: ibis.Table, as_of: ibis.Value) -> ibis.Value:
+    def _alive(self, t: ibis.Table, as_of: ibis.Value | int) -> ibis.Value:
         """In the resident population (常住: registered or not) on ``as_of``: a resident who died later
         still counts; moved-out and deleted residents never do (RESIDENT_POPULATION_STATUSES)."""
         from jiayi.residents.models import RESIDENT_POPULATION_STATUSES, ResidenceStatus
@@ -661,6 +721,15 @@ class Facts:
         t = _attach(t, self.org_inst.select("institution_id", "station_id", "centre_id", "district_id"),
                     ["institution_id"])
         return _attach(t, self.org_area.select("area_id", "street_id"), ["area_id"])
+
+    def _pivot(self, t: ibis.Table, name: str, flag: Callable[[ibis.Table, AsOfWindow], ibis.Value],
+               key: str = "resident_id") -> ibis.Table:
+        """Per ``key``: column ``{name}_{wid}`` = 1 when any row of ``t`` satisfies ``flag`` in that window."""
+        aggs = {f"{name}_{w.wid}": _flag(flag(t, w)).max() for w in self.asof_rows}
+        return t.group_by(key).aggregate(**aggs)
+
+    def _unpivot(self, t: ibis.Table, name: str, default: Any = 0) -> ibis.Value:
+        return ibis.cases(*[(t.wid == w.wid, t[f"{name}_{w.wid}"]) for w in self.asof_rows], else_=default)
 
     # -- residents and their org attribution --------------------------------------------------
 
@@ -676,35 +745,41 @@ class Facts:
             child=_flag(pop.birth_day > pop.child_cut),
             adult=_flag(pop.birth_day <= pop.adult_cut),
         )
-        return self._cache(self._units(pop))
+        return self._units(pop)
 
     @cached_property
-    def contract_in_force(self) -> ibis.Table:
-        """The contract in force for each resident on each as-of day (Contract.objects.active_on: from the
-        dates, not the stored status), the latest if several, and whether it has a personalised package."""
-        c, w = self.raw["contracts"], self.asof
-        inforce = c.cross_join(w).filter(
-            c.start_day <= w.as_of, c.end_day >= w.as_of, c.terminated_day.isnull() | (c.terminated_day > w.as_of)
-        )
-        pick = inforce.group_by(["wid", "resident_id"]).aggregate(contract_id=inforce.contract_id.max())
-        pick = pick.join(c.select("contract_id", "team_id", "doctor_id"), "contract_id")
+    def contracts_in_force(self) -> ibis.Table:
+        """Per resident and window: the contract in force on the as-of day (Contract.objects.active_on:
+        from the dates, not the stored status), the latest if several."""
+        c = self.raw["contracts"]
+        aggs = {
+            f"contract_{w.wid}": ((c.start_day <= w.as_of) & (c.end_day >= w.as_of)
+                                  & (c.terminated_day.isnull() | (c.terminated_day > w.as_of)))
+            .ifelse(c.contract_id, ibis.null("int64")).max()
+            for w in self.asof_rows
+        }
+        return c.group_by("resident_id").aggregate(**aggs)
+
+    @cached_property
+    def contract_details(self) -> ibis.Table:
+        """Team, doctor and whether a contract has a personalised package (rule-set package kinds)."""
+        c = self.raw["contracts"].select("contract_id", "team_id", "doctor_id")
         kinds = [str(k) for k in self.ctx.indicators.value("personalised_package_kinds")]
         cp = self.raw["contract_packages"]
         personal = cp.filter(cp.kind.isin(kinds)).select("contract_id").distinct().mutate(personalised=1)
-        return self._cache(_attach(pick, personal, ["contract_id"], {"personalised": 0}))
+        return _attach(c, personal, ["contract_id"], {"personalised": 0})
 
     @cached_property
-    def key_populations(self) -> ibis.Table:
-        """Key-population tags (residents.KeyPopulationTag, kept by the residents app from the record)
-        held on each as-of day (tagged since then). The age groups are not read from tags: they follow
+    def tag_since(self) -> ibis.Table:
+        """Per resident and key-population tag (residents.KeyPopulationTag, kept by the residents app
+        from the record): the day it was recorded. The age groups are not read from tags: they follow
         from the birth date on the as-of day, as in contracts.numbers."""
-        t, w = self.raw["tags"], self.asof
+        t = self.raw["tags"]
         t = t.filter(~t.code.isin(list(AGE_GROUPS)))
-        j = t.cross_join(w.select("wid", "as_of")).filter(t.since_day.isnull() | (t.since_day <= w.as_of))
-        codes = [c for c in KEY_POPULATION_CODES if c not in AGE_GROUPS]
-        return self._cache(j.group_by(["wid", "resident_id"]).aggregate(
-            **{f"kp_{code}": _flag(j.code == code).max() for code in codes}
-        ))
+        since = t.since_day.fill_null(-NO_LIMIT)
+        return t.group_by("resident_id").aggregate(**{
+            f"since_{code}": (t.code == code).ifelse(since, ibis.null("int64")).min() for code in TAG_CODES
+        })
 
     @cached_property
     def diagnoses(self) -> ibis.Table:
@@ -712,26 +787,27 @@ class Facts:
         residents.diagnoses): the registered patients of the management rate."""
         from jiayi.residents.diagnoses import DIAGNOSIS_PREFIXES
 
-        p, w = self.raw["problems"], self.asof
-        j = p.cross_join(w.select("wid", "as_of")).filter(
-            p.diagnosed_day.isnull() | (p.diagnosed_day <= w.as_of),
-            p.resolved_day.isnull() | (p.resolved_day > w.as_of),
-        )
-        aggs = {
-            f"dx_{programme}": _flag(ibis.or_(*[j.icd10.startswith(pre) for pre in DIAGNOSIS_PREFIXES[programme]])).max()
-            for programme in CHRONIC_PROGRAMMES
-        }
-        return self._cache(j.group_by(["wid", "resident_id"]).aggregate(**aggs))
+        p = self.raw["problems"]
+        p = p.mutate(**{
+            f"is_{g}": ibis.or_(*[p.icd10.startswith(pre) for pre in DIAGNOSIS_PREFIXES[g]]) for g in CHRONIC_PROGRAMMES
+        })
+        p = p.filter(ibis.or_(*[p[f"is_{g}"] for g in CHRONIC_PROGRAMMES]))
+
+        def on_record(t: ibis.Table, w: AsOfWindow) -> ibis.Value:
+            return (t.diagnosed_day.isnull() | (t.diagnosed_day <= w.as_of)) & (
+                t.resolved_day.isnull() | (t.resolved_day > w.as_of)
+            )
+
+        aggs = {}
+        for g in CHRONIC_PROGRAMMES:
+            for w in self.asof_rows:
+                aggs[f"dx_{g}_{w.wid}"] = _flag(p[f"is_{g}"] & on_record(p, w)).max()
+        return p.group_by("resident_id").aggregate(**aggs)
 
     @cached_property
     def record_use(self) -> ibis.Table:
-        """Residents with a 'dynamic record' on each as-of day: evidence in the lookback window.
-
-        Evidence days are grouped in bins of ACTIVITY_BIN_DAYS; a bin witnesses the window
-        [use_from, as_of] when it lies in the window's bin range, its last day is on or after use_from
-        and its first day on or before as_of. Inner bins satisfy both trivially, the two edge bins need
-        exactly one of them, so the result equals a day-by-day check.
-        """
+        """Per resident and window: evidence of a 'dynamic record' (rule-set sources) in the lookback
+        window [as-of - record_use_window_months, as-of]."""
         evidence = set(self.ctx.indicators.value("record_use_evidence"))
         parts = []
         if "measurement" in evidence:
@@ -743,19 +819,16 @@ class Facts:
             d = self.raw["deliveries"]
             parts.append(d.filter(d.revoked_day.isnull()).select("resident_id", "day"))
         if not parts:
-            return self.asof.select("wid").mutate(resident_id=ibis.null("int64"), record_used=1).filter(_.wid < 0)
-        act = ibis.union(*parts).filter(_.day <= self.today_day)
-        bins = act.mutate(bin=act.day // ACTIVITY_BIN_DAYS).group_by(["resident_id", "bin"]).aggregate(
-            lo=_.day.min(), hi=_.day.max()
-        )
-        w = self.asof
-        j = bins.join(w, [bins.bin >= w.use_bin_lo, bins.bin <= w.use_bin_hi, bins.hi >= w.use_from,
-                          bins.lo <= w.as_of])
-        return self._cache(j.select("wid", "resident_id").distinct().mutate(record_used=1))
+            parts.append(self.raw["measurements"].select("resident_id", "day").filter(_.day < -NO_LIMIT))
+        lo = min(w.use_from for w in self.asof_rows)
+        act = ibis.union(*parts).filter(_.day >= lo, _.day <= self.today_day)
+        # One row per resident and day first: the pivot then compares each distinct day once.
+        act = act.distinct()
+        return self._pivot(act, "used", lambda t, w: (t.day >= w.use_from) & (t.day <= w.as_of))
 
     @cached_property
     def elderly_managed(self) -> ibis.Table:
-        """Residents with elderly health management (rule-set evidence) in the assessment year."""
+        """Per resident and window: elderly health management (rule-set evidence) in the assessment year."""
         evidence = set(self.ctx.indicators.value("elderly_management_evidence"))
         parts = []
         if "health_check" in evidence:
@@ -768,11 +841,22 @@ class Facts:
             v = self.raw["visits"]
             parts.append(v.filter(v.programme == "elderly", ~v.is_deleted).select("resident_id", "day"))
         if not parts:
-            return self.asof.select("wid").mutate(resident_id=ibis.null("int64"), elderly_managed=1).filter(_.wid < 0)
+            parts.append(self.raw["measurements"].select("resident_id", "day").filter(_.day < -NO_LIMIT))
         ev = ibis.union(*parts).distinct()
-        w = self.asof
-        j = ev.join(w, [ev.day >= w.year_start, ev.day <= w.as_of])
-        return self._cache(j.select("wid", "resident_id").distinct().mutate(elderly_managed=1))
+        return self._pivot(ev, "em", lambda t, w: (t.day >= w.year_start) & (t.day <= w.as_of))
+
+    @cached_property
+    def resident_facts(self) -> ibis.Table:
+        """One row per resident: the health record and every per-window pivot."""
+        r = self.raw["residents"].filter(~_.is_deleted).select("resident_id")
+        rec = self.raw["records"].select(
+            "resident_id", "established_day", electronic_flag=_flag(_.electronic),
+            open_flag=_flag(_.open_to_resident), closed=_flag(_.status == "closed"),
+        )
+        r = _attach(r, rec, ["resident_id"])
+        for part in (self.contracts_in_force, self.tag_since, self.diagnoses, self.record_use, self.elderly_managed):
+            r = _attach(r, part, ["resident_id"])
+        return self._cache(r)
 
     # -- chronic-disease programmes (definitions of programmes.numbers / programmes.rules) ------------
 
@@ -835,7 +919,7 @@ class Facts:
             v = v.filter(v.mode.isin([str(m) for m in FACE_TO_FACE_MODES]))
         e = self.chronic_enrolments.select("enrolment_id", "start_day", "end_day", "std_edges")
         y = self.years
-        j = v.select("enrolment_id", "day", "y").join(e, "enrolment_id").join(y, _.y == y.year)
+        j = v.select("enrolment_id", "day", "y").distinct().join(e, "enrolment_id").join(y, _.y == y.year)
         j = j.mutate(pstart=(j.start_day > j.y_start).ifelse(j.start_day, j.y_start))
         j = j.filter(j.day >= j.pstart, j.end_day.isnull() | (j.day <= j.end_day))
         prev = j.day.lag().over(ibis.window(group_by=[j.enrolment_id, j.y], order_by=j.day))
@@ -856,7 +940,10 @@ class Facts:
         measured = ht.ifelse(v.sbp.notnull() & v.dbp.notnull(), v.fasting_glucose.notnull())
         v = v.filter(measured)
         age = v.y - v.birth_y - _flag(v.md < v.birth_md)
-        p = lambda key: self._disease_param(v.ruleset, "hypertension", key)  # noqa: E731
+
+        def p(key: str) -> ibis.Value:
+            return self._disease_param(v.ruleset, "hypertension", key)
+
         elderly = age >= p("elderly_age")
         sbp_t = elderly.ifelse(p("elderly_target_sbp"), p("target_sbp"))
         dbp_t = elderly.ifelse(p("elderly_target_dbp"), p("target_dbp"))
@@ -899,7 +986,7 @@ class Facts:
         jv = vg.join(g.select("wid", "enrolment_id", "year", "pend"),
                      [vg.enrolment_id == g.enrolment_id, vg.y == g.year, vg.day <= g.pend])
         stats = jv.group_by(["wid", "enrolment_id"]).aggregate(
-            n_days=jv.day.nunique(), max_gap=jv.gap.max(), last_day=jv.day.max()
+            n_days=jv.day.count(), max_gap=jv.gap.max(), last_day=jv.day.max()
         )
         g = _attach(g, stats, ["wid", "enrolment_id"], {"n_days": 0})
         if self.ctx.engine.value("managed_requires_visit"):
@@ -943,26 +1030,28 @@ class Facts:
     def person_period(self) -> ibis.Table:
         """One row per resident of the resident population per as-of window, with the org attribution
         (doctor and team of the contract in force) and every flag the person-based indicators count."""
-        pp = self.population
-        pp = _attach(pp, self.contract_in_force.mutate(signed=1), ["wid", "resident_id"],
-                     {"signed": 0, "personalised": 0})
-        rec = self.raw["records"].select(
-            "resident_id", "established_day", electronic_flag=_flag(_.electronic),
-            open_flag=_flag(_.open_to_resident), closed=_flag(_.status == "closed"),
-        )
-        pp = _attach(pp, rec, ["resident_id"])
+        pp = self.population.join(self.resident_facts, "resident_id")
         has_record = pp.established_day.notnull() & (pp.established_day <= pp.as_of) & (pp.closed == 0)
-        pp = pp.mutate(has_record=_flag(has_record))
+        flags = {
+            "contract_id": self._unpivot(pp, "contract", ibis.null("int64")),
+            "has_record": _flag(has_record),
+            "electronic": _flag(has_record & (pp.electronic_flag == 1)),
+            "record_open": _flag(has_record & (pp.electronic_flag == 1) & (pp.open_flag == 1)),
+            "record_used": _flag(has_record & (self._unpivot(pp, "used") == 1)),
+            "ht_registered": self._unpivot(pp, "dx_hypertension").fill_null(0),
+            "dm_registered": self._unpivot(pp, "dx_diabetes").fill_null(0),
+            "elderly_managed": self._unpivot(pp, "em").fill_null(0),
+            **{f"kp_{code}": _flag(pp[f"since_{code}"].notnull() & (pp[f"since_{code}"] <= pp.as_of))
+               for code in TAG_CODES},
+        }
+        base = [c for c in self.population.columns if c not in ("as_of", "institution_id", "area_id", "sex")]
+        pp = pp.select(*base, **flags)
         pp = pp.mutate(
-            electronic=_flag((pp.has_record == 1) & (pp.electronic_flag == 1)),
-            record_open=_flag((pp.has_record == 1) & (pp.electronic_flag == 1) & (pp.open_flag == 1)),
-        ).drop("established_day", "electronic_flag", "open_flag", "closed")
-        pp = self._cache(pp)
-        pp = _attach(pp, self.record_use, ["wid", "resident_id"], {"record_used": 0})
-        pp = pp.mutate(record_used=_flag((pp.record_used == 1) & (pp.has_record == 1)))
-        pp = _attach(pp, self.diagnoses, ["wid", "resident_id"], {f"dx_{p}": 0 for p in CHRONIC_PROGRAMMES})
-        tag_codes = [c for c in KEY_POPULATION_CODES if c not in AGE_GROUPS]
-        pp = _attach(pp, self.key_populations, ["wid", "resident_id"], {f"kp_{c}": 0 for c in tag_codes})
+            kp_any=_flag(ibis.or_(pp.elderly == 1, pp.child == 1, *[pp[f"kp_{c}"] == 1 for c in TAG_CODES])),
+            record_used=pp.record_used.fill_null(0),
+        )
+        pp = _attach(pp, self.contract_details, ["contract_id"], {"personalised": 0})
+        pp = pp.mutate(signed=_flag(pp.contract_id.notnull()))
         prog = self.programme_period
         per = prog.group_by(["wid", "resident_id"]).aggregate(
             ht_managed=_flag(prog.programme == "hypertension").max(),
@@ -971,11 +1060,23 @@ class Facts:
             dm_open=_flag((prog.programme == "diabetes") & (prog.open == 1)).max(),
         )
         pp = _attach(pp, per, ["wid", "resident_id"], {"ht_managed": 0, "dm_managed": 0, "ht_open": 0, "dm_open": 0})
-        pp = _attach(pp, self.elderly_managed, ["wid", "resident_id"], {"elderly_managed": 0})
-        pp = pp.mutate(kp_elderly=pp.elderly, kp_child=pp.child)
-        pp = pp.mutate(kp_any=_flag(ibis.or_(*[pp[f"kp_{c}"] == 1 for c in KEY_POPULATION_CODES])))
-        pp = pp.mutate(ht_registered=pp.dx_hypertension, dm_registered=pp.dx_diabetes)
-        return self._cache(pp.drop("area_id", "as_of", "dx_hypertension", "dx_diabetes"))
+        pp = pp.drop("contract_id")
+        return self._cache(pp) if self.detail else pp
+
+    @cached_property
+    def person_summary(self) -> ibis.Table:
+        """The person-period table counted per window, units and combination of flags (``n``): every
+        person-based indicator sums it, so the big table is scanned once per run. The flags are packed
+        into one integer (``bits``, see PERSON_FLAGS) to keep the grouping key narrow."""
+        pp = self.person_period
+        bits = sum((pp[name].cast("int64") * (1 << k) for k, name in enumerate(PERSON_FLAGS)), ibis.literal(0))
+        pp = pp.mutate(bits=bits)
+        keys = ["wid", *ORG_COLUMNS.values(), "bits"]
+        return self._cache(pp.group_by(keys).aggregate(n=pp.resident_id.count()))
+
+    def flags(self, t: ibis.Table) -> PersonFlags:
+        """The person flags of ``t`` (a person_period or person_summary table) by name."""
+        return PersonFlags(t, packed=not self.detail)
 
     @cached_property
     def programme_patients(self) -> ibis.Table:
@@ -985,77 +1086,99 @@ class Facts:
         prog = self.programme_period
         r = self.raw["residents"].filter(~_.is_deleted).select("resident_id", "institution_id", "area_id")
         prog = self._units(prog.join(r, "resident_id"))
-        c = self.contract_in_force.select("wid", "resident_id", c_team=_.team_id, c_doctor=_.doctor_id,
-                                          signed=ibis.literal(1).cast("int64"))
-        prog = _attach(prog, c, ["wid", "resident_id"], {"signed": 0})
+        prog = prog.join(self.resident_facts.select("resident_id", *[f"contract_{w.wid}" for w in self.asof_rows]),
+                         "resident_id")
+        prog = prog.mutate(contract_id=self._unpivot(prog, "contract", ibis.null("int64")))
+        prog = _attach(prog, self.contract_details.select("contract_id", c_team=_.team_id, c_doctor=_.doctor_id),
+                       ["contract_id"])
         return self._cache(prog.select(
-            "wid", "resident_id", "programme", "station_id", "centre_id", "street_id", "district_id", "signed",
+            "wid", "resident_id", "programme", "station_id", "centre_id", "street_id", "district_id",
             "open", "standardised", "controlled", "plan", "managed",
+            signed=_flag(prog.contract_id.notnull()),
             team_id=prog.team_id.fill_null(prog.c_team), doctor_id=prog.doctor_id.fill_null(prog.c_doctor),
         ))
 
     # -- contracts (definitions of contracts.numbers) -----------------------------------------------
 
-    def _with_resident(self, t: ibis.Table) -> ibis.Table:
-        """Rows of ``t`` (with resident_id and as_of) whose resident is in the resident population on the
-        window's as-of day, with the resident's units."""
+    def _contract_units(self) -> ibis.Table:
+        """Contracts with their resident's population facts (``status`` is the resident's) and units."""
+        c = self.raw["contracts"].drop("status")
         r = self.raw["residents"].select("resident_id", "status", "death_day", "birth_day", "is_deleted",
                                          "institution_id", "area_id")
-        j = t.join(r, "resident_id")
-        j = j.filter(self._alive(j, j.as_of))
-        return self._units(j).drop("status", "death_day", "birth_day", "is_deleted", "institution_id", "area_id")
+        return self._units(c.join(r, "resident_id"))
+
+    def _per_range(self, t: ibis.Table, window: Callable[[ibis.Table, RangeWindow], tuple[ibis.Value, ibis.Value]],
+                   subject: str) -> ibis.Table:
+        """Long rows (wid, subject, units, num, den) from ``t``: for each range window, the rows where
+        ``window`` gives (in denominator, in numerator), restricted to residents in the resident
+        population on the window's as-of day."""
+        parts = []
+        for w in self.range_rows:
+            den, num = window(t, w)
+            part = t.filter(den & self._alive(t, w.as_of)).select(
+                wid=ibis.literal(w.wid).cast("int64"), subject_id=t[subject], resident_id=t.resident_id,
+                doctor_id=t.doctor_id, team_id=t.team_id, station_id=t.station_id, centre_id=t.centre_id,
+                street_id=t.street_id, district_id=t.district_id, num=_flag(num), den=ibis.literal(1).cast("int64"),
+            )
+            parts.append(part)
+        return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
     @cached_property
     def contract_expiry(self) -> ibis.Table:
         """Contracts that expired in each range window (end day inside, not terminated on or before it)
         and whether they were renewed (a renewal that was not voided: terminated on or before its start)."""
-        c, w = self.raw["contracts"], self.ranges
-        ended = c.filter(c.terminated_day.isnull() | (c.terminated_day > c.end_day))
-        j = ended.cross_join(w).filter(ended.end_day >= w.start, ended.end_day <= w.as_of)
-        j = j.select("wid", "as_of", "contract_id", "resident_id", "team_id", "doctor_id")
-        void = (c.status == "terminated") & c.terminated_day.notnull() & (c.terminated_day <= c.start_day)
-        ren = c.filter(c.renewal_of_id.notnull(), ~void).select(contract_id=_.renewal_of_id).distinct()
-        j = _attach(j, ren.mutate(renewed=ibis.literal(1).cast("int64")), ["contract_id"], {"renewed": 0})
-        return self._with_resident(j)
+        c = self._contract_units()
+        raw = self.raw["contracts"]
+        void = (raw.status == "terminated") & raw.terminated_day.notnull() & (raw.terminated_day <= raw.start_day)
+        ren = raw.filter(raw.renewal_of_id.notnull(), ~void).select(contract_id=_.renewal_of_id).distinct()
+        c = _attach(c, ren.mutate(renewed=ibis.literal(1).cast("int64")), ["contract_id"], {"renewed": 0})
+        c = c.filter(c.terminated_day.isnull() | (c.terminated_day > c.end_day))
+        return self._per_range(
+            c, lambda t, w: ((t.end_day >= w.start) & (t.end_day <= w.as_of), t.renewed == 1), "contract_id"
+        )
 
     @cached_property
     def contract_fulfilment(self) -> ibis.Table:
         """Contracts in service during each range window (start on or before its as-of day, end on or
         after its start, not terminated by the as-of day) and whether every item was on schedule on
         min(as-of, end): deliveries (not revoked) by the as-of day >= floor(elapsed x quantity / days)."""
-        c, w = self.raw["contracts"], self.ranges
-        ins = c.cross_join(w).filter(
-            c.start_day <= w.as_of, c.end_day >= w.start, c.terminated_day.isnull() | (c.terminated_day > w.as_of)
-        ).select("wid", "as_of", "contract_id", "resident_id", "team_id", "doctor_id", "start_day", "end_day")
+        c = self.raw["contracts"]
         items = self.raw["contract_items"].select("item_id", "contract_id", "quantity")
-        iw = ins.join(items, "contract_id")
-        upto = (iw.as_of < iw.end_day).ifelse(iw.as_of, iw.end_day)
-        iw = iw.mutate(due=((upto - iw.start_day + 1) * iw.quantity) // (iw.end_day - iw.start_day + 1))
         d = self.raw["deliveries"]
-        d = d.filter(d.revoked_day.isnull()).select("item_id", "day")
-        dw = d.join(iw.select("wid", "item_id", "as_of"), [d.item_id == iw.item_id, d.day <= iw.as_of])
-        done = dw.group_by(["wid", "item_id"]).aggregate(delivered=dw.day.count())
-        iw = _attach(iw, done, ["wid", "item_id"], {"delivered": 0})
-        short = iw.filter(iw.delivered < iw.due).select("wid", "contract_id").distinct().mutate(
-            behind=ibis.literal(1).cast("int64")
-        )
-        out = _attach(ins, short, ["wid", "contract_id"], {"behind": 0})
-        out = out.mutate(on_schedule=_flag(out.behind == 0))
-        out = out.select("wid", "as_of", "contract_id", "resident_id", "team_id", "doctor_id", "on_schedule")
-        return self._cache(self._with_resident(out))
+        d = d.filter(d.revoked_day.isnull())
+        delivered = d.group_by("item_id").aggregate(**{
+            f"done_{w.wid}": _flag(d.day <= w.as_of).sum() for w in self.range_rows
+        })
+        it = items.join(c.select("contract_id", "start_day", "end_day"), "contract_id")
+        it = _attach(it, delivered, ["item_id"], {f"done_{w.wid}": 0 for w in self.range_rows})
+        days = it.end_day - it.start_day + 1
+        short = {}
+        for w in self.range_rows:
+            upto = (it.end_day > w.as_of).ifelse(w.as_of, it.end_day)
+            due = ((upto - it.start_day + 1) * it.quantity) // days
+            short[f"short_{w.wid}"] = _flag(it[f"done_{w.wid}"] < due).max()
+        behind = it.group_by("contract_id").aggregate(**short)
+        cu = _attach(self._contract_units(), behind, ["contract_id"], {f"short_{w.wid}": 0 for w in self.range_rows})
+        cu = self._cache(cu)
+
+        def window(t: ibis.Table, w: RangeWindow) -> tuple[ibis.Value, ibis.Value]:
+            in_service = (t.start_day <= w.as_of) & (t.end_day >= w.start) & (
+                t.terminated_day.isnull() | (t.terminated_day > w.as_of)
+            )
+            return in_service, t[f"short_{w.wid}"] == 0
+
+        return self._per_range(cu, window, "contract_id")
 
     @cached_property
     def surveys(self) -> ibis.Table:
         """Satisfaction surveys dated in each range window; satisfied = overall score at or above the
         family-doctor rule set's ``satisfied_min_score``."""
-        s, w = self.raw["surveys"], self.ranges
-        j = s.cross_join(w).filter(s.day >= w.start, s.day <= w.as_of)
+        s = self.raw["surveys"]
         threshold = int(self.ctx.family_doctor.value("satisfied_min_score"))
-        j = j.mutate(satisfied=_flag(j.overall_score >= threshold))
-        c = self.raw["contracts"].select("contract_id", "resident_id", "team_id", "doctor_id")
-        j = j.join(c, "contract_id").select("wid", "as_of", "survey_id", "contract_id", "resident_id", "team_id",
-                                            "doctor_id", "satisfied")
-        return self._with_resident(j)
+        s = s.join(self._contract_units(), "contract_id")
+        return self._per_range(
+            s, lambda t, w: ((t.day >= w.start) & (t.day <= w.as_of), t.overall_score >= threshold), "survey_id"
+        )
 
     # -- workforce --------------------------------------------------------------------------------------
 

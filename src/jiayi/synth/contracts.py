@@ -94,8 +94,9 @@ def available() -> bool:
     if not apps.is_installed("jiayi.contracts"):
         return False
     try:
-        models = [apps.get_model("contracts", m) for m in ("ServicePackage", "Contract", "ContractItem",
-                                                           "ServiceDelivery", "ContractPackage")]
+        models = [apps.get_model("contracts", m) for m in (
+            "ServicePackage", "PackageItem", "Contract", "ContractPackage", "ContractItem", "ServiceDelivery",
+            "HouseholdSigning", "SatisfactionSurvey")]
     except LookupError:
         return False
     tables = set(connection.introspection.table_names())
@@ -119,15 +120,17 @@ def install_packages(ctx: SynthContext) -> None:
     k = len(specs)
     load.insert("contracts_servicepackage", {
         "id": ids, "version": [1] * k, "created_at": [stamp] * k, "updated_at": [stamp] * k,
-        "institution_id": [org.commission_id] * k, "code": [p.code for p in specs], "name": [p.name for p in specs],
-        "kind": [p.kind for p in specs], "description": [p.description for p in specs],
+        "institution_id": [org.commission_id] * k, "code": [p.code for p in specs],
+        "name": [str(p.name) for p in specs],
+        "kind": [p.kind for p in specs], "description": [str(p.description) for p in specs],
         "target_groups": [json.dumps(sorted(set(p.target_groups))) for p in specs],
         "price": [float(p.price) for p in specs], "insurance_share": [float(p.insurance_share) for p in specs],
         "public_health_share": [float(p.public_health_share) for p in specs],
         "resident_share": [float(p.resident_share) for p in specs], "period_months": [12] * k,
         "active": [True] * k, "demo_default": [True] * k,
     })
-    rows = [(int(pid), code, qty, optional) for pid, p in zip(ids, specs, strict=True) for code, qty, optional in p.items]
+    rows = [(int(pid), code, qty, optional)
+            for pid, p in zip(ids, specs, strict=True) for code, qty, optional in p.items]
     load.insert("contracts_packageitem", {
         "id": load.allocate("contracts_packageitem", len(rows)), "package_id": [r[0] for r in rows],
         "service_code": [r[1] for r in rows], "quantity": [r[2] for r in rows], "optional": [r[3] for r in rows],

@@ -119,8 +119,9 @@ STAGE_TABLES: dict[str, tuple[str, ...]] = {
     "records": ("residents_problem", "residents_keypopulationtag", "residents_recordserialcounter",
                 "residents_healthrecord"),
     "measurements": ("residents_measurement",),
-    "contracts": ("contracts_servicepackage", "contracts_packageitem", "contracts_contract", "contracts_contractpackage", "contracts_householdsigning",
-                  "contracts_satisfactionsurvey", "contracts_contractitem", "contracts_servicedelivery"),
+    "contracts": ("contracts_servicepackage", "contracts_packageitem", "contracts_contract",
+                  "contracts_contractpackage", "contracts_householdsigning", "contracts_satisfactionsurvey",
+                  "contracts_contractitem", "contracts_servicedelivery"),
     "programmes": ("programmes_enrolment", "programmes_visit", "programmes_task", "programmes_referral",
                    "programmes_medicationplan", "programmes_medicationplanline"),
 }
