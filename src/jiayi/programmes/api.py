@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from jiayi.core.audit import audit_view
@@ -490,7 +490,7 @@ def enrolment_create(request, programme: str, payload: EnrolmentIn):
         diagnosed_on=payload.diagnosed_on,
         source=payload.source,
     )
-    return 201, _enrolment_out(e)
+    return Status(201, _enrolment_out(e))
 
 
 @router.get("/programmes/enrolments", response=list[EnrolmentOut])
@@ -546,8 +546,8 @@ def medication_plan_read(request, enrolment_id: int):
     e = selectors.enrolment_get(request.user, enrolment_id)
     plan = selectors.active_plan(e)
     if plan is None:
-        return 204, None
-    return 200, _plan_out(plan)
+        return Status(204, None)
+    return Status(200, _plan_out(plan))
 
 
 @router.post("/programmes/enrolments/{enrolment_id}/medication-plan", response={201: MedicationPlanOut})
@@ -563,7 +563,7 @@ def medication_plan_set(request, enrolment_id: int, payload: MedicationPlanIn):
         assessment_note=payload.assessment_note,
         patient_confirmed=payload.patient_confirmed,
     )
-    return 201, _plan_out(plan)
+    return Status(201, _plan_out(plan))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -621,7 +621,7 @@ def visit_create(request, programme: str, payload: VisitIn):
             patient_confirmed=payload.patient_confirmed,
         ),
     )
-    return 201, _visit_out(visit)
+    return Status(201, _visit_out(visit))
 
 
 @router.get("/programmes/{programme}/visits", response=list[VisitOut])
@@ -773,12 +773,12 @@ def screening_measure(request, payload: ScreeningIn):
     out = services.screening_record(actor=request.user, resident=resident, **data)
     from jiayi.programmes.hypertension.rules import HIGH_RISK_CRITERIA
 
-    return 201, {
+    return Status(201, {
         "measurement_id": out.measurement.pk,
         "raised": out.raised,
         "high_risk": [{"code": c, "label": HIGH_RISK_CRITERIA[c]} for c in out.high_risk],
         "case": _case_out(out.case) if out.case is not None else None,
-    }
+    })
 
 
 def _case(request, case_id: int) -> ScreeningCase:
@@ -797,7 +797,7 @@ def screening_confirm(request, case_id: int, payload: CaseConfirmIn):
         doctor=_staff_in_scope(request, payload.doctor_id, "doctor_id"),
         team=_team_in_scope(request, payload.team_id),
     )
-    return 201, _enrolment_out(e)
+    return Status(201, _enrolment_out(e))
 
 
 @router.post("/programmes/screening/cases/{case_id}/refer", response={201: ReferralOut})
@@ -806,7 +806,7 @@ def screening_refer(request, case_id: int, payload: CaseReferIn):
     r = services.screening_refer(
         actor=request.user, case=case, version=payload.version, to_institution_name=payload.to_institution_name
     )
-    return 201, _referral_out(r)
+    return Status(201, _referral_out(r))
 
 
 @router.post("/programmes/screening/cases/{case_id}/rule-out", response=ScreeningCaseOut)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from jiayi.core.audit import audit_view
@@ -259,7 +259,7 @@ def resident_create(request, payload: ResidentIn):
         if household is None:
             raise DomainValidationError({"household_id": "家庭不存在或不可见。"})
     r = services.resident_create(actor=request.user, area=area, institution=institution, household=household, **data)
-    return 201, _resident_out(r)
+    return Status(201, _resident_out(r))
 
 
 @router.get("/residents/{resident_id}", response=ResidentOut)
@@ -335,7 +335,7 @@ def measurement_create(request, resident_id: int, payload: MeasurementIn):
     data = payload.dict()
     measured_at = data.pop("measured_at")
     m = services.measurement_record(actor=request.user, resident=r, measured_at=measured_at, **data)
-    return 201, _measurement_out(m)
+    return Status(201, _measurement_out(m))
 
 
 __all__ = ["Sex", "router"]
