@@ -107,9 +107,19 @@ def _enrol(resident, programme, start, team, doctor, inst):
 
 
 def _visit(enrolment, day, *, sbp=None, dbp=None, fpg=None, face_to_face=True):
+    """A follow-up as the programme stores it, with ``at_target`` from the programme's own rule
+    (chronic_rules.is_controlled under the enrolment's rule set)."""
+    from jiayi.core import rulesets
+    from jiayi.programmes import chronic_rules
     from jiayi.programmes.models import Visit
 
-    return Visit.objects.create(
+    resident = enrolment.resident
+    at_target = chronic_rules.is_controlled(
+        chronic_rules.VisitFacts(visit_date=day, sbp=sbp, dbp=dbp, fasting_glucose=fpg),
+        chronic_rules.PatientFacts(birth_date=resident.birth_date, sex=resident.sex),
+        rulesets.get(enrolment.programme, enrolment.ruleset),
+    )
+    return Visit.objects.create(at_target=at_target,
         enrolment=enrolment, resident=enrolment.resident, programme=enrolment.programme, ruleset="nbphs-2017",
         visit_date=day, visit_type="follow_up", mode="clinic" if face_to_face else "phone",
         face_to_face=face_to_face, sbp=sbp, dbp=dbp, fasting_glucose=None if fpg is None else Decimal(str(fpg)),

@@ -15,8 +15,9 @@ run an expression into Arrow. The indicator definitions never know which backend
 from __future__ import annotations
 
 import abc
-import os
+import contextlib
 import io
+import os
 import itertools
 from collections.abc import Mapping
 from typing import Any
@@ -82,6 +83,27 @@ class Backend(abc.ABC):
 # ---------------------------------------------------------------------------------------------
 
 
+def _sqlite_backend_class():
+    from ibis.backends.sqlite import Backend as SQLiteBackend
+
+    class DjangoSQLite(SQLiteBackend):
+        """ibis' SQLite backend on Django's connection, without ibis' own commits (they would end the
+        caller's transaction: a test's, or a request's atomic block)."""
+
+        @contextlib.contextmanager
+        def begin(self):
+            cur = self.con.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+
+    return DjangoSQLite
+
+
+_DjangoSQLite = _sqlite_backend_class()
+
+
 class DjangoDB(Backend):
     """ibis on Django's own connection (SQLite or PostgreSQL), inside the current transaction."""
 
@@ -95,7 +117,7 @@ class DjangoDB(Backend):
         raw = self._django.connection
         self.vendor = self._django.vendor
         if self.vendor == "sqlite":
-            self.con = ibis.sqlite.from_connection(raw)
+            self.con = _DjangoSQLite.from_connection(raw)
             # ibis turns on case-sensitive LIKE; Django's icontains on this connection needs it off.
             raw.execute("PRAGMA case_sensitive_like = OFF")
         elif self.vendor == "postgresql":
@@ -108,22 +130,50 @@ class DjangoDB(Backend):
     def table(self, name: str) -> ibis.Table:
         return self.con.table(name)
 
+    # Temporary tables are created through Django's cursor: ibis' own create_table commits on SQLite,
+    # which would end the caller's transaction (a test's, or a request's atomic block).
+
+    def _sql_type(self, dtype) -> str:
+        if dtype.is_integer():
+            return "BIGINT"
+        if dtype.is_floating() or dtype.is_decimal():
+            return "DOUBLE PRECISION" if self.vendor == "postgresql" else "DOUBLE"
+        if dtype.is_boolean():
+            return "BOOLEAN"
+        return "TEXT"
+
+    def _create_temp(self, name: str, schema) -> None:
+        cols = ", ".join(f'"{col}" {self._sql_type(dtype)}' for col, dtype in schema.items())
+        with self._django.cursor() as cursor:
+            cursor.execute(f'CREATE TEMPORARY TABLE "{name}" ({cols})')
+        self._temp.append(name)
+
     def load(self, name: str, data: pa.Table) -> ibis.Table:
         tmp = _tmp_name(name)
-        self.con.create_table(tmp, data, temp=True)
-        self._temp.append(tmp)
+        self._create_temp(tmp, ibis.Schema.from_pyarrow(data.schema))
+        if data.num_rows:
+            marks = ", ".join(["%s"] * data.num_columns)
+            rows = list(zip(*[col.to_pylist() for col in data.columns], strict=True))
+            with self._django.cursor() as cursor:
+                cursor.executemany(f'INSERT INTO "{tmp}" VALUES ({marks})', rows)
+        return self.con.table(tmp)
+
+    def cache(self, expr: ibis.Table) -> ibis.Table:
+        tmp = _tmp_name("cache")
+        schema = expr.schema()
+        self._create_temp(tmp, schema)
+        cols = ", ".join(f'"{c}"' for c in schema.names)
+        with self._django.cursor() as cursor:
+            cursor.execute(f'INSERT INTO "{tmp}" ({cols}) {self.con.compile(expr)}')
         return self.con.table(tmp)
 
     def to_arrow(self, expr: ibis.Table) -> pa.Table:
         return self.con.to_pyarrow(expr)
 
     def close(self) -> None:
-        super().close()
-        for tmp in self._temp:
-            try:
-                self.con.drop_table(tmp, force=True)
-            except Exception:  # noqa: BLE001,S110
-                pass
+        with self._django.cursor() as cursor:
+            for tmp in reversed(self._temp):
+                cursor.execute(f'DROP TABLE IF EXISTS "{tmp}"')
         self._temp = []
 
     # -- extraction to Arrow (for DuckDB and Spark) ------------------------------------------

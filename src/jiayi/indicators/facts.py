@@ -854,9 +854,23 @@ class Facts:
             open_flag=_flag(_.open_to_resident), closed=_flag(_.status == "closed"),
         )
         r = _attach(r, rec, ["resident_id"])
-        for part in (self.contracts_in_force, self.tag_since, self.diagnoses, self.record_use, self.elderly_managed):
+        for part in (self.contracts_in_force, self.tag_since, self.diagnoses, self.record_use, self.elderly_managed,
+                     self.programme_flags):
             r = _attach(r, part, ["resident_id"])
         return self._cache(r)
+
+    @cached_property
+    def programme_flags(self) -> ibis.Table:
+        """Per resident and window: managed in the year / still enrolled on the as-of day, per programme."""
+        g = self.programme_period
+        aggs = {}
+        for w in self.asof_rows:
+            here = g.wid == w.wid
+            for prefix, programme in (("ht", "hypertension"), ("dm", "diabetes")):
+                mine = here & (g.programme == programme)
+                aggs[f"{prefix}_managed_{w.wid}"] = _flag(mine).max()
+                aggs[f"{prefix}_open_{w.wid}"] = _flag(mine & (g.open == 1)).max()
+        return g.group_by("resident_id").aggregate(**aggs)
 
     # -- chronic-disease programmes (definitions of programmes.numbers / programmes.rules) ------------
 
@@ -1041,6 +1055,8 @@ class Facts:
             "ht_registered": self._unpivot(pp, "dx_hypertension").fill_null(0),
             "dm_registered": self._unpivot(pp, "dx_diabetes").fill_null(0),
             "elderly_managed": self._unpivot(pp, "em").fill_null(0),
+            **{f"{x}_{y}": self._unpivot(pp, f"{x}_{y}").fill_null(0)
+               for x in ("ht", "dm") for y in ("managed", "open")},
             **{f"kp_{code}": _flag(pp[f"since_{code}"].notnull() & (pp[f"since_{code}"] <= pp.as_of))
                for code in TAG_CODES},
         }
@@ -1052,14 +1068,6 @@ class Facts:
         )
         pp = _attach(pp, self.contract_details, ["contract_id"], {"personalised": 0})
         pp = pp.mutate(signed=_flag(pp.contract_id.notnull()))
-        prog = self.programme_period
-        per = prog.group_by(["wid", "resident_id"]).aggregate(
-            ht_managed=_flag(prog.programme == "hypertension").max(),
-            dm_managed=_flag(prog.programme == "diabetes").max(),
-            ht_open=_flag((prog.programme == "hypertension") & (prog.open == 1)).max(),
-            dm_open=_flag((prog.programme == "diabetes") & (prog.open == 1)).max(),
-        )
-        pp = _attach(pp, per, ["wid", "resident_id"], {"ht_managed": 0, "dm_managed": 0, "ht_open": 0, "dm_open": 0})
         pp = pp.drop("contract_id")
         return self._cache(pp) if self.detail else pp
 

@@ -118,8 +118,8 @@ def generate(residents: int = 1_000_000, *, today: date | None = None, seed: int
         "open_to_resident": rng.random(len(rec_ids)) < 0.6,
     })
 
-    # Measurements: about 7 per resident over two years; an annual health check for 60% of the elderly.
-    per = rng.poisson(6.6, size=n)
+    # Measurements: about 8 per resident over two years; an annual health check for 60% of the elderly.
+    per = rng.poisson(8.2, size=n)
     m_res = np.repeat(rid, per)
     m_day = t - rng.integers(0, 730, size=len(m_res))
     elderly_ids = rid[age >= 65]

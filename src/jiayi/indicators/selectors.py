@@ -1,0 +1,424 @@
+"""Reads of the indicators app, scoped to the user: org units, stored values, targets, line lists, reports.
+
+Pages and the API answer from the stored ``IndicatorValue`` rows (fast); only the line list (the
+residents behind a number) is computed live, narrowed to the unit, and every read of it is audited.
+A unit the user may not see is a 404, like any object out of scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from jiayi.core.audit import audit_search
+from jiayi.core.scoping import institution_ids_visible_to
+from jiayi.indicators import catalogue as C  # noqa: N812
+from jiayi.indicators import periods as P  # noqa: N812
+from jiayi.indicators import presets as presets_mod
+from jiayi.indicators import rules
+from jiayi.indicators.models import IndicatorValue, Level, Report, ReportState, TargetPreset
+from jiayi.org.models import (
+    PRIMARY_CARE_CENTRE_TYPES,
+    PRIMARY_CARE_POINT_TYPES,
+    Area,
+    Institution,
+    InstitutionType,
+    Staff,
+    Team,
+)
+
+LEVELS = [c for c, _label in Level.choices]
+LEVEL_LABELS = dict(Level.choices)
+
+
+@dataclass(frozen=True)
+class Unit:
+    level: str
+    id: int
+    name: str
+    institution_id: int | None
+
+    @property
+    def level_label(self) -> str:
+        return str(LEVEL_LABELS[self.level])
+
+    @property
+    def key(self) -> str:
+        return f"{self.level}:{self.id}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Units
+# ---------------------------------------------------------------------------------------------
+
+
+def _institution_level(inst: Institution) -> str | None:
+    if inst.type == InstitutionType.HEALTH_COMMISSION:
+        return "district"
+    if inst.type in PRIMARY_CARE_CENTRE_TYPES:
+        return "centre"
+    if inst.type in PRIMARY_CARE_POINT_TYPES:
+        return "station"
+    return None
+
+
+def _district_of(inst: Institution) -> Institution | None:
+    seen = set()
+    node = inst
+    while node is not None and node.pk not in seen:
+        seen.add(node.pk)
+        if node.type == InstitutionType.HEALTH_COMMISSION:
+            return node
+        node = node.parent
+    return None
+
+
+def unit_get(user, level: str, unit_id: int) -> Unit:
+    """The unit if the user may see it, else 404."""
+    ids = institution_ids_visible_to(user)
+    if not ids or level not in LEVELS:
+        raise Http404
+    visible = set(ids)
+    try:
+        if level in ("district", "centre", "station"):
+            inst = Institution.objects.get(pk=unit_id)
+            if _institution_level(inst) != level or inst.pk not in visible:
+                raise Http404
+            return Unit(level, inst.pk, inst.name, inst.pk)
+        if level == "team":
+            team = Team.objects.select_related("institution").get(pk=unit_id)
+            if team.institution_id not in visible:
+                raise Http404
+            return Unit(level, team.pk, team.name, team.institution_id)
+        if level == "doctor":
+            staff = Staff.objects.get(pk=unit_id)
+            if staff.institution_id not in visible:
+                raise Http404
+            return Unit(level, staff.pk, staff.name, staff.institution_id)
+        area = Area.objects.get(pk=unit_id)
+        commissions = Institution.objects.filter(pk__in=visible, type=InstitutionType.HEALTH_COMMISSION)
+        if not commissions.exists():
+            raise Http404  # a street spans centres: only district-level users see it
+        return Unit(level, area.pk, area.name, commissions.first().pk)
+    except (Institution.DoesNotExist, Team.DoesNotExist, Staff.DoesNotExist, Area.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+
+
+def home_unit(user) -> Unit:
+    """The widest unit the user sees: the district for the commission, the centre for a centre..."""
+    staff = getattr(user, "staff", None)
+    inst = staff.institution if staff is not None else None
+    if inst is None and user.is_superuser:
+        inst = Institution.objects.filter(type=InstitutionType.HEALTH_COMMISSION).order_by("pk").first()
+    if inst is None:
+        raise Http404
+    level = _institution_level(inst)
+    if level is None:
+        raise Http404
+    return unit_get(user, level, inst.pk)
+
+
+def children(user, unit: Unit) -> list[Unit]:
+    """The units one step down the drill-down: district → centres (and streets), centre → stations and
+    teams, station → teams, team → doctors."""
+    out: list[Unit] = []
+    visible = set(institution_ids_visible_to(user) or [])
+    if unit.level == "district":
+        for inst in Institution.objects.filter(type__in=PRIMARY_CARE_CENTRE_TYPES, pk__in=visible).order_by("code"):
+            if _district_of(inst) is not None and _district_of(inst).pk == unit.id:
+                out.append(Unit("centre", inst.pk, inst.name, inst.pk))
+    elif unit.level == "centre":
+        for inst in Institution.objects.filter(parent_id=unit.id, pk__in=visible).order_by("code"):
+            if _institution_level(inst) == "station":
+                out.append(Unit("station", inst.pk, inst.name, inst.pk))
+        for team in Team.objects.filter(institution_id=unit.id, active=True).order_by("name"):
+            out.append(Unit("team", team.pk, team.name, team.institution_id))
+    elif unit.level == "station":
+        for team in Team.objects.filter(institution_id=unit.id, active=True).order_by("name"):
+            out.append(Unit("team", team.pk, team.name, team.institution_id))
+    elif unit.level == "team":
+        team = Team.objects.get(pk=unit.id)
+        for member in team.members.select_related("staff").order_by("role", "staff__name"):
+            if member.staff.institution_id in visible:
+                out.append(Unit("doctor", member.staff.pk, member.staff.name, member.staff.institution_id))
+    return out
+
+
+def streets(user, unit: Unit) -> list[Unit]:
+    """The streets of a district that have stored values."""
+    if unit.level != "district":
+        return []
+    ids = IndicatorValue.objects.filter(level="street").values_list("unit_id", flat=True).distinct()
+    return [Unit("street", a.pk, a.name, unit.institution_id) for a in Area.objects.filter(pk__in=list(ids))]
+
+
+def breadcrumbs(user, unit: Unit) -> list[Unit]:
+    """The visible units above ``unit`` (district first)."""
+    chain: list[Unit] = []
+    visible = set(institution_ids_visible_to(user) or [])
+    inst_id = unit.institution_id if unit.level in ("team", "doctor") else None
+    if unit.level == "doctor":
+        team = Team.objects.filter(members__staff_id=unit.id).order_by("pk").first()
+        if team is not None and team.institution_id in visible:
+            chain.append(Unit("team", team.pk, team.name, team.institution_id))
+            inst_id = team.institution_id
+    elif unit.level == "team":
+        inst_id = unit.institution_id
+    elif unit.level in ("station", "centre"):
+        inst_id = Institution.objects.filter(pk=unit.id).values_list("parent_id", flat=True).first()
+    node = Institution.objects.filter(pk=inst_id).first() if inst_id else None
+    seen = set()
+    while node is not None and node.pk not in seen:
+        seen.add(node.pk)
+        level = _institution_level(node)
+        if level and node.pk in visible:
+            chain.append(Unit(level, node.pk, node.name, node.pk))
+        node = node.parent
+    return list(reversed(chain))
+
+
+# ---------------------------------------------------------------------------------------------
+# Values
+# ---------------------------------------------------------------------------------------------
+
+
+def periods_available(kind: str | None = None) -> list[str]:
+    qs = IndicatorValue.objects.all()
+    if kind:
+        qs = qs.filter(period_kind=kind)
+    rows = qs.values_list("period", "period_end", "period_start").distinct()
+    return [p for p, _e, _s in sorted(set(rows), key=lambda r: (r[1], r[2]), reverse=True)]
+
+
+def default_period() -> str | None:
+    """The latest computed year (its value so far while it runs), else the latest period."""
+    years = periods_available("year")
+    if years:
+        return years[0]
+    anything = periods_available()
+    return anything[0] if anything else None
+
+
+def unit_values(user, unit: Unit, period: str) -> dict[str, IndicatorValue]:
+    qs = IndicatorValue.objects.visible_to(user).filter(level=unit.level, unit_id=unit.id, period=period)
+    return {v.indicator: v for v in qs}
+
+
+def child_values(user, units: Iterable[Unit], indicator: str, period: str) -> list[tuple[Unit, IndicatorValue | None]]:
+    units = list(units)
+    qs = IndicatorValue.objects.visible_to(user).filter(indicator=indicator, period=period)
+    by_key = {(v.level, v.unit_id): v for v in qs.filter(level__in={u.level for u in units},
+                                                         unit_id__in=[u.id for u in units])}
+    return [(u, by_key.get((u.level, u.id))) for u in units]
+
+
+def trend(user, unit: Unit, indicator: str, *, kind: str = "month", limit: int = 13) -> list[IndicatorValue]:
+    qs = IndicatorValue.objects.visible_to(user).filter(
+        level=unit.level, unit_id=unit.id, indicator=indicator, period_kind=kind
+    ).order_by("-period_end")[:limit]
+    return list(reversed(list(qs)))
+
+
+def ranking(user, indicator: str, period: str, level: str = "centre") -> list[IndicatorValue]:
+    ind = C.get(indicator)
+    qs = IndicatorValue.objects.visible_to(user).filter(indicator=indicator, period=period, level=level)
+    rows = [v for v in qs if v.value is not None]
+    return sorted(rows, key=lambda v: (v.value if ind.direction == "higher" else -v.value), reverse=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PresetView:
+    code: str
+    title: str
+    year: int | None
+    builtin: bool
+    document: str = ""
+    targets: list[presets_mod.Target] = field(default_factory=list)
+    preset: TargetPreset | None = None
+
+
+def presets_for(user) -> list[PresetView]:
+    out = [
+        PresetView(p.code, p.title, p.year, True, p.document, list(p.targets)) for p in presets_mod.PRESETS.values()
+    ]
+    for p in TargetPreset.objects.visible_to(user).prefetch_related("items"):
+        out.append(_custom_view(p))
+    return out
+
+
+def _custom_view(p: TargetPreset) -> PresetView:
+    targets = [
+        presets_mod.Target(label=i.label, target=i.target, indicator=i.indicator or None, mode=i.mode,
+                           unit=C.CATALOGUE[i.indicator].unit if i.indicator in C.CATALOGUE else "%", note=i.note,
+                           weight=i.weight)
+        for i in p.items.all()
+    ]
+    return PresetView(p.code, p.title, p.year, False, "", targets, p)
+
+
+def preset_get(user, code: str) -> PresetView:
+    if code in presets_mod.PRESETS:
+        p = presets_mod.PRESETS[code]
+        return PresetView(p.code, p.title, p.year, True, p.document, list(p.targets))
+    try:
+        return _custom_view(TargetPreset.objects.visible_to(user).get(code=code))
+    except TargetPreset.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@dataclass
+class TargetRow:
+    target: presets_mod.Target
+    indicator: C.Indicator | None
+    value: IndicatorValue | None
+    met: bool | None
+    score: rules.Score | None
+
+    @property
+    def status(self) -> str:
+        if self.indicator is None:
+            return "not_measurable"
+        if self.met is None:
+            return "no_data"
+        return "met" if self.met else "missed"
+
+    @property
+    def status_label(self) -> str:
+        return {
+            "not_measurable": _("暂不可测量"), "no_data": _("暂无数据"), "met": _("已达标"), "missed": _("未达标"),
+        }[self.status]
+
+
+def target_rows(preset: PresetView, values: dict[str, IndicatorValue]) -> list[TargetRow]:
+    out = []
+    for t in preset.targets:
+        ind = C.CATALOGUE.get(t.indicator) if t.indicator else None
+        v = values.get(t.indicator) if ind else None
+        value = v.value if v is not None else None
+        met = rules.meets(value, t.target, t.mode) if ind is not None else None
+        sc = rules.score(value, t.target, t.mode) if ind is not None else None
+        out.append(TargetRow(t, ind, v, met, sc))
+    return out
+
+
+def preset_total(rows: list[TargetRow]) -> dict[str, Any]:
+    scored = [r for r in rows if r.score is not None]
+    weight = sum(r.target.weight for r in scored)
+    total = sum(r.score.points / r.score.full * 100 * r.target.weight for r in scored) / weight if weight else None
+    return {
+        "targets": len(rows),
+        "measurable": sum(1 for r in rows if r.indicator is not None),
+        "met": sum(1 for r in rows if r.met),
+        "missed": sum(1 for r in rows if r.met is False),
+        "score": round(total, 1) if total is not None else None,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Line lists
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LineListRow:
+    resident_id: int
+    name: str
+    sex: str
+    age: int
+    masked_id_number: str
+    masked_phone: str
+    in_numerator: bool
+    subject_id: int | None
+
+
+def line_list(user, unit: Unit, indicator: str, period: str, *, status: str = "not") -> tuple[list[LineListRow], int]:
+    """Residents in the denominator of ``indicator`` for ``unit`` and ``period``; ``status`` 'not' keeps
+    those outside the numerator (the work to do), 'in' those inside, 'all' both. Returns the rows the
+    user may see and how many were hidden by scope. Audited as a search of personal data."""
+    from jiayi.indicators import engine
+    from jiayi.residents.models import Resident
+
+    ind = C.get(indicator)
+    if unit.level not in ind.levels or ind.subject == "staff":
+        raise Http404
+    P.parse(period)
+    rows = engine.line_list(indicator, period, unit.level, unit.id)
+    if status == "not":
+        rows = [r for r in rows if not r["in_numerator"]]
+    elif status == "in":
+        rows = [r for r in rows if r["in_numerator"]]
+    ids = {r["resident_id"] for r in rows if r["resident_id"] is not None}
+    residents = {r.pk: r for r in Resident.objects.visible_to(user).filter(pk__in=ids)}
+    out = []
+    hidden = 0
+    for r in rows:
+        res = residents.get(r["resident_id"])
+        if res is None:
+            hidden += 1
+            continue
+        out.append(LineListRow(res.pk, res.name, res.get_sex_display(), res.age, res.masked_id_number,
+                               res.masked_phone, r["in_numerator"], r["subject_id"]))
+    audit_search(user, object_type="indicators.line_list", query=f"{indicator} {period} {unit.key} {status}",
+                 count=len(out))
+    return out, hidden
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports
+# ---------------------------------------------------------------------------------------------
+
+
+def reports_visible(user, *, state: str | None = None):
+    qs = Report.objects.visible_to(user).select_related("institution", "submitted_by")
+    if state:
+        qs = qs.filter(state=state)
+    return qs
+
+
+def report_get(user, pk: int) -> Report:
+    try:
+        return Report.objects.visible_to(user).select_related("institution").get(pk=pk)
+    except (Report.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+@dataclass
+class DiffRow:
+    indicator: C.Indicator | None
+    code: str
+    frozen: Any
+    live: IndicatorValue | None
+
+    @property
+    def differs(self) -> bool:
+        frozen = (self.frozen.numerator, self.frozen.denominator) if self.frozen is not None else None
+        live = (self.live.numerator, self.live.denominator) if self.live is not None else None
+        return frozen != live
+
+
+def report_diff(report: Report) -> list[DiffRow]:
+    """The report's frozen values next to today's stored values of the same unit and month."""
+    from jiayi.indicators.services import report_level
+
+    level = report_level(report.institution)
+    live = {v.indicator: v for v in IndicatorValue.objects.filter(level=level, unit_id=report.institution_id,
+                                                                   period=report.period)}
+    frozen = {v.indicator: v for v in report.values.all()}
+    codes = [c for c in C.CATALOGUE if c in frozen or c in live]
+    return [DiffRow(C.CATALOGUE.get(c), c, frozen.get(c), live.get(c)) for c in codes]
+
+
+def awaiting_review(user) -> list[Report]:
+    from jiayi.indicators.services import can_review
+
+    return [r for r in reports_visible(user).filter(
+        state__in=[ReportState.SUBMITTED, ReportState.CENTRE_APPROVED]) if can_review(user, r)]
