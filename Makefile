@@ -20,7 +20,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-install: $(VENV)/.installed assets
+install: $(VENV)/.installed assets .env
+
+# A development checkout gets its own random SECRET_KEY (never committed: .env is ignored).
+.env:
+	@echo "SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+	@echo "Wrote .env with a random SECRET_KEY for this checkout"
 
 assets: node_modules/.installed
 

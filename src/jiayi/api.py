@@ -91,3 +91,7 @@ api.add_router("/", programmes_router)
 from jiayi.contracts.api import router as contracts_router  # noqa: E402
 
 api.add_router("/", contracts_router)
+from jiayi.indicators.api import fhir_router as indicators_fhir_router, router as indicators_router  # noqa: E402
+
+api.add_router("/", indicators_router)
+api.add_router("/fhir", indicators_fhir_router)

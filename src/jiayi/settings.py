@@ -20,9 +20,11 @@ env = environ.Env(
     ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost"]),
     SECURE=(bool, False),
 )
-env_file = PROJECT_DIR / ".env"
-if env_file.exists():
-    environ.Env.read_env(str(env_file))
+# A local `.env` (written by `make install` with a random SECRET_KEY) configures a checkout;
+# JIAYI_ENV_FILE points elsewhere, or "" to read none.
+env_file = os.environ.get("JIAYI_ENV_FILE", str(PROJECT_DIR / ".env"))
+if env_file and Path(env_file).exists():
+    environ.Env.read_env(env_file)
 
 DEBUG = env("DEBUG")
 SECRET_KEY = env("SECRET_KEY", default="")
@@ -30,7 +32,10 @@ if not SECRET_KEY:
     _dev_run = DEBUG or os.environ.get("JIAYI_ALLOW_DEV_KEY") == "1" or "pytest" in sys.modules
     if not _dev_run:
         # A dev key is allowed only for local runs (make demo / make test set JIAYI_ALLOW_DEV_KEY).
-        raise RuntimeError("SECRET_KEY must be set in the environment (or DEBUG=1 for development)")
+        raise RuntimeError(
+            "SECRET_KEY must be set in the environment or in .env (`make install` writes one for a "
+            "development checkout; DEBUG=1 or JIAYI_ALLOW_DEV_KEY=1 allow a development key)"
+        )
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 

@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("programmes/", include("jiayi.programmes.urls")),
     path("contracts/", include("jiayi.contracts.urls")),
+    path("indicators/", include("jiayi.indicators.urls")),
     path("", include("jiayi.web.urls")),
 ]

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in ("JIAYI_ALLOW_DEV_KEY", "DEBUG", "SECRET_KEY")}
+    clean["JIAYI_ENV_FILE"] = ""  # ignore a developer's .env
     clean.update(env)
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args], env=clean, capture_output=True, text=True, timeout=120

@@ -245,6 +245,10 @@ class PresetView:
     targets: list[presets_mod.Target] = field(default_factory=list)
     preset: TargetPreset | None = None
 
+    @property
+    def measurable(self) -> int:
+        return sum(1 for t in self.targets if t.indicator)
+
 
 def presets_for(user) -> list[PresetView]:
     out = [

@@ -256,6 +256,8 @@ def preset(request, code: str):
              "weight": request.POST.get(f"weight-{i}", "1"), "note": request.POST.get(f"note-{i}", "")}
             for i in range(min(count, 200)) if request.POST.get(f"delete-{i}") != "1"
         ]
+        # The blank row for a new target is ignored when left empty.
+        items = [it for it in items if it["label"].strip() or it["indicator"] or str(it["target"]).strip()]
         try:
             services.preset_items_update(actor=request.user, preset=view.preset, items=items)
         except DomainValidationError as exc:
