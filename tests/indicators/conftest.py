@@ -265,3 +265,15 @@ def small(district) -> Small:
 
 
 __all__ = ["TODAY", "Role", "Small"]
+
+
+COMPUTED_PERIODS = ["2025", "2025-06", "2025-11", "2025-12"]
+
+
+@pytest.fixture
+def computed(small) -> Small:
+    """The hand-built district with its values stored (as a nightly run would leave them)."""
+    from jiayi.indicators.engine import compute
+
+    compute(backend="db", periods=COMPUTED_PERIODS, today=TODAY)
+    return small

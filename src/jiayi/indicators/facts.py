@@ -694,7 +694,7 @@ class Facts:
             keep = restrict.select("resident_id").distinct()
             for name, t in list(tables.items()):
                 if "resident_id" in t.columns:
-                    tables[name] = t.semi_join(keep, "resident_id")
+                    tables[name] = backend.cache(t.semi_join(keep, "resident_id"))
         self.raw = tables
         self.org_inst = backend.load("org_inst", org.institutions)
         self.org_area = backend.load("org_area", org.areas)

@@ -42,7 +42,7 @@ PACKAGE_UPTAKE = {"hypertension": 0.8, "diabetes": 0.8, "elderly_home": 0.45, "m
                   "tcm": 0.04, "home_sickbed": 0.12}
 OPTIONAL_ITEM_CHOSEN = 0.3
 
-ACTIVE, PENDING, EXPIRED, RENEWED, TERMINATED = "active", "pending", "expired", "renewed", "terminated"
+ACTIVE, EXPIRED, RENEWED, TERMINATED = "active", "expired", "renewed", "terminated"
 
 
 @dataclass
@@ -332,7 +332,6 @@ def build_contracts(ctx: SynthContext) -> None:
     proxy_relation = np.select([rel == people.CHILD, rel == people.GRANDCHILD], ["parent", "grandparent"], "other")
     signatory = np.where(minor, names_col[head_row], names_col[c_res]).astype(object)
     consent_relation = np.where(minor, proxy_relation, "").astype(object)
-    # A minor heading nothing signs through the head; if the minor is the head (never), self.
     u = rng.random(m)
     old = age_at >= 80
     place = np.select([old & (u < 0.45), u < 0.06, u < 0.14], ["home", "elderly_care", "online"], "institution")

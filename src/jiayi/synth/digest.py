@@ -17,9 +17,11 @@ DIGEST_MODELS = (
     "org.Area", "org.Institution", "org.Staff", "org.Team", "org.TeamMember",
     "residents.Household", "residents.Resident", "residents.HealthRecord", "residents.RecordSerialCounter",
     "residents.Problem", "residents.KeyPopulationTag", "residents.Measurement",
-    "contracts.ServicePackage", "contracts.Contract", "contracts.ContractPackage", "contracts.ServiceDelivery",
+    "contracts.ServicePackage", "contracts.PackageItem", "contracts.HouseholdSigning", "contracts.Contract",
+    "contracts.ContractPackage", "contracts.ContractItem", "contracts.ServiceDelivery",
+    "contracts.SatisfactionSurvey",
     "programmes.Enrolment", "programmes.Visit", "programmes.Task", "programmes.Referral",
-    "programmes.MedicationPlan",
+    "programmes.MedicationPlan", "programmes.MedicationPlanLine",
 )
 
 

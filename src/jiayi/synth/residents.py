@@ -130,8 +130,6 @@ def build_residents(ctx: SynthContext) -> ResidentFrame:
     head_row = hh_head[hh_local]
     shares = (age < 14) | ((age >= 85) & (rng.random(n) < 0.5))
     phone[shares] = phone[head_row[shares]]
-    none = (age < 14) & (relation == people.HEAD)  # cannot happen, kept for safety
-    phone[none] = ""
 
     id_number = names.resident_ids(d.county_code, birth, male, rng)
 
