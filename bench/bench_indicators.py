@@ -53,7 +53,7 @@ def _load(backend, raw: dict) -> dict:
 def _run(raw_arrow: dict, org, today: date, months: int, threads: int | None) -> tuple[float, int, int, dict]:
     """One full evaluation on a fresh DuckDB: (seconds, values, periods, per-step timings)."""
     from jiayi.indicators import engine
-    from jiayi.indicators import periods as P  # noqa: N812
+    from jiayi.indicators import periods as P
     from jiayi.indicators.backends import DuckDB
     from jiayi.indicators.facts import rule_context
 
@@ -73,7 +73,7 @@ def _incremental(before: dict, after: dict, org, today_before: date, today_after
     """The nightly run: fingerprint every period on the new data, compare with yesterday's, recompute
     the changed ones."""
     from jiayi.indicators import engine
-    from jiayi.indicators import periods as P  # noqa: N812
+    from jiayi.indicators import periods as P
     from jiayi.indicators.backends import DuckDB
     from jiayi.indicators.facts import rule_context
 
@@ -95,7 +95,8 @@ def _incremental(before: dict, after: dict, org, today_before: date, today_after
     seconds = time.perf_counter() - t0
     backend.close()
     return {
-        "seconds": round(seconds, 2), "fingerprint_seconds": round(t_fp, 2), "periods_recomputed": [p.code for p in todo],
+        "seconds": round(seconds, 2), "fingerprint_seconds": round(t_fp, 2),
+        "periods_recomputed": [p.code for p in todo],
         "periods_total": len(wanted), "values": len(result.rows),
     }
 
@@ -129,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from django.utils import timezone
 
+    from jiayi.indicators import periods as P
     from jiayi.indicators import synthetic
-    from jiayi.indicators import periods as P  # noqa: N812
 
     today = date.fromisoformat(args.today) if args.today else timezone.localdate()
     out: dict = {"name": "indicators", "months": args.months}

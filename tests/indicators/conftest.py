@@ -1,20 +1,35 @@
 """A small hand-built district for the indicator tests, on top of the shared `district` fixture.
 
-Every number the indicator tests assert is counted by hand from the table below. The engine runs
+Every number the indicator tests assert is counted by hand from the list below. The engine runs
 with ``TODAY`` = 2026-01-15, so the 2025 periods are complete (evaluated on their last day).
 
-| # | resident | unit | born | population | record (est., electronic, open) | programme / contract facts |
-|---|---|---|---|---|---|---|
-| R1 | resident_a 张三 | centre A | 1955-03-09 (70) | yes | 2020-01-01 e open | HT enrolled 2019-06-01 (team A, doctor A); 4 face-to-face follow-ups Feb/May/Aug/Nov 10 -> standardised; last 145/85 at 70 -> controlled (elderly target 150/90); plan active; health check 2025-04-01; contract team A 2025 (items: ht_follow_up x4, all 4 delivered); survey 2025-12-01 score 4 |
-| R2 | 钱二 | centre A | 1960-07-15 (65 on 12-31, 64 on 06-30) | yes | 2021-03-01 e | DM enrolled 2020-02-01 (team A, doctor A); follow-ups 03-01 (7.5), 06-01 (6.8), 09-01 phone (6.5), 12-01 (7.2) -> 3 face-to-face: not standardised; last 7.2: not controlled; no plan; contract team A 2024-07-01..2025-06-30 renewed by 2025-07-01..2026-06-30 (signed 2025-06-20) |
-| R3 | 孙三 | centre A | 1990-01-01 | yes | 2022-05-01 e | problem I10 diagnosed 2025-03-01, not enrolled (registered, not managed); no contract |
-| R4 | 周四 | centre A | 2021-05-01 (child) | yes | 2021-06-01 paper | contract team A 2025-03-01..2026-02-28 (annual_check x1, none due by 12-31) |
-| R5 | 吴五 | centre A | 1950-01-01 | died 2025-07-15 | 2015-01-01 e | - |
-| R6 | resident_a1 李四 | station A1 | 1970-07-01 | yes | none (record removed) | contract team S 2025-01-01..2025-12-31, terminated 2025-09-01 |
-| R7 | 郑七 | station A1 | 1945-02-01 (80), disabled | yes | 2018-01-01 e open | problem I10 2025-06-20 (tag since then); HT enrolled 2025-07-01 (team S, station doctor); follow-ups 07-01, 09-15, 11-30 -> period Jul-Dec needs ceil(4x184/365)=3: standardised; last 160/95: not controlled; plans superseded 07-01 + active 10-01; contract team S 2025-07-01..2026-06-30 with a personalised package (elderly_check x1 delivered 09-15, ht_follow_up x4 delivered 3) |
-| R8 | resident_b 王五 | centre B | 1980-01-20, poverty lifted | yes | 2023-01-01 e open | contract team B 2025 (consultation x12, 5 delivered -> behind); survey 2025-11-01 score 3 |
-| R9 | 王九 | centre B | 1985-05-05 | moved out | 2020-01-01 e | contract team B 2025 |
-| R10 | 冯十 | centre B | 1995-01-01, pregnant | yes | 2024-03-01 e | contract team B 2024-10-01..2025-09-30, not renewed; survey 2025-06-01 score 5 |
+Residents (population, health record, programme and contract facts):
+
+- R1 resident_a 张三, centre A, born 1955-03-09 (70). Record 2020-01-01, electronic, open. HT enrolled
+  2019-06-01 (team A, doctor A); face-to-face follow-ups Feb/May/Aug/Nov 10 -> standardised; last
+  145/85 at 70 -> controlled (elderly target 150/90); active plan; health check 2025-04-01. Contract
+  team A for 2025 (ht_follow_up x4, all delivered); survey 2025-12-01 score 4.
+- R2 钱二, centre A, born 1960-07-15 (65 on 12-31, 64 on 06-30). Record 2021-03-01, electronic. DM
+  enrolled 2020-02-01 (team A, doctor A); follow-ups 03-01 (7.5), 06-01 (6.8), 09-01 by phone (6.5),
+  12-01 (7.2) -> 3 face to face: not standardised; last 7.2: not controlled; no plan. Contract team A
+  2024-07-01..2025-06-30 renewed by 2025-07-01..2026-06-30 (signed 2025-06-20).
+- R3 孙三, centre A, born 1990-01-01. Record 2022-05-01, electronic. Problem I10 diagnosed 2025-03-01,
+  not enrolled (registered, not managed); no contract.
+- R4 周四, centre A, born 2021-05-01 (child). Paper record 2021-06-01. Contract team A
+  2025-03-01..2026-02-28 (annual_check x1, none due by 12-31).
+- R5 吴五, centre A, born 1950-01-01, died 2025-07-15. Record 2015-01-01, electronic.
+- R6 resident_a1 李四, station A1, born 1970-07-01. No record. Contract team S for 2025, terminated
+  2025-09-01.
+- R7 郑七, station A1, born 1945-02-01 (80), disabled. Record 2018-01-01, electronic, open. Problem I10
+  2025-06-20; HT enrolled 2025-07-01 (team S, station doctor); follow-ups 07-01, 09-15, 11-30 ->
+  Jul-Dec needs ceil(4 x 184/365) = 3: standardised; last 160/95: not controlled; plans superseded
+  07-01 and active 10-01. Contract team S 2025-07-01..2026-06-30 with a personalised package
+  (elderly_check x1 delivered 09-15, ht_follow_up x4 with 3 delivered).
+- R8 resident_b 王五, centre B, born 1980-01-20, poverty lifted. Record 2023-01-01, electronic, open.
+  Contract team B for 2025 (consultation x12, 5 delivered -> behind); survey 2025-11-01 score 3.
+- R9 王九, centre B, born 1985-05-05, moved out. Record 2020-01-01. Contract team B for 2025.
+- R10 冯十, centre B, born 1995-01-01, pregnant. Record 2024-03-01, electronic. Contract team B
+  2024-10-01..2025-09-30, not renewed; survey 2025-06-01 score 5.
 
 Key-population tags (residents.services.key_population_refresh) are dated 2020-01-01, except R3
 hypertension (2025-03-01), R7 hypertension (2025-06-20) and R10 maternal (2025-01-10).
@@ -31,8 +46,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests import factories as f
 from jiayi.org.models import Role, TeamRole
+from tests import factories as f
 
 TODAY = date(2026, 1, 15)
 TZ = ZoneInfo("Asia/Shanghai")

@@ -83,7 +83,8 @@ def test_custom_presets_over_the_api(computed, api_client):
 def test_custom_preset_targets_are_replaced(computed, api_client, client):
     d = computed.d
     api_client.login(d.district_admin.user)
-    api_client.post("/api/v1/indicators/presets", {"code": "xuhui-local", "title": "本区方案", "based_on": "xuhui-2025"})
+    api_client.post("/api/v1/indicators/presets",
+                    {"code": "xuhui-local", "title": "本区方案", "based_on": "xuhui-2025"})
 
     def put(code, body):
         return client.put(f"/api/v1/indicators/presets/{code}/targets", body, content_type="application/json",

@@ -75,7 +75,7 @@ JUNE_2025 = {  # as of 2025-06-30. Population adds R5; R2 is 64
 
 def _evaluate(backend_name: str, periods=("2025", "2025-06")):
     from jiayi.indicators import engine
-    from jiayi.indicators import periods as P  # noqa: N812
+    from jiayi.indicators import periods as P
     from jiayi.indicators.facts import load_org, rule_context
 
     backend, raw = engine.open_source(backend_name)
@@ -164,7 +164,7 @@ def test_a_quarter_and_the_year_to_date_share_the_month_end(small):
 
 def test_the_estimated_denominator_variant_uses_adults_times_prevalence(small):
     from jiayi.indicators import engine
-    from jiayi.indicators import periods as P  # noqa: N812
+    from jiayi.indicators import periods as P
     from jiayi.indicators.catalogue import CATALOGUE
     from jiayi.indicators.facts import load_org, rule_context
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jiayi.indicators import periods as P  # noqa: N812
+from jiayi.indicators import periods as P
 from jiayi.residents.rules import age_on
 
 

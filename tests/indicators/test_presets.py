@@ -22,7 +22,8 @@ def _table_rows() -> dict[str, int]:
     text = TARGETS_MD.read_text(encoding="utf-8")
     out: dict[str, int] = {}
     for code, body in re.findall(r"^### (\S+)\n(.*?)(?=^### |^## |\Z)", text, flags=re.S | re.M):
-        out[code] = sum(1 for line in body.splitlines() if line.startswith("|") and not line.startswith(("| indicator", "|---")))
+        rows = [line for line in body.splitlines() if line.startswith("|")]
+        out[code] = sum(1 for line in rows if not line.startswith(("| indicator", "|---")))
     return out
 
 

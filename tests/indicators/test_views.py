@@ -43,7 +43,7 @@ def test_drill_down_from_the_district_to_a_doctors_patients(computed, client):
     station = client.get(f"/indicators/station/{d.station_a1.pk}/", q)
     assert [(c.level, c.id) for c, _v in station.context["child_rows"]] == [("team", computed.team_s.pk)]
     team = client.get(f"/indicators/team/{computed.team_s.pk}/", q)
-    doctor_row = [(c, v) for c, v in team.context["child_rows"] if c.id == d.station_doctor.pk][0]
+    doctor_row = next((c, v) for c, v in team.context["child_rows"] if c.id == d.station_doctor.pk)
     assert (doctor_row[1].numerator, doctor_row[1].denominator) == (0, 1)
     doctor = client.get(f"/indicators/doctor/{d.station_doctor.pk}/", q)
     assert "line-list-link" in doctor.content.decode()

@@ -17,10 +17,9 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from jiayi.core.errors import DomainValidationError
-from jiayi.indicators import catalogue as C  # noqa: N812
-from jiayi.indicators import fhir
-from jiayi.indicators import periods as P  # noqa: N812
-from jiayi.indicators import selectors, services
+from jiayi.indicators import catalogue as C
+from jiayi.indicators import fhir, selectors, services
+from jiayi.indicators import periods as P
 from jiayi.indicators.facts import rule_context
 from jiayi.indicators.models import ComputationRun, IndicatorValue, Report, ScoringMode
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import abc
 import contextlib
 import io
-import os
 import itertools
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,10 +71,9 @@ class Backend(abc.ABC):
 
     def close(self) -> None:
         for cached in reversed(getattr(self, "_cached", [])):
-            try:
+            # A temporary table that cannot be dropped is gone with the session anyway.
+            with contextlib.suppress(Exception):
                 cached.release()
-            except Exception:  # noqa: BLE001,S110 - a temp table is gone with the session anyway
-                pass
         self._cached = []
 
 
@@ -309,7 +308,7 @@ class Spark(ArrowBackend):
         if data.num_rows:
             df = self.session.createDataFrame(data)
         else:
-            from pyspark.sql import types as T  # noqa: N812
+            from pyspark.sql import types as T
 
             spark_types = {
                 pa.int64(): T.LongType(), pa.float64(): T.DoubleType(), pa.string(): T.StringType(),

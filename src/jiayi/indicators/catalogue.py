@@ -21,7 +21,7 @@ import ibis
 from jiayi.indicators.facts import LEVELS, Facts, RuleContext
 from jiayi.residents.rules import KEY_POPULATIONS
 
-__all__ = ["CATALOGUE", "GROUPS", "Indicator", "OUTPUT_COLUMNS", "get", "indicators"]
+__all__ = ["CATALOGUE", "GROUPS", "OUTPUT_COLUMNS", "Indicator", "get", "indicators"]
 
 
 def _(s: str) -> str:
@@ -234,10 +234,8 @@ def _record_use(f: Facts) -> ibis.Table:
 
 def _record_use_variant(ctx: RuleContext) -> str:
     months = ctx.indicators.value("record_use_window_months")
-    if ctx.indicators.value("record_use_denominator") == "electronic":
-        den = _("电子健康档案数")
-    else:
-        den = _("健康档案总份数")
+    electronic = ctx.indicators.value("record_use_denominator") == "electronic"
+    den = _("电子健康档案数") if electronic else _("健康档案总份数")
     return _("动态记录：近{months}个月内有体征测量、项目随访或签约服务记录；分母：{den}（规则集 {rs}，待核实）").format(
         months=months, den=den, rs=ctx.indicators.label
     )
@@ -397,7 +395,8 @@ _CATALOGUE: list[Indicator] = [
             Indicator(
                 f"{prefix}.management_rate", _("{d}患者管理率").format(d=zh), f"{en.capitalize()} management rate",
                 programme, _("年内已管理的{d}患者人数").format(d=zh), _("年内辖区内{d}患者总人数").format(d=zh), "ytd",
-                "resident", _S12 + "（M）；分母口径见规则集", "M", management_rate(programme), requires=(*_PROG, "problems"),
+                "resident", _S12 + "（M）；分母口径见规则集", "M", management_rate(programme),
+                requires=(*_PROG, "problems"),
                 params=(("programme-engine", "management_denominator"), ("programme-engine", "estimated_prevalence"),
                         ("programme-engine", "estimated_min_age"), ("programme-engine", "managed_requires_visit")),
                 variant=_management_variant(programme), divisor=_management_divisor(programme), levels=AREA_LEVELS,
@@ -436,7 +435,8 @@ _CATALOGUE: list[Indicator] = [
         params=(("indicators", "elderly_management_evidence"),),
     ),
     Indicator(
-        "workforce.gp_per_10k", _("每万名常住人口全科医生数"), "General practitioners per 10,000 residents", "workforce",
+        "workforce.gp_per_10k", _("每万名常住人口全科医生数"), "General practitioners per 10,000 residents",
+        "workforce",
         _("在岗全科医生数"), _("常住人口数（万人）"), "point", "staff", "TARGETS.md binhai-2019", "M", _gp_per_10k,
         unit="per10k", levels=("station", "centre", "street", "district"), requires=("residents", "staff"),
         divisor=lambda ctx: 10_000,

@@ -29,8 +29,8 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from jiayi.indicators import catalogue as C  # noqa: N812
-from jiayi.indicators import periods as P  # noqa: N812
+from jiayi.indicators import catalogue as C
+from jiayi.indicators import periods as P
 from jiayi.indicators.backends import Backend, DjangoDB, connect
 from jiayi.indicators.facts import (
     LEVELS,

@@ -38,7 +38,7 @@ from ibis import _
 
 from jiayi.core import rulesets
 from jiayi.core.rulesets import RuleSet
-from jiayi.indicators import periods as P  # noqa: N812
+from jiayi.indicators import periods as P
 from jiayi.indicators.backends import Backend, DjangoDB, arrow_schema
 
 __all__ = [
@@ -117,10 +117,10 @@ class RuleContext:
 
 def _import_rule_modules() -> None:
     # Importing a rules module registers its rule sets.
-    import jiayi.contracts.rules  # noqa: F401
-    import jiayi.indicators.rules  # noqa: F401
-    import jiayi.programmes.diabetes.rules  # noqa: F401
-    import jiayi.programmes.hypertension.rules  # noqa: F401
+    import jiayi.contracts.rules
+    import jiayi.indicators.rules
+    import jiayi.programmes.diabetes.rules
+    import jiayi.programmes.hypertension.rules
     import jiayi.programmes.rules  # noqa: F401
 
 
@@ -307,7 +307,7 @@ def _medication_plans(t: TableGetter) -> ibis.Table:
     )
 
 
-I, S, B, F = "int64", "string", "boolean", "float64"
+I, S, B, F = "int64", "string", "boolean", "float64"  # noqa: E741 - column types, read as a table
 
 RAW: dict[str, RawSpec] = {
     spec.name: spec
@@ -435,7 +435,7 @@ def flatten_org(
     institutions: Sequence[Mapping[str, Any]], areas: Sequence[Mapping[str, Any]]
 ) -> tuple[pa.Table, pa.Table]:
     """Pure helper: rows {id, parent_id, type, area_id} and {id, parent_id, level} -> dimension tables."""
-    from jiayi.org.models import AreaLevel, InstitutionType, PRIMARY_CARE_CENTRE_TYPES, PRIMARY_CARE_POINT_TYPES
+    from jiayi.org.models import PRIMARY_CARE_CENTRE_TYPES, PRIMARY_CARE_POINT_TYPES, AreaLevel, InstitutionType
 
     inst = {row["id"]: row for row in institutions}
     area = {row["id"]: row for row in areas}
@@ -486,7 +486,9 @@ def load_org() -> OrgDims:
     area_rows = list(Area.objects.values("id", "parent_id", "level", "name"))
     inst_table, area_table = flatten_org(inst_rows, area_rows)
     dims = OrgDims(inst_table, area_table)
-    district_of = dict(zip(inst_table["institution_id"].to_pylist(), inst_table["district_id"].to_pylist(), strict=True))
+    district_of = dict(
+        zip(inst_table["institution_id"].to_pylist(), inst_table["district_id"].to_pylist(), strict=True)
+    )
     for row in inst_rows:
         for level in ("station", "centre", "district"):
             dims.names[(level, row["id"])] = row["name"]
@@ -836,7 +838,8 @@ class Facts:
             parts.append(m.filter(m.source == "health_check").select("resident_id", "day"))
         if "elderly_check" in evidence:
             d = self.raw["deliveries"]
-            parts.append(d.filter(d.service_code == "elderly_check", d.revoked_day.isnull()).select("resident_id", "day"))
+            checks = d.filter(d.service_code == "elderly_check", d.revoked_day.isnull())
+            parts.append(checks.select("resident_id", "day"))
         if "elderly_programme" in evidence:
             v = self.raw["visits"]
             parts.append(v.filter(v.programme == "elderly", ~v.is_deleted).select("resident_id", "day"))

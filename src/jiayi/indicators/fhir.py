@@ -13,7 +13,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.measure import Measure
 from fhir.resources.R4B.measurereport import MeasureReport
 
-from jiayi.indicators import catalogue as C  # noqa: N812
+from jiayi.indicators import catalogue as C
 
 SCORING = "http://terminology.hl7.org/CodeSystem/measure-scoring"
 IMPROVEMENT = "http://terminology.hl7.org/CodeSystem/measure-improvement-notation"

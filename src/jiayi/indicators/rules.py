@@ -28,10 +28,10 @@ from jiayi.core import rulesets
 from jiayi.core.rulesets import Param, RuleSet
 
 __all__ = [
+    "ESTIMATED_VARIANT",
     "INDICATORS_2017",
     "PROGRAMME",
     "SCORING_MODES",
-    "ESTIMATED_VARIANT",
     "Score",
     "meets",
     "score",
@@ -186,8 +186,5 @@ def score(value: float | bool | None, target: float | bool | None, mode: str, fu
     v, t = float(value), float(target)  # type: ignore[arg-type]
     if met:
         return Score(full, full, True)
-    if mode == "egt":
-        ratio = 0.0 if t <= 0 else max(0.0, v / t)
-    else:
-        ratio = 0.0 if v <= 0 else t / v
+    ratio = (0.0 if t <= 0 else max(0.0, v / t)) if mode == "egt" else (0.0 if v <= 0 else t / v)
     return Score(round(full * min(1.0, ratio), 2), full, False)

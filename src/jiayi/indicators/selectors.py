@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from jiayi.core.audit import audit_search
 from jiayi.core.scoping import institution_ids_visible_to
-from jiayi.indicators import catalogue as C  # noqa: N812
-from jiayi.indicators import periods as P  # noqa: N812
+from jiayi.indicators import catalogue as C
+from jiayi.indicators import periods as P
 from jiayi.indicators import presets as presets_mod
 from jiayi.indicators import rules
 from jiayi.indicators.models import IndicatorValue, Level, Report, ReportState, TargetPreset

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiayi.core.errors import DomainValidationError
-from jiayi.indicators import catalogue as C  # noqa: N812
-from jiayi.indicators import periods as P  # noqa: N812
+from jiayi.indicators import catalogue as C
+from jiayi.indicators import periods as P
 from jiayi.indicators import presets as presets_mod
 from jiayi.indicators.models import (
     IndicatorValue,
@@ -46,10 +46,10 @@ __all__ = [
     "compute_enqueue",
     "preset_create",
     "preset_items_update",
+    "report_level",
     "report_resubmit",
     "report_review",
     "report_submit",
-    "report_level",
 ]
 
 SUBMITTER_ROLES = (Role.FAMILY_DOCTOR, Role.PUBLIC_HEALTH, Role.CENTRE_MANAGER)

@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from jiayi.indicators import periods as P  # noqa: N812
+from jiayi.indicators import periods as P
 from jiayi.indicators.backends import arrow_schema
 from jiayi.indicators.facts import RAW, OrgDims
 
@@ -88,7 +88,6 @@ def generate(residents: int = 1_000_000, *, today: date | None = None, seed: int
     teams_per_inst = 2
     team_inst = np.repeat(primary, teams_per_inst)
     team_ids = np.arange(1, len(team_inst) + 1)
-    doctor_of_team = team_ids * 2  # each team's responsible doctor; staff ids are 1..2*teams
     org = OrgDims(institutions, areas)
 
     # Residents.

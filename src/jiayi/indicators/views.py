@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 
 from jiayi.core.errors import DomainValidationError
 from jiayi.core.scoping import institution_ids_visible_to, user_role
-from jiayi.indicators import catalogue as C  # noqa: N812
-from jiayi.indicators import periods as P  # noqa: N812
+from jiayi.indicators import catalogue as C
+from jiayi.indicators import periods as P
 from jiayi.indicators import presets as presets_mod
 from jiayi.indicators import rules, selectors, services
 from jiayi.indicators.export import xlsx_response
@@ -267,7 +267,8 @@ def preset(request, code: str):
             return redirect("indicators:preset", code=code)
     if request.GET.get("export") == "xlsx":
         return xlsx_response(
-            f"{view.code}.xlsx", view.title, [_("考核内容"), _("指标"), _("目标值"), _("计分方式"), _("权重"), _("备注")],
+            f"{view.code}.xlsx", view.title,
+            [_("考核内容"), _("指标"), _("目标值"), _("计分方式"), _("权重"), _("备注")],
             [[t.label, C.CATALOGUE[t.indicator].name if t.indicator in C.CATALOGUE else _("暂不可测量"), t.target,
               t.mode, t.weight, t.note] for t in view.targets],
         )

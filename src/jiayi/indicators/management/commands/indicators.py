@@ -14,7 +14,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jiayi.indicators import periods as P  # noqa: N812
+from jiayi.indicators import periods as P
 
 
 class Command(BaseCommand):
@@ -24,7 +24,8 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         compute = sub.add_parser("compute", help="compute and store the indicators")
         compute.add_argument("--backend", choices=["db", "duckdb", "spark"], default="db")
-        compute.add_argument("--period", default=None, help="a year (2026) or one period (2026-03, 2026-Q1, 2026-YTD03)")
+        compute.add_argument("--period", default=None,
+                             help="a year (2026) or one period (2026-03, 2026-Q1, 2026-YTD03)")
         compute.add_argument("--months", type=int, default=13, help="months back when no --period is given")
         compute.add_argument("--full", action="store_true", help="recompute every period, not only changed ones")
         compute.add_argument("--today", default=None, help="evaluation day, ISO date (default: today)")
