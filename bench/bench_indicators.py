@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synthetic", type=int, default=None, metavar="N",
                         help="generate N residents directly in Arrow (default when no database URL: 1000000)")
     parser.add_argument("--database-url", default=None, help="read a district from this database instead")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 20,000 synthetic residents")
     parser.add_argument("--months", type=int, default=13)
     parser.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
     parser.add_argument("--today", default=None, help="evaluation day, ISO (default: today)")
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         out["extract_seconds"] = round(time.perf_counter() - t0, 2)
         district = synthetic.SyntheticDistrict(raw_arrow, org, today)
     else:
-        n = args.synthetic or 1_000_000
+        n = args.synthetic or (20_000 if args.quick else 1_000_000)
         t0 = time.perf_counter()
         district = synthetic.generate(n, today=today)
         out["source"] = "synthetic-arrow"

@@ -116,3 +116,19 @@ def test_only_the_district_starts_a_run(small):
 
     with pytest.raises(PermissionDenied):
         compute_enqueue(actor=small.d.manager_a.user)
+
+
+def test_an_edited_code_is_noticed(small):
+    from jiayi.residents.models import Problem
+
+    _compute()
+    # Same length, same first character: still a change the fingerprint must see.
+    Problem.objects.filter(resident=small.r["R3"]).update(icd10="I15")
+    assert set(_compute().periods_computed) == {"2025", "2025-03", "2025-06", "2025-12"}
+    assert _compute().periods_computed == []
+
+
+def test_duckdb_fingerprints_are_compared_with_duckdb_runs_only(small):
+    _compute(backend="duckdb")
+    assert _compute(backend="duckdb").periods_computed == []
+    assert set(_compute(backend="db").periods_computed) == set(PERIODS)

@@ -49,6 +49,8 @@ class Backend(abc.ABC):
     """Common interface; see the module docstring."""
 
     name: str = ""
+    #: Whether fingerprints may use the engine's own row hash (fast, but only comparable with itself).
+    native_hash: bool = False
     con: Any
     _cached: list[ibis.Table]
 
@@ -242,6 +244,7 @@ class ArrowBackend(Backend):
 
 class DuckDB(ArrowBackend):
     name = "duckdb"
+    native_hash = True
 
     def __init__(self, threads: int | None = None) -> None:
         self.con = ibis.duckdb.connect()

@@ -200,7 +200,7 @@ def fingerprints(
     for name in sorted(raw):
         if name not in RAW:
             continue
-        table = backend.to_arrow(fingerprint_query(name, raw[name]))
+        table = backend.to_arrow(fingerprint_query(name, raw[name], native_hash=backend.native_hash))
         if table.num_rows == 0:
             for acc in per_day:
                 acc.append((name, 0))
@@ -219,7 +219,8 @@ def fingerprints(
             acc = per_day[i]
             acc.append((name, [int(x) for x in cum[:, k - 1]] if k > 0 else 0))
     static = json.dumps(
-        {"rules": ctx.signature(), "org": org.signature(), "catalogue": sorted(C.CATALOGUE)}, sort_keys=True
+        {"rules": ctx.signature(), "org": org.signature(), "catalogue": sorted(C.CATALOGUE),
+         "hash": "native:" + backend.name if backend.native_hash else "portable"}, sort_keys=True
     )
     by_day = {
         d: hashlib.sha256((static + d.isoformat() + json.dumps(per_day[i])).encode()).hexdigest()

@@ -1211,24 +1211,47 @@ class Facts:
 # ---------------------------------------------------------------------------------------------
 
 
-def fingerprint_query(name: str, table: ibis.Table) -> ibis.Table:
-    """Per relevance day: row count and id-weighted sums of every column of raw table ``name``.
+def fingerprint_query(name: str, table: ibis.Table, *, native_hash: bool = False) -> ibis.Table:
+    """Per relevance day: row count, sum of ids and an id-weighted checksum of every column of raw
+    table ``name``.
 
-    A change detector, not a cryptographic hash: any insert, delete or edit of a column the
-    indicators read changes at least one of the sums of the days on or after the row's relevance day.
+    A change detector, not a cryptographic hash: any insert, delete or edit of a column the indicators
+    read changes one of the three sums of the days on or after the row's relevance day (abs and modulo
+    keep every backend's integer arithmetic identical and far from overflow).
     """
     spec = RAW[name]
     id_col = next(iter(spec.schema))
+    rel = table[spec.relevance].fill_null(-1_000_000) if spec.relevance else ibis.literal(-1_000_000)
+    if native_hash:
+        # DuckDB hashes a whole row in one call (the digest then only compares with DuckDB runs).
+        row = ibis.struct({col: table[col] for col in spec.schema}).hash()
+        return table.mutate(_rel=rel, _h=row % 1_000_000_007).group_by("_rel").aggregate(
+            n=table[id_col].count(), ids=table[id_col].sum(), mix=_["_h"].sum()
+        )
     weight = (table[id_col] % 997) + 1
-    aggs: dict[str, ibis.Value] = {"n": table[id_col].count(), "ids": table[id_col].sum()}
-    for col, dtype in spec.schema.items():
+    mix = ibis.literal(0)
+    for k, (col, dtype) in enumerate(spec.schema.items()):
         value = table[col]
         if dtype == "string":
-            value = value.length()
+            value = _string_code(value)
         elif dtype == "boolean":
             value = _flag(value)
         elif dtype == "float64":
             value = (value * 10).round().cast("int64")
-        aggs[f"s_{col}"] = (value.fill_null(-7) * weight).sum()
-    rel = table[spec.relevance].fill_null(-1_000_000) if spec.relevance else ibis.literal(-1_000_000)
-    return table.mutate(_rel=rel).group_by("_rel").aggregate(**aggs)
+        mix = mix + (value.fill_null(-7).abs() % 1_000_003 + 1) * _PRIMES[k % len(_PRIMES)]
+    return table.mutate(_rel=rel).group_by("_rel").aggregate(
+        n=table[id_col].count(), ids=table[id_col].sum(), mix=((mix % 1_000_003) * weight).sum()
+    )
+
+
+_PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43)
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_.-"
+
+
+def _string_code(value: ibis.Value) -> ibis.Value:
+    """An integer that changes with the length and the first characters of a (code-like) string; the
+    position of each character in an alphabet is computed the same way by every backend."""
+    code = value.length() * 4099
+    for i in range(6):
+        code = code + (ibis.literal(_ALPHABET).find(value.substr(i, 1)) + 2) * (67 * i + 1)
+    return code
