@@ -184,3 +184,11 @@ def test_sub_resources_are_scoped(api_client, district, path):
     assert api_client.get(f"/api/v1/residents/{district.resident_a.pk}{path}").status_code == 404
     api_client.login(None)
     assert api_client.get(f"/api/v1/residents/{district.resident_a.pk}{path}").status_code == 401
+
+
+def test_search_accepts_a_legacy_15_digit_number(api_client, district):
+    api_client.login(district.doctor_a.user)
+    n = district.resident_a.id_number  # 18 digits, born 1955
+    legacy = n[:6] + n[8:17]
+    body = api_client.get("/api/v1/residents", q=legacy).json()
+    assert [i["id"] for i in body["items"]] == [district.resident_a.pk]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from jiayi.core.audit import audit_search, audit_view
+from jiayi.core.ids import IdNumberError, upgrade_15_to_18
 from jiayi.core.scoping import get_visible_or_404
-from jiayi.residents.models import HealthRecord, Household, Measurement, Resident
+from jiayi.residents.models import HealthRecord, Household, IdType, Measurement, Resident
 
 _ID18 = re.compile(r"^\d{17}[\dXx]$")
 _RECORD17 = re.compile(r"^\d{17}$")
@@ -47,13 +49,24 @@ def resident_search_queryset(user, q: str) -> tuple[QuerySet[Resident], str]:
     kind = classify_query(q)
     qs = Resident.objects.visible_to(user)
     if kind == "id_number":
-        qs = qs.filter(id_number=q.upper())
+        # With the type, the unique (id_type, id_number) index answers directly.
+        number = q.upper()
+        if len(number) == 15:
+            try:
+                number = upgrade_15_to_18(number)
+            except IdNumberError:
+                return qs.none(), kind
+        qs = qs.filter(id_type=IdType.RESIDENT_ID, id_number=number)
     elif kind == "record_number":
         qs = qs.filter(health_record__record_number=q)
     elif kind == "phone":
         qs = qs.filter(phone=q)
     elif kind == "name":
-        qs = qs.filter(name__startswith=q)
+        if connection.vendor == "sqlite":
+            # SQLite cannot use an index for LIKE 'x%' ESCAPE; a range on the name index can.
+            qs = qs.filter(name__gte=q, name__lt=q + "\U0010ffff")
+        else:
+            qs = qs.filter(name__startswith=q)
     return qs, kind
 
 
