@@ -144,3 +144,12 @@ def test_fhir_measure_reports_search_by_measure_subject_and_period(computed, api
     assert api_client.get(f"/api/v1/fhir/MeasureReport/record.rate.2025.centre.{d.centre_b.pk}").status_code == 404
     api_client.login(None)
     assert api_client.get("/api/v1/fhir/MeasureReport").status_code == 401
+
+
+def test_ids_out_of_range_are_not_found(computed, api_client):
+    api_client.login(computed.d.district_admin.user)
+    huge = 2**70
+    assert api_client.get(f"/api/v1/indicators/units/centre/{huge}").status_code in (404, 422)
+    assert api_client.get(f"/api/v1/indicators/reports/{huge}").status_code in (404, 422)
+    assert api_client.get(f"/api/v1/fhir/MeasureReport/record.rate.2025.centre.{huge}").status_code == 404
+    assert api_client.get("/api/v1/fhir/MeasureReport", subject=f"Organization/{huge}").status_code == 422

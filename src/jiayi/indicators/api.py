@@ -519,6 +519,8 @@ def fhir_measure_report(request, report_id: str):
         unit_id = int(parts[-1])
     except ValueError as exc:
         raise Http404 from exc
+    if code is None or not 0 < unit_id < 2**63:
+        raise Http404
     value = IndicatorValue.objects.visible_to(request.user).filter(
         indicator=code, period=parts[-3], level=parts[-2], unit_id=unit_id
     ).first()

@@ -48,7 +48,7 @@ from jiayi.indicators.facts import (
     rule_context,
 )
 
-__all__ = ["Evaluation", "Row", "compute", "evaluate", "fingerprints", "line_list", "open_source"]
+__all__ = ["LEVELS", "Evaluation", "Row", "compute", "evaluate", "fingerprints", "line_list", "open_source", "store"]
 
 Progress = Callable[[str], None] | None
 
@@ -446,5 +446,3 @@ def line_list(
     ]
     return sorted(rows, key=lambda x: (x["in_numerator"], x["resident_id"] or 0, x["subject_id"] or 0))
 
-
-__all__ += ["LEVELS", "store"]

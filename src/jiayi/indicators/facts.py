@@ -599,15 +599,6 @@ class Windows:
             schema=pa.schema([("year", pa.int64()), ("y_start", pa.int64()), ("y_end", pa.int64())]),
         )
 
-    def range_table(self) -> pa.Table:
-        return pa.table(
-            {
-                "wid": list(range(1, len(self.ranges) + 1)),
-                "start": [P.day_number(s) for s, _e in self.ranges],
-                "as_of": [P.day_number(e) for _s, e in self.ranges],
-            },
-            schema=pa.schema([("wid", pa.int64()), ("start", pa.int64()), ("as_of", pa.int64())]),
-        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -704,7 +695,6 @@ class Facts:
         self.range_rows = windows.range_rows()
         self.asof = backend.load("asof", windows.asof_table(ctx))
         self.years = backend.load("years", windows.years_table())
-        self.ranges = backend.load("ranges", windows.range_table())
 
     def _cache(self, expr: ibis.Table) -> ibis.Table:
         return self.backend.cache(expr)

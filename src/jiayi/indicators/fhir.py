@@ -52,7 +52,7 @@ def parse_subject(reference: str) -> tuple[set[str], int] | None:
     except ValueError:
         return None
     levels = {level for level, k in SUBJECT_TYPES.items() if k == kind}
-    return (levels, unit_id) if levels else None
+    return (levels, unit_id) if levels and 0 < unit_id < 2**63 else None
 
 
 def _population(code: str, description: str, count: float | None = None) -> dict[str, Any]:

@@ -104,7 +104,8 @@ def unit_get(user, level: str, unit_id: int) -> Unit:
         if not commissions.exists():
             raise Http404  # a street spans centres: only district-level users see it
         return Unit(level, area.pk, area.name, commissions.first().pk)
-    except (Institution.DoesNotExist, Team.DoesNotExist, Staff.DoesNotExist, Area.DoesNotExist, ValueError) as exc:
+    except (Institution.DoesNotExist, Team.DoesNotExist, Staff.DoesNotExist, Area.DoesNotExist, ValueError,
+            OverflowError) as exc:
         raise Http404 from exc
 
 
@@ -391,7 +392,7 @@ def reports_visible(user, *, state: str | None = None):
 def report_get(user, pk: int) -> Report:
     try:
         return Report.objects.visible_to(user).select_related("institution").get(pk=pk)
-    except (Report.DoesNotExist, ValueError, TypeError) as exc:
+    except (Report.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
         raise Http404 from exc
 
 

@@ -43,6 +43,7 @@ from jiayi.org.models import (
 )
 
 __all__ = [
+    "can_review",
     "compute_enqueue",
     "preset_create",
     "preset_items_update",
@@ -50,6 +51,7 @@ __all__ = [
     "report_resubmit",
     "report_review",
     "report_submit",
+    "reviewer_level",
 ]
 
 SUBMITTER_ROLES = (Role.FAMILY_DOCTOR, Role.PUBLIC_HEALTH, Role.CENTRE_MANAGER)
