@@ -82,16 +82,15 @@ def token(request, payload: TokenIn):
 
 api.add_router("/auth", auth_router)
 
+# Each app's router; imported here (after the API exists) so apps can import shared API helpers.
+from jiayi.contracts.api import router as contracts_router  # noqa: E402
+from jiayi.indicators.api import fhir_router as indicators_fhir_router  # noqa: E402
+from jiayi.indicators.api import router as indicators_router  # noqa: E402
+from jiayi.programmes.api import router as programmes_router  # noqa: E402
 from jiayi.residents.api import router as residents_router  # noqa: E402
 
 api.add_router("/", residents_router)
-from jiayi.programmes.api import router as programmes_router  # noqa: E402
-
 api.add_router("/", programmes_router)
-from jiayi.contracts.api import router as contracts_router  # noqa: E402
-
 api.add_router("/", contracts_router)
-from jiayi.indicators.api import fhir_router as indicators_fhir_router, router as indicators_router  # noqa: E402
-
 api.add_router("/", indicators_router)
 api.add_router("/fhir", indicators_fhir_router)
