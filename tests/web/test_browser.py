@@ -1,6 +1,6 @@
 """End to end in Debian's Chromium: log in, search by ID number, open the resident, see the BP chart.
 
-Never `playwright install`: the test drives /usr/bin/chromium (package `chromium`, fonts from
+Playwright never downloads a browser here: the test drives /usr/bin/chromium (package `chromium`, fonts from
 `fonts-wqy-microhei`). Without it the test is skipped, and under CI=true a skip fails the run.
 """
 
