@@ -13,10 +13,11 @@ def test_the_bench_prints_its_measurements(capsys, db):
     spec = importlib.util.spec_from_file_location("bench_indicators", BENCH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.main(["--synthetic", "2000", "--today", "2026-11-28", "--threads", "1"]) == 0
+    assert module.main(["--synthetic", "2000", "--today", "2026-11-28", "--threads", "1", "--repeat", "2"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["source"] == "synthetic-arrow" and out["residents"] == 2000 and out["periods"] == 33
     assert out["full_recompute_seconds"] > 0 and out["values"] > 0
+    assert len(out["full_recompute_runs"]) == 2 and len(out["incremental_daily_runs"]) == 2
     assert out["incremental_daily"]["periods_recomputed"] == ["2026-YTD11", "2026-11", "2026", "2026-Q4"]
 
 
