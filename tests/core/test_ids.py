@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jiayi.core import ids
+from jiayi.core import ids, rulesets
 from jiayi.core.ids import IdNumberError, RecordNumberError
 from jiayi.core.rulesets import Param
 
@@ -426,6 +427,98 @@ def test_record_number_round_trip(county: str, street: str, community: int, seri
     rn = ids.parse_record_number(number)
     assert (rn.county, rn.street, rn.community, rn.serial) == (county, street, f"{community:03d}", serial)
     assert rn.number == number
+
+
+# ---------------------------------------------------------------------------------------------
+# Committee-code schemes: record-number ranges (RULES.md §9.1, M) vs NBS statistical codes
+# ---------------------------------------------------------------------------------------------
+
+NBS = ids.NBS_STATISTICAL
+
+
+@pytest.mark.parametrize(
+    ("area_code", "kind"),
+    [
+        # Published NBS statistical division codes (统计用区划代码).
+        ("440983102001", "neighbourhood"),  # 水口居委会
+        ("310104003012", "neighbourhood"),
+        ("140922100007", "neighbourhood"),  # 兴业社区居民委员会
+        ("220581102200", "village"),  # 春明村: first village code
+        ("440983102201", "village"),  # 垌心村委会
+        ("131025105222", "village"),  # 大高庄村民委员会
+        ("522632210500", "village"),  # 摆拉村委会 (500-599 类似村委会)
+    ],
+)
+def test_nbs_statistical_vectors(area_code: str, kind: str) -> None:
+    assert ids.community_kind(area_code[9:], ruleset=NBS) == kind
+
+
+@pytest.mark.parametrize(
+    ("community", "kind"),
+    [("001", "neighbourhood"), ("099", "neighbourhood"), ("100", "neighbourhood"), ("150", "neighbourhood"),
+     ("199", "neighbourhood"), ("200", "village"), ("399", "village"), ("400", "neighbourhood"),
+     ("499", "neighbourhood"), ("500", "village"), ("599", "village")],
+)  # fmt: skip
+def test_nbs_statistical_range_edges(community: str, kind: str) -> None:
+    assert ids.community_kind(community, ruleset=NBS) == kind
+
+
+@pytest.mark.parametrize("community", ["000", "600", "901", "999"])
+def test_nbs_statistical_out_of_range(community: str) -> None:
+    with pytest.raises(RecordNumberError) as e:
+        ids.community_kind(community, ruleset=NBS)
+    assert e.value.code == "community"
+
+
+def test_the_two_schemes_disagree_where_expected() -> None:
+    # 150 is a neighbourhood committee for NBS but outside the record-number ranges; 101-199 are villages
+    # in the record-number scheme but neighbourhood committees for NBS; a real NBS village (220) has no
+    # place in the record-number scheme.
+    assert ids.community_kind("150", ruleset=NBS) == "neighbourhood"
+    assert ids.community_kind("150") == "village"
+    assert ids.community_kind("120", ruleset=NBS) == "neighbourhood"
+    with pytest.raises(RecordNumberError):
+        ids.community_kind("220")
+    with pytest.raises(RecordNumberError):
+        ids.format_record_number("440983", "102", "201", 1)
+    assert ids.format_record_number("440983", "102", "201", 1, ruleset=NBS) == "44098310220100001"
+    rn = ids.parse_record_number("44098310220100001", ruleset=NBS)
+    assert (rn.community, rn.kind) == ("201", "village")
+
+
+def test_record_number_rule_set_choice() -> None:
+    assert ids.record_number_ruleset() is ids.HRN_2011
+    assert ids.record_number_ruleset("") is ids.HRN_2011
+    assert ids.record_number_ruleset("hrn-2011") is ids.HRN_2011
+    assert ids.record_number_ruleset("nbs-statistical") is NBS
+    with pytest.raises(KeyError, match="hrn-2011"):
+        ids.record_number_ruleset("nbs-2099")
+    # RULES.md §9.1 marks its ranges M (not L): the record-number ranges stay the default, NBS is opt-in.
+    assert rulesets.default_for(ids.RECORD_NUMBER_PROGRAMME, TODAY) is ids.HRN_2011
+    assert NBS.opt_in
+    p = NBS.param("community_ranges")
+    assert p.confidence == "M" and not p.verified and "400-499" in p.note
+    assert "统计用区划代码" in p.source
+
+
+@pytest.mark.parametrize("ruleset", [ids.HRN_2011, NBS])
+def test_committee_ranges_are_well_formed(ruleset: rulesets.RuleSet) -> None:
+    ranges = sorted((low, high, kind) for kind, low, high in ruleset.value("community_ranges"))
+    for low, high, kind in ranges:
+        assert 1 <= low <= high <= 999 and kind in ids.COMMUNITY_KINDS
+    for (_l1, h1, _k1), (l2, _h2, _k2) in itertools.pairwise(ranges):
+        assert h1 < l2  # no overlap: every code has one kind
+
+
+@given(community=st.integers(0, 999), ruleset=st.sampled_from([ids.HRN_2011, NBS]))
+def test_community_kind_matches_the_ranges(community: int, ruleset: rulesets.RuleSet) -> None:
+    code = f"{community:03d}"
+    kinds = [k for k, low, high in ruleset.value("community_ranges") if low <= community <= high]
+    if kinds:
+        assert ids.community_kind(code, ruleset=ruleset) == kinds[0]
+    else:
+        with pytest.raises(RecordNumberError):
+            ids.community_kind(code, ruleset=ruleset)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -669,3 +669,105 @@ def test_outcome_invariants(
         assert out.next_due == D0 + timedelta(days=14)
     if complication:
         assert out.classification == "complication"
+
+
+# =============================================================================================
+# Properties: classification is monotone in the measurement; the next due date is never in the past
+# =============================================================================================
+
+ALL_RULESETS = [HT, HT25, DM, DM25]
+PATIENTS = [ADULT, AGED_70, AGED_85, PatientFacts(birth_date=date(1960, 3, 10), sex="M")]  # 65 on D0
+PREVIOUS = [None, CONTROLLED, UNCONTROLLED, ADVERSE, COMPLICATION]
+
+
+@given(
+    bp=st.tuples(st.integers(60, 280), st.integers(30, 160), st.integers(0, 80), st.integers(0, 60)),
+    ruleset=st.sampled_from([HT, HT25]),
+    patient=st.sampled_from(PATIENTS),
+)
+def test_hypertension_classification_is_monotone_in_bp(
+    bp: tuple[int, int, int, int], ruleset: RuleSet, patient: PatientFacts
+) -> None:
+    sbp, dbp, d_sbp, d_dbp = bp
+    lower = cr.classify_visit(ht_visit(sbp, dbp), patient, ruleset)
+    higher = cr.classify_visit(ht_visit(sbp + d_sbp, dbp + d_dbp), patient, ruleset)
+    order = list(cr.CLASSIFICATIONS)
+    assert order.index(lower) <= order.index(higher)
+    # Urgent BP criteria (HTN-U1 / DM-U2) never switch off when BP rises.
+    lo_urgent = "HTN-U1" in cr.hypertension_urgent_reasons(ht_visit(sbp, dbp), ruleset)
+    hi_urgent = "HTN-U1" in cr.hypertension_urgent_reasons(ht_visit(sbp + d_sbp, dbp + d_dbp), ruleset)
+    assert hi_urgent or not lo_urgent
+    dm_lo = "DM-U2" in cr.diabetes_urgent_reasons(dm_visit(sbp=sbp, dbp=dbp), DM)
+    dm_hi = "DM-U2" in cr.diabetes_urgent_reasons(dm_visit(sbp=sbp + d_sbp, dbp=dbp + d_dbp), DM)
+    assert dm_hi or not dm_lo
+
+
+@given(
+    sbp=st.integers(60, 280),
+    dbp=st.integers(30, 160),
+    ruleset=st.sampled_from([HT, HT25]),
+    day=st.dates(min_value=date(2017, 4, 1), max_value=date(2035, 12, 31)),
+)
+def test_controlled_matches_the_targets_and_the_elderly_target_is_never_stricter(
+    sbp: int, dbp: int, ruleset: RuleSet, day: date
+) -> None:
+    young = PatientFacts(birth_date=date(day.year - 40, 1, 1), sex="M")
+    old = PatientFacts(birth_date=date(day.year - 90, 1, 1), sex="F")
+    v = ruleset.value
+    got_young = cr.is_controlled(ht_visit(sbp, dbp, visit_date=day), young, ruleset)
+    assert got_young is (sbp < v("target_sbp") and dbp < v("target_dbp"))
+    got_old = cr.is_controlled(ht_visit(sbp, dbp, visit_date=day), old, ruleset)
+    assert got_old is (sbp < v("elderly_target_sbp") and dbp < v("elderly_target_dbp"))
+    assert got_old or not got_young
+
+
+@given(fpg=st.floats(1.0, 50.0), delta=st.floats(0.0, 20.0), ruleset=st.sampled_from([DM, DM25]))
+def test_diabetes_classification_is_monotone_in_fasting_glucose(fpg: float, delta: float, ruleset: RuleSet) -> None:
+    lower = cr.classify_visit(dm_visit(fpg), ADULT, ruleset)
+    higher = cr.classify_visit(dm_visit(fpg + delta), ADULT, ruleset)
+    order = list(cr.CLASSIFICATIONS)
+    assert order.index(lower) <= order.index(higher)
+    assert (lower == "controlled") is (fpg < ruleset.value("target_fpg"))
+
+
+@given(
+    facts=ht_facts,
+    ruleset=st.sampled_from(ALL_RULESETS),
+    patient=st.sampled_from(PATIENTS),
+    previous=st.sampled_from(PREVIOUS),
+    day=st.dates(min_value=date(2017, 4, 1), max_value=date(2035, 12, 31)),
+)
+def test_next_due_is_never_in_the_past_and_is_one_of_the_rule_set_intervals(
+    facts: dict[str, Any], ruleset: RuleSet, patient: PatientFacts, previous: VisitOutcome | None, day: date
+) -> None:
+    if day < patient.birth_date:
+        return
+    out = evaluate_visit(VisitFacts(visit_date=day, **facts), previous, patient, ruleset)
+    v = ruleset.value
+    assert out.next_due > day
+    gap = (out.next_due - day).days
+    if out.referral is not None:
+        assert gap == v("referral_followup_days")
+    elif out.classification != "controlled":
+        assert gap == v("short_interval_days")
+    else:
+        assert gap == v("routine_interval_days")
+    assert gap <= v("routine_interval_days")
+    # A referral always comes with a reason, and urgency only from an urgent criterion.
+    assert out.urgent == bool(cr.urgent_reasons(VisitFacts(visit_date=day, **facts), ruleset))
+    assert out.referral is None or len(out.referral) == len(set(out.referral)) > 0
+
+
+@given(
+    first=ht_facts,
+    second=ht_facts,
+    ruleset=st.sampled_from(ALL_RULESETS),
+)
+def test_two_consecutive_not_ok_visits_always_refer(
+    first: dict[str, Any], second: dict[str, Any], ruleset: RuleSet
+) -> None:
+    a = evaluate_visit(VisitFacts(visit_date=D0, **first), None, ADULT, ruleset)
+    b = evaluate_visit(VisitFacts(visit_date=a.next_due, **second), a, ADULT, ruleset)
+    not_ok = {"uncontrolled", "adverse_reaction"}
+    expected = a.classification in not_ok and b.classification in not_ok
+    assert (b.referral is not None and "two_uncontrolled" in b.referral) is expected

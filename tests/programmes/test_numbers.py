@@ -188,3 +188,34 @@ def test_a_patient_seen_on_every_due_date_is_standardised(start):
     for year in (2025, 2026):
         assert len([v for v in visits if v.year == year]) >= 4
         assert is_standardised(visits, year, RS)
+
+
+def test_estimated_denominator_counts_adults_by_their_birthday_on_the_last_day(district, monkeypatch):
+    """'18岁及以上常住人口 × prevalence' (RULES.md §1.2, local): aged 18 on 31 December counts, including
+    birthdays on 29-31 December (the cut-off date is not clipped to the 28th)."""
+    from jiayi.core.rulesets import Param
+    from jiayi.residents.models import Resident
+    from jiayi.residents.rules import age_on
+
+    estimated = engine_rules.ENGINE_2017.derive(
+        code="test-estimated",
+        title="test",
+        effective_from=date(2017, 3, 28),
+        overrides={
+            "management_denominator": Param("estimated", "L", "test", verified=False, note="test"),
+            "estimated_prevalence": Param({"hypertension": 1.0}, "L", "test", verified=False, note="test"),
+        },
+    )
+    monkeypatch.setattr(engine_rules, "ENGINE_2017", estimated)
+    for name, born in (("满十八", date(2007, 12, 31)), ("差一天", date(2008, 1, 1)), ("月末生", date(2007, 12, 29))):
+        f.resident(inst=district.centre_a, area_=district.community_a, name=name, birth=born)
+    user = district.district_admin.user
+    end = date(2025, 12, 31)
+    population = Resident.objects.visible_to(user).in_resident_population()
+    adults = sum(1 for born in population.values_list("birth_date", flat=True) if age_on(born, end) >= 18)
+    report = numbers.programme_numbers(
+        user, programme="hypertension", year=2025, group_by="total", as_of=date(2026, 1, 5)
+    )
+    assert report.total.expected == adults
+    names = set(population.values_list("name", flat=True))
+    assert {"满十八", "差一天", "月末生"} <= names

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from django.db import connection
 
+from jiayi.core import ids
 from jiayi.core.errors import ConcurrentEditError, DomainValidationError
 from jiayi.core.ids import parse_record_number
 from jiayi.residents import services
@@ -96,3 +97,25 @@ def test_area_must_be_a_community(district):
     with pytest.raises(DomainValidationError) as e:
         f.resident(inst=district.centre_a, area_=district.street_a, name="错")
     assert "area" in e.value.errors
+
+
+@pytest.mark.django_db
+def test_record_number_follows_the_committee_scheme_in_use(district, settings):
+    """RULES.md §9.1 ranges (hrn-2011, default) vs real NBS statistical codes (nbs-statistical)."""
+    from jiayi.org.models import AreaLevel
+    from jiayi.residents.models import RecordSerialCounter
+
+    village = f.area("310104003201", "NBS编码村委会", AreaLevel.COMMUNITY, district.street_a)
+    # Default scheme: 201 is neither a 居委会 (001-099) nor a 村委会 (101-199) code -> a field error on
+    # the area, nothing written, no serial consumed.
+    settings.JIAYI = {**settings.JIAYI, "RECORD_NUMBER_RULESET": "hrn-2011"}  # the shipped default
+    with pytest.raises(DomainValidationError) as e:
+        f.resident(inst=district.centre_a, area_=village, name="村甲", birth=date(1985, 2, 2))
+    assert "area" in e.value.errors
+    assert not Resident.objects.filter(name="村甲").exists()
+    assert not RecordSerialCounter.objects.filter(prefix=village.code).exists()
+    # A deployment with real NBS area codes selects the NBS rule set.
+    settings.JIAYI = {**settings.JIAYI, "RECORD_NUMBER_RULESET": "nbs-statistical"}
+    r = f.resident(inst=district.centre_a, area_=village, name="村甲", birth=date(1985, 2, 2))
+    rn = parse_record_number(r.health_record.record_number, ruleset=ids.NBS_STATISTICAL)
+    assert (rn.county + rn.street + rn.community, rn.serial, rn.kind) == (village.code, 1, "village")

@@ -13,8 +13,18 @@ Decisions:
 - 15-digit legacy IDs are upgraded by inserting "19" before the 2-digit year (all 15-digit numbers
   were issued to people born in the 1900s) and appending the check character.
 - Health-record number (RULES.md §9.1): county(6) + street(3) + community(3) + serial(5). The
-  community-code ranges are confidence M, so they are rule-set data (``health-record-number`` /
-  ``hrn-2011``).
+  community-code ranges are rule-set data of the programme ``health-record-number``:
+
+  - ``hrn-2011`` (default) — the ranges of RULES.md §9.1 (confidence M, npbww): 居委会 001-099,
+    村委会 101-199, other organisations 901-999;
+  - ``nbs-statistical`` (opt-in) — the national statistical division codes (统计用区划代码, NBS):
+    居委会 001-199, 村委会 200-399 (and 类似居委会 400-499 / 类似村委会 500-599, unverified).
+
+  The platform builds the record number from the 12-digit code of the resident's community
+  (``org.Area.code``), so the rule set chosen must be the scheme those area codes follow; the same
+  rule set tells a neighbourhood from a village (urban / rural). RULES.md marks the §9.1 ranges M,
+  not L, so ``hrn-2011`` stays the default; a deployment loading real NBS area codes selects
+  ``nbs-statistical`` (setting ``JIAYI["RECORD_NUMBER_RULESET"]``) — see :func:`record_number_ruleset`.
 - Passports, Hong Kong / Macao and Taiwan permits and birth certificates: format checks only, as a
   **project convention** (no official check digit is public); see each function.
 """
@@ -31,6 +41,7 @@ from jiayi.core.rulesets import Param, RuleSet
 
 __all__ = [
     "HRN_2011",
+    "NBS_STATISTICAL",
     "RECORD_NUMBER_PROGRAMME",
     "IdNumberError",
     "RecordNumber",
@@ -42,6 +53,7 @@ __all__ = [
     "mask_phone",
     "parse_record_number",
     "parse_resident_id",
+    "record_number_ruleset",
     "resident_id_check_char",
     "upgrade_15_to_18",
     "validate_birth_certificate",
@@ -242,11 +254,49 @@ HRN_2011: Final[RuleSet] = rulesets.register(
                 value=(("neighbourhood", 1, 99), ("village", 101, 199), ("other", 901, 999)),
                 confidence="M",
                 source="RULES.md §9.1 — npbww.com; segment layout gov.cn/Xinhua 2011-09-16",
-                note="居委会 001-099, 村委会 101-199, 其他组织 901-999 (one secondary source)",
+                note="居委会 001-099, 村委会 101-199, 其他组织 901-999 (one secondary source). These are the "
+                "record-number ranges; the NBS statistical division codes use other ranges (nbs-statistical).",
             ),
         },
     )
 )
+
+#: The village-level segment of the NBS statistical division codes (统计用区划代码), for deployments
+#: whose area codes (and hence record numbers) are the real NBS codes. Opt-in: never chosen by date.
+NBS_STATISTICAL: Final[RuleSet] = rulesets.register(
+    RuleSet(
+        code="nbs-statistical",
+        programme=RECORD_NUMBER_PROGRAMME,
+        title="统计用区划代码 村级代码段（国家统计局）",
+        effective_from=date(2009, 1, 1),
+        opt_in=True,
+        note="effective_from approximates the NBS coding rule for statistical division codes; the record "
+        "number then carries the NBS committee code in its third segment (not the §9.1 ranges).",
+        params={
+            "community_ranges": Param(
+                value=(
+                    ("neighbourhood", 1, 199),
+                    ("village", 200, 399),
+                    ("neighbourhood", 400, 499),
+                    ("village", 500, 599),
+                ),
+                confidence="M",
+                source="国家统计局 统计用区划代码编制规则 (third segment: 居民委员会 / 村民委员会); "
+                "consistent with published NBS codes, e.g. 440983102001 水口居委会, 440983102201 垌心村委会, "
+                "220581102200 春明村, 522632210500 摆拉村委会",
+                verified=False,
+                note="the NBS rule text was not read: 001-199 居委会 and 200-399 村委会 agree with the published "
+                "code lists; 400-499 类似居委会 and 500-599 类似村委会 are an unverified recollection",
+            ),
+        },
+    )
+)
+
+
+def record_number_ruleset(code: str | None = None) -> RuleSet:
+    """The health-record-number rule set ``code`` (e.g. the setting ``JIAYI["RECORD_NUMBER_RULESET"]``);
+    ``hrn-2011`` when ``code`` is empty. KeyError naming the registered codes for an unknown code."""
+    return rulesets.get(RECORD_NUMBER_PROGRAMME, code) if code else HRN_2011
 
 COMMUNITY_KINDS: Final[dict[str, str]] = {
     "neighbourhood": "居民委员会",
@@ -279,16 +329,16 @@ class RecordNumber:
 
 
 def community_kind(community3: str, *, ruleset: RuleSet | None = None) -> str:
-    """'neighbourhood' (001-099), 'village' (101-199) or 'other' (901-999); RecordNumberError otherwise."""
+    """The kind of a 3-digit village-level code under the rule set's ``community_ranges`` (default
+    ``hrn-2011``: 'neighbourhood' 001-099, 'village' 101-199, 'other' 901-999); RecordNumberError when
+    the code is in none of the ranges."""
     if len(community3) != 3 or not _ascii_digits(community3):
         raise RecordNumberError("community", _("村（居）委会代码应为3位数字。"))
     code = int(community3)
     for kind, low, high in (ruleset or HRN_2011).value("community_ranges"):
         if low <= code <= high:
             return str(kind)
-    raise RecordNumberError(
-        "community", _("村（居）委会代码不在有效范围内（居委会001–099，村委会101–199，其他901–999）。")
-    )
+    raise RecordNumberError("community", _("村（居）委会代码不在所用编码规则的有效范围内。"))
 
 
 def format_record_number(

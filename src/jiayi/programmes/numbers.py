@@ -233,7 +233,12 @@ def _expected(user, programme: str, group_by: str, end: date) -> dict[Any, int] 
         if prevalence is None:
             return None
         min_age = int(params.value("estimated_min_age"))
-        born_by = date(end.year - min_age, end.month, min(end.day, 28))
+        # Aged min_age or more on ``end``: born on or before the same day min_age years earlier
+        # (29 February -> 28 February, so a leap-day birth counts from 1 March, as residents.rules.age_on).
+        try:
+            born_by = end.replace(year=end.year - min_age)
+        except ValueError:
+            born_by = end.replace(year=end.year - min_age, day=28)
         qs = residents.filter(birth_date__lte=born_by)
         counts = (
             {None: qs.count()} if key is None else dict(qs.values(key).annotate(n=Count("pk")).values_list(key, "n"))

@@ -7,7 +7,8 @@ Pure Python (no Django). Sources, decisions and test vectors: ALGORITHMS.md §1,
   **derived** constants of §1.3 (men's unrounded continuous coefficients; women's S10 = 0.9851),
   which reproduce the paper's worked examples and the official calculator far better than the
   printed two-decimal values. These are plain constants (confidence: solid). The lifetime model was
-  NOT FOUND and is not implemented.
+  NOT FOUND and is not implemented. Which area codes count as 'north' (of the Yangtze) is a project
+  convention, so rule-set data (``china-par-region`` / ``yangtze-provinces``, unverified).
 - Chinese Diabetes Risk Score (§2): the guideline table, half-open bands on the **unrounded** inputs
   (BMI 23.95 is in [22, 24) -> 1 point, as ALGORITHMS.md §2.2 says). Inputs are not rounded to 0.1
   first: the bands are printed with one decimal because measurements are recorded to one decimal, and
@@ -36,6 +37,8 @@ __all__ = [
     "CDRS_HIGH_RISK",
     "CDS_2020",
     "CHINA_PAR_MEN",
+    "CHINA_PAR_REGION",
+    "CHINA_PAR_REGION_PROGRAMME",
     "CHINA_PAR_WOMEN",
     "GLUCOSE_PROGRAMME",
     "GLUCOSE_STATUS_CATEGORIES",
@@ -52,6 +55,7 @@ __all__ = [
     "bp_grade",
     "china_par_10y",
     "china_par_category",
+    "china_par_north",
     "diabetes_risk_score",
     "glucose_status",
     "hypertension_risk_factors",
@@ -169,6 +173,37 @@ CHINA_PAR_HDL_RANGE: Final[dict[str, tuple[float, float]]] = {"mmol/L": (0.5, 4)
 CHINA_PAR_COHORT_AGES: Final[tuple[float, float]] = (35, 74)
 
 CHINA_PAR_CATEGORIES: Final[dict[str, str]] = {"low": _("低危"), "medium": _("中危"), "high": _("高危")}
+
+#: Where the China-PAR 'north' flag comes from when the resident's region is taken from the area code.
+CHINA_PAR_REGION_PROGRAMME: Final[str] = "china-par-region"
+
+CHINA_PAR_REGION: Final[RuleSet] = rulesets.register(
+    RuleSet(
+        code="yangtze-provinces",
+        programme=CHINA_PAR_REGION_PROGRAMME,
+        title="China-PAR 南北方（长江以北）：按区划代码前缀",
+        effective_from=date(2016, 11, 8),
+        note="effective_from approximates the publication of China-PAR (Circulation 2016)",
+        params={
+            "north_area_prefixes": Param(
+                value=("11", "12", "13", "14", "15", "21", "22", "23", "37", "41", "61", "62", "63", "64", "65"),
+                confidence="NOT FOUND",
+                source="ALGORITHMS.md §1.2 — north = north of the Yangtze; the mapping to area codes is a "
+                "project convention",
+                verified=False,
+                note="provinces wholly north of the Yangtze (GB/T 2260 province codes). Jiangsu, Anhui and "
+                "Hubei straddle the river and count as south, as do Sichuan and Chongqing; a local rule set "
+                "may list prefecture prefixes (4 digits, e.g. 3203 徐州) instead",
+            ),
+        },
+    )
+)
+
+
+def china_par_north(area_code: str, ruleset: RuleSet | None = None) -> bool:
+    """Whether an area code lies in the China-PAR 'north' (a prefix of the rule set's list)."""
+    prefixes = (ruleset or CHINA_PAR_REGION).value("north_area_prefixes")
+    return any(area_code.startswith(p) for p in prefixes)
 
 
 @dataclass(frozen=True)

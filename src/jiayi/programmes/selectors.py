@@ -440,12 +440,6 @@ def screening_case_get(user, pk: int) -> ScreeningCase:
 # Risk (China-PAR, hypertension risk stratification, diabetes risk score)
 # ---------------------------------------------------------------------------------------------
 
-#: Northern provinces (north of the Qinling–Huaihe line, 长江以北 in China-PAR) by the first two
-#: digits of the area code. China-PAR splits at the Yangtze; provinces that straddle it (Jiangsu,
-#: Anhui, Hubei) are counted as south. The resident's own region can be overridden per call.
-NORTH_PROVINCES = frozenset({"11", "12", "13", "14", "15", "21", "22", "23", "37", "41", "61", "62", "63", "64", "65"})
-
-
 @dataclass
 class RiskReport:
     china_par: dict[str, Any] | None
@@ -485,14 +479,19 @@ def _history_flag(resident: Resident, words: tuple[str, ...]) -> bool:
 
 
 def _urban(resident: Resident) -> bool:
-    """Urban unless the resident lives in a village (村委会 code 101-199, GB/T 10114)."""
-    from jiayi.core.ids import RecordNumberError, community_kind
+    """Urban unless the resident's community is a village committee (村委会), read from the committee
+    segment of the area code under the record-number rule set in use (``hrn-2011``: 101-199;
+    ``nbs-statistical``: 200-399, 500-599)."""
+    from django.conf import settings
+
+    from jiayi.core.ids import RecordNumberError, community_kind, record_number_ruleset
 
     code = resident.area.code
     if len(code) != 12:
         return True
+    ruleset = record_number_ruleset(settings.JIAYI.get("RECORD_NUMBER_RULESET"))
     try:
-        return community_kind(code[9:]) != "village"
+        return community_kind(code[9:], ruleset=ruleset) != "village"
     except RecordNumberError:
         return True
 
@@ -532,7 +531,7 @@ def resident_risk(resident: Resident, *, today: date | None = None) -> RiskRepor
     diabetic = "diabetes" in groups
     smoker = _smoker(resident)
     treated = _on_bp_treatment(resident)
-    north = resident.area.code[:2] in NORTH_PROVINCES
+    north = risk.china_par_north(resident.area.code)  # rule-set data (risk.CHINA_PAR_REGION)
     urban = _urban(resident)
     fh_cvd = _history_flag(resident, ("冠心病", "脑卒中", "心肌梗死", "心脑血管"))
     inputs: dict[str, Any] = {

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -52,9 +53,13 @@ def _staff(actor) -> Staff | None:
 
 
 def _validate_identity(
-    *, id_type: str, id_number: str, sex: str, birth_date: date, exclude_pk: int | None = None
+    *, actor, id_type: str, id_number: str, sex: str, birth_date: date, exclude_pk: int | None = None
 ) -> str:
-    """Check the document number against the other fields; return it normalised."""
+    """Check the document number against the other fields; return it normalised.
+
+    A number already registered is refused. The holder is named (and their id given, for a link) only
+    when ``actor`` may see them: otherwise the message would tell anyone who types ID numbers whose
+    they are (``actor`` None is the system itself, e.g. the synthetic district)."""
     number = (id_number or "").strip().upper()
     errors: dict[str, str] = {}
     if not number:
@@ -86,6 +91,8 @@ def _validate_identity(
         existing = existing.exclude(pk=exclude_pk)
     other = existing.first()
     if other is not None:
+        if actor is not None and not Resident.objects.visible_to(actor).filter(pk=other.pk).exists():
+            raise DomainValidationError({"id_number": _("该证件号码已在其他机构登记。")}, code="duplicate")
         err = DomainValidationError(
             {"id_number": _("该证件号码已登记：%(name)s（居民编号 %(pk)s）。") % {"name": other.name, "pk": other.pk}},
             code="duplicate",
@@ -139,7 +146,7 @@ def resident_create(
     if errors:
         raise DomainValidationError(errors)
     _check_area(area)
-    number = _validate_identity(id_type=id_type, id_number=id_number, sex=sex, birth_date=birth_date)
+    number = _validate_identity(actor=actor, id_type=id_type, id_number=id_number, sex=sex, birth_date=birth_date)
     try:
         with transaction.atomic():
             resident = Resident.objects.create(
@@ -182,7 +189,7 @@ def resident_update(*, actor, resident: Resident, version: int, **changes: Any) 
     identity_fields = {"id_type", "id_number", "sex", "birth_date"}
     if identity_fields & set(changes):
         merged["id_number"] = _validate_identity(
-            id_type=merged["id_type"], id_number=merged["id_number"], sex=merged["sex"],
+            actor=actor, id_type=merged["id_type"], id_number=merged["id_number"], sex=merged["sex"],
             birth_date=merged["birth_date"], exclude_pk=resident.pk,
         )
     updated = Resident.objects.filter(pk=resident.pk, version=version).update(
@@ -221,8 +228,13 @@ def health_record_create(
         raise DomainValidationError({"": _("该居民已建立健康档案。")})
     area = resident.area
     prefix = area.code  # 12 digits: county(6) + street(3) + community(3)
+    ruleset = ids.record_number_ruleset(settings.JIAYI.get("RECORD_NUMBER_RULESET"))
+    try:
+        ids.community_kind(prefix[9:12], ruleset=ruleset)
+    except ids.RecordNumberError as exc:  # an area code outside the record-number scheme in use
+        raise DomainValidationError({"area": _(str(exc))}) from exc
     serial = _allocate_serial(prefix)
-    number = ids.format_record_number(prefix[:6], prefix[6:9], prefix[9:12], serial)
+    number = ids.format_record_number(prefix[:6], prefix[6:9], prefix[9:12], serial, ruleset=ruleset)
     record = HealthRecord.objects.create(
         resident=resident, record_number=number, institution=institution, created_by=_staff(actor),
         established_on=established_on or timezone.localdate(), electronic=electronic,
@@ -274,6 +286,10 @@ def measurement_record(
     if not clean:
         raise DomainValidationError({"": _("请至少填写一项测量值。")})
     measured_at = measured_at or timezone.now()
+    if timezone.is_naive(measured_at):  # a time without a zone is local time, as typed on the pages
+        measured_at = timezone.make_aware(measured_at)
+    if measured_at < timezone.make_aware(datetime.combine(resident.birth_date, time.min)):
+        raise DomainValidationError({"measured_at": _("测量时间不能早于出生日期。")})
     if measured_at > timezone.now() + timezone.timedelta(minutes=5):
         raise DomainValidationError({"measured_at": _("测量时间不能晚于当前时间。")})
     problems = rules.check_measurements({k: float(v) for k, v in clean.items()}, translate=_)
