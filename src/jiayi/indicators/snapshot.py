@@ -9,7 +9,7 @@ re-extracts the blocks whose checksum changed and deletes the blocks that disapp
 an append-mostly district therefore reads only the newest block of each busy table.
 
 Checksums: row count, sum of row ids and a sum of per-row hashes per block. PostgreSQL hashes the
-whole projected row text (``hashtext``); SQLite has no hash function, so its checksum is the portable
+whole projected row (``hash_record``; ``hashtext`` of its text before version 14); SQLite has no hash function, so its checksum is the portable
 arithmetic one of the period fingerprints with the strings coded by their length and their first and
 last eight characters (the raw string columns are codes). The checksum method, the compiled
 projection and the database identity are part of the manifest: changing any of them starts afresh.
@@ -96,9 +96,11 @@ def _checksums(db: DjangoDB, spec: RawSpec, expr: ibis.Table) -> dict[int, list[
     id_col = next(iter(spec.schema))
     if db.vendor == "postgresql":
         sql = str(db.con.compile(expr))
+        # hash_record (PostgreSQL 14+) hashes the row without printing it; older servers hash its text.
+        row_hash = "hash_record(t)" if db._django.pg_version >= 140000 else "hashtext(t::text)"
         query = (
             f'SELECT ("{id_col}" / {BLOCK})::bigint AS b, count(*), sum("{id_col}"), '
-            f"sum(hashtext(t::text)::bigint) FROM ({sql}) AS t GROUP BY 1"
+            f"sum({row_hash}::bigint) FROM ({sql}) AS t GROUP BY 1"
         )
         with db._django.connection.cursor() as cursor:
             cursor.execute(query)
@@ -110,7 +112,9 @@ def _checksums(db: DjangoDB, spec: RawSpec, expr: ibis.Table) -> dict[int, list[
 
 
 def _method(db: DjangoDB) -> str:
-    return "pg-hashtext" if db.vendor == "postgresql" else "portable-v1"
+    if db.vendor == "postgresql":
+        return "pg-hash-record" if db._django.pg_version >= 140000 else "pg-hashtext"
+    return "portable-v1"
 
 
 def _database_identity(db: DjangoDB) -> str:
