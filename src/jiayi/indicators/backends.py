@@ -166,6 +166,9 @@ class DjangoDB(Backend):
         cols = ", ".join(f'"{c}"' for c in schema.names)
         with self._django.cursor() as cursor:
             cursor.execute(f'INSERT INTO "{tmp}" ({cols}) {self.con.compile(expr)}')
+            if self.vendor == "postgresql":
+                # Temporary tables get no statistics by themselves; without them the planner guesses.
+                cursor.execute(f'ANALYZE "{tmp}"')
         return self.con.table(tmp)
 
     def to_arrow(self, expr: ibis.Table) -> pa.Table:

@@ -403,7 +403,6 @@ def store(
 
 def _restriction(level: str, unit_id: int) -> list[int] | None:
     """Resident ids that can belong to the unit (narrows the computation), or None for everyone."""
-    from django.db.models import Q
 
     from jiayi.org.models import Area
     from jiayi.org.selectors import institution_subtree_ids
@@ -417,11 +416,17 @@ def _restriction(level: str, unit_id: int) -> list[int] | None:
         street = Area.objects.get(pk=unit_id)
         ids = Resident.objects.filter(area__code__startswith=street.code)
     else:
+        # Two index lookups united, not one OR across two joins (seconds at a million residents).
+        from jiayi.contracts.models import Contract
+
         field_name = "team_id" if level == "team" else "doctor_id"
-        q = Q(**{f"contracts__{field_name}": unit_id})
+        ids = Contract.objects.filter(**{field_name: unit_id}).order_by().values_list("resident_id", flat=True)
         if _has_model("programmes.Enrolment"):
-            q |= Q(**{f"enrolments__{field_name}": unit_id})
-        ids = Resident.objects.filter(q)
+            from jiayi.programmes.models import Enrolment
+
+            enrolled = Enrolment.objects.filter(**{field_name: unit_id}).order_by()
+            ids = ids.union(enrolled.values_list("resident_id", flat=True))
+        return sorted(set(ids))
     return list(ids.values_list("pk", flat=True).distinct())
 
 
