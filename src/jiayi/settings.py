@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent  # src/jiayi
 PROJECT_DIR = BASE_DIR.parent.parent  # repository root
@@ -183,6 +184,16 @@ if env("SECURE"):
 
 NINJA_PAGINATION_PER_PAGE = 50
 
+
+def _rulesets_setting(name: str) -> dict[str, str]:
+    from jiayi.core.rulesets import parse_choices
+
+    try:
+        return parse_choices(env(name, default=""))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc} (expected programme=code,programme=code)") from exc
+
+
 # Jiayi's own knobs.
 JIAYI = {
     # A family doctor's list size above which signing warns (not a national rule: RULES.md 6.2).
@@ -190,6 +201,16 @@ JIAYI = {
     # "institution": staff see their institution subtree; "team": only their team's signed residents.
     "STAFF_SCOPE": env("JIAYI_STAFF_SCOPE", default="institution"),
     "API_TOKEN_DAYS": env.int("JIAYI_API_TOKEN_DAYS", default=30),
+    # Rule sets the indicator engine uses instead of those in force by date, {programme: code}, from
+    # JIAYI_INDICATOR_RULESETS="hypertension=chronic-2025,programme-engine=nbphs-2017-estimated"
+    # (unknown programmes or codes fail the indicators app's system check).
+    "INDICATOR_RULESETS": _rulesets_setting("JIAYI_INDICATOR_RULESETS"),
+    # The indicator engine's local copy of the raw tables for DuckDB / Spark (ADR 0007); empty = read
+    # every row from the database on each run.
+    "INDICATOR_SNAPSHOT_DIR": env("JIAYI_INDICATOR_SNAPSHOT_DIR", default=str(PROJECT_DIR / "var" / "indicators")),
+    # Health-record-number rule set = the scheme of the committee segment of the area codes (RULES.md 9.1):
+    # "hrn-2011" (居委会 001-099, 村委会 101-199) or "nbs-statistical" (real NBS codes: 001-199 / 200-399).
+    "RECORD_NUMBER_RULESET": env("JIAYI_RECORD_NUMBER_RULESET", default="hrn-2011"),
 }
 
 LOGGING = {
@@ -202,3 +223,11 @@ LOGGING = {
 if "pytest" in sys.modules:
     # Tests create many accounts; a fast hasher keeps the suite quick (never used outside tests).
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each test process keeps its indicator snapshot in its own temporary folder, removed at exit.
+    if "JIAYI_INDICATOR_SNAPSHOT_DIR" not in os.environ:
+        import atexit
+        import shutil
+        import tempfile
+
+        JIAYI["INDICATOR_SNAPSHOT_DIR"] = tempfile.mkdtemp(prefix="jiayi-snapshot-")
+        atexit.register(shutil.rmtree, JIAYI["INDICATOR_SNAPSHOT_DIR"], ignore_errors=True)

@@ -403,3 +403,67 @@ def test_start_date_in_the_past_is_allowed_for_paper_contracts(api_client, distr
     r = api.post("/api/v1/contracts", _sign_payload(district.resident_a, [basic], start_date="2025-01-01", months=12))
     assert r.status_code == 201
     assert r.json()["end_date"] == date(2025, 12, 31).isoformat()
+
+
+# ---------------------------------------------------------------------------------------------
+# Input that was a 500, filters that told more than a 404
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "over,field",
+    [
+        ({"months": -1}, "months"),  # ValueError from the period rule
+        ({"months": 100_000}, "months"),  # year out of range
+        ({"start_date": "9999-12-31"}, "start_date"),  # the period's end overflowed
+        ({"end_date": "9999-12-31"}, "end_date"),  # signed, then every renewal window overflowed
+    ],
+)
+def test_out_of_range_periods_are_a_422(api_client, district, basic, over, field):
+    api = _as(api_client, district, "doctor_a")
+    r = api.post("/api/v1/contracts", _sign_payload(district.resident_a, [basic], **over))
+    assert r.status_code == 422, r.content
+    assert [d["loc"] for d in r.json()["detail"]] == [["body", field]]
+    assert not Contract.objects.exists()
+
+
+def test_a_period_of_sixty_months_by_end_date_is_still_allowed(api_client, district, basic):
+    start = _today()
+    end = date(start.year + 5, start.month, 1) - timedelta(days=1)
+    api = _as(api_client, district, "doctor_a")
+    r = api.post("/api/v1/contracts", _sign_payload(district.resident_a, [basic], end_date=end.isoformat()))
+    assert r.status_code == 201, r.content
+
+
+@pytest.mark.parametrize("q", [{"period_start": "0001-01-01"}, {"period_start": "1999-12-31"},
+                               {"period_end": "2101-01-01"}])
+def test_numbers_period_out_of_range_is_a_422(api_client, district, q):
+    """``period_start=0001-01-01`` made the elderly cut-off year -64 (a 500)."""
+    r = _as(api_client, district, "doctor_a").get("/api/v1/contracts/numbers", **q)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", next(iter(q))]
+
+
+def test_doctor_filter_of_another_centre_is_404_like_an_unknown_one(api_client, district, basic):
+    """Any staff id was accepted (200 and an empty list) while an unknown one was 404: an existence test."""
+    sign(district, district.resident_a, [basic])
+    api = _as(api_client, district, "doctor_a")
+    assert len(api.get("/api/v1/contracts", doctor_id=district.doctor_a.pk).json()["items"]) == 1
+    assert api.get("/api/v1/contracts", doctor_id=district.doctor_b.pk).status_code == 404
+    assert api.get("/api/v1/contracts", doctor_id=10**9).status_code == 404
+    mine = _as(api_client, district, "resident")  # a resident's own account probes no staff either
+    assert mine.get("/api/v1/contracts", doctor_id=district.doctor_a.pk).status_code == 404
+
+
+def test_a_superuser_without_a_staff_row_names_the_institution(api_client, district):
+    """``request.user.staff`` raised (a 500) for an administrator with no staff row."""
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser("root", password="pass-12345678")
+    api_client.login(get_user_model().objects.get(username="root"))
+    body = {"name": "徐汇软件园", "kind": "park", "area_code": district.community_a.code}
+    r = api_client.post("/api/v1/contracts/functional-communities", body)
+    assert r.status_code == 422, r.content
+    assert r.json()["detail"][0]["loc"] == ["body", "institution_id"]
+    r = api_client.post("/api/v1/contracts/functional-communities", {**body, "institution_id": district.centre_a.pk})
+    assert r.status_code == 201, r.content

@@ -229,3 +229,21 @@ def test_a_datetime_is_taken_as_its_local_date(district, basic):
         source_id=77,
     )
     assert rows[0].delivered_on == _today()
+
+
+def test_a_delivery_revoked_twice_at_once_keeps_the_first_reason(district, basic):
+    """Both requests read the delivery unrevoked; the second overwrote the first's reason and time."""
+    from jiayi.core.models import AccessEvent
+
+    c = sign(district, district.resident_a, [basic], start_date=_today() - timedelta(days=10))
+    d = service_delivery_record(
+        actor=district.nurse_a.user, contract=c, service_code="consultation", delivered_on=_today()
+    )
+    stale = ServiceDelivery.objects.get(pk=d.pk)
+    service_delivery_revoke(actor=district.nurse_a.user, delivery=d, reason="录入错误")
+    with pytest.raises(DomainValidationError):
+        service_delivery_revoke(actor=district.doctor_a.user, delivery=stale, reason="重复录入")
+    d.refresh_from_db()
+    assert d.revoked_reason == "录入错误"
+    revokes = AccessEvent.objects.filter(object_type="contracts.servicedelivery", object_id=str(d.pk), action="update")
+    assert revokes.count() == 1

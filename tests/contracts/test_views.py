@@ -329,3 +329,21 @@ def test_home_page_panel(client, district, basic):
     sign(district, district.resident_a, [basic], start_date=_today() - timedelta(days=200))
     html = _login(client, district, "doctor_a").get(reverse("home")).content.decode()
     assert reverse("contracts:team", args=[district.team_a.pk]) in html
+
+
+@pytest.mark.parametrize(("field", "value"), [("start_date", "9999-12-31"), ("end_date", "9999-12-31")])
+def test_sign_form_dates_beyond_the_calendar_are_field_errors(client, district, packages, field, value):
+    """The period's end (or a renewal window after it) overflowed the calendar: a 500."""
+    _login(client, district, "doctor_a")
+    data = {
+        "team_id": district.team_a.pk,
+        "doctor_id": district.doctor_a.pk,
+        "package_ids": [packages["basic"].pk],
+        "consent_method": "handwritten",
+        "place_type": "institution",
+        field: value,
+    }
+    r = client.post(reverse("contracts:sign", args=[district.resident_a.pk]), data)
+    assert r.status_code == 200
+    assert r.context["form"].errors[field]
+    assert not Contract.objects.exists()

@@ -34,7 +34,9 @@ Residents (population, health record, programme and contract facts):
 Key-population tags (residents.services.key_population_refresh) are dated 2020-01-01, except R3
 hypertension (2025-03-01), R7 hypertension (2025-06-20) and R10 maternal (2025-01-10).
 Measurements: R1 2025-04-01 (health check) and 2025-10-01; R8 2024-11-20; R10 2025-02-01 (record use).
-GPs: doctor_a (centre A), station_doctor (station A1), doctor_b (centre B).
+GPs: doctor_a (centre A), station_doctor (station A1), doctor_b (centre B), no employment dates; 林医生
+(centre B) joined 2025-07-01; 何医生 (station A1, since 2016-03-01) left 2025-11-01; 马医生 (centre A) is no
+longer in post and has no leaving date recorded (counted in no period).
 """
 
 from __future__ import annotations
@@ -162,6 +164,17 @@ def _problem(resident, icd10, day):
     Problem.objects.create(resident=resident, icd10=icd10, name=icd10, diagnosed_on=day)
 
 
+def _gp(name, inst, *, since: date | None = None, until: date | None = None, active: bool | None = None):
+    """A GP without an account; in post unless a leaving date is given (or ``active`` says otherwise)."""
+    from jiayi.org.models import Staff, StaffCategory
+
+    gp = Staff(name=name, sex="M", category=StaffCategory.GP, role=Role.FAMILY_DOCTOR, institution=inst,
+               employed_from=since, employed_until=until, active=until is None if active is None else active)
+    gp.full_clean()
+    gp.save()
+    return gp
+
+
 @pytest.fixture
 def small(district) -> Small:
     from jiayi.contracts.models import ContractPackage, SatisfactionSurvey, ServicePackage
@@ -183,6 +196,9 @@ def small(district) -> Small:
     from jiayi.residents.models import Resident
 
     Resident.objects.filter(pk=r["R8"].pk).update(poverty_lifted=True)
+    _gp("林医生", d.centre_b, since=date(2025, 7, 1))
+    _gp("何医生", d.station_a1, since=date(2016, 3, 1), until=date(2025, 11, 1))
+    _gp("马医生", d.centre_a, active=False)
     r["R8"].refresh_from_db()
 
     _record(r["R1"], date(2020, 1, 1), open_=True)

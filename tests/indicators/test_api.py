@@ -125,7 +125,7 @@ def test_fhir_measure_reports_search_by_measure_subject_and_period(computed, api
     d = computed.d
     api_client.login(d.manager_a.user)
     r = api_client.get("/api/v1/fhir/MeasureReport", measure="ht.standardised_rate",
-                       subject=f"Practitioner/{d.station_doctor.pk}", period="2025")
+                       subject=f"Practitioner/{d.station_doctor.pk}", **{"period-code": "2025"})
     bundle = Bundle.model_validate(r.json())
     assert bundle.total == 1
     report = MeasureReport.model_validate(bundle.entry[0].resource.model_dump())
@@ -144,6 +144,103 @@ def test_fhir_measure_reports_search_by_measure_subject_and_period(computed, api
     assert api_client.get(f"/api/v1/fhir/MeasureReport/record.rate.2025.centre.{d.centre_b.pk}").status_code == 404
     api_client.login(None)
     assert api_client.get("/api/v1/fhir/MeasureReport").status_code == 401
+
+
+def _reported_periods(api_client, district, **params) -> set[str]:
+    r = api_client.get("/api/v1/fhir/MeasureReport", measure="record.rate",
+                       subject=f"Organization/{district.commission.pk}", **params)
+    assert r.status_code == 200, r.content
+    bundle = Bundle.model_validate(r.json())
+    assert bundle.total == len(bundle.entry or [])
+    return {e.resource.id.split(".")[2] for e in bundle.entry or []}
+
+
+#: (query, the periods it returns); stored: 2025, 2025-06, 2025-11 and 2025-12, each as of its last day.
+DATE_SEARCHES = [
+    ({"period": "2025"}, {"2025", "2025-06", "2025-11", "2025-12"}),  # eq: inside 2025
+    ({"period": "eq2025-06"}, {"2025-06"}),
+    ({"period": "2025-06-30"}, set()),  # no period fits in one day
+    ({"period": "ne2025-06"}, {"2025", "2025-11", "2025-12"}),
+    ({"period": "ge2025-11-01"}, {"2025", "2025-11", "2025-12"}),  # goes on after 1 November
+    ({"period": ["ge2025-06-01", "le2025-06-30"]}, {"2025", "2025-06"}),  # both: overlap June
+    ({"period": "lt2025-12"}, {"2025", "2025-06", "2025-11"}),  # starts before December
+    ({"period": "gt2025"}, set()),
+    ({"period": "sa2025-10"}, {"2025-11", "2025-12"}),
+    ({"period": "eb2025-07"}, {"2025-06"}),
+    ({"period": "2025-06,2025-11"}, {"2025-06", "2025-11"}),  # a comma: either
+    ({"period": "ge2025-11-30T23:00:00+08:00"}, {"2025", "2025-11", "2025-12"}),
+    ({"period": "ge2025-11-30T16:00:00Z"}, {"2025", "2025-12"}),  # 1 December 00:00 in Shanghai
+    ({"period-code": "2025"}, {"2025"}),
+    ({"period-code": "2025-11", "period": "2025"}, {"2025-11"}),
+]
+
+
+def test_fhir_measure_reports_date_search_on_the_period(computed, api_client):
+    from django.utils import timezone
+
+    from jiayi.indicators import fhir
+    from jiayi.indicators.models import IndicatorValue
+
+    api_client.login(computed.d.district_admin.user)
+    stored = list(IndicatorValue.objects.filter(indicator="record.rate", level="district"))
+    assert {v.period for v in stored} == {"2025", "2025-06", "2025-11", "2025-12"}
+    for params, expected in DATE_SEARCHES:
+        assert _reported_periods(api_client, computed.d, **params) == expected, params
+        if "period-code" in params:
+            continue
+        # The database filter and the Python reading of the FHIR rules agree on every stored period.
+        values = params["period"] if isinstance(params["period"], list) else [params["period"]]
+        searches = [[fhir.parse_date_search(p, timezone.get_default_timezone()) for p in v.split(",")]
+                    for v in values]
+        assert {v.period for v in stored if all(
+            any(fhir.period_matches(s, v.period_start, v.as_of) for s in alternatives) for alternatives in searches
+        )} == expected, params
+
+
+def test_fhir_measure_reports_refuse_bad_period_values(api_client, district):
+    api_client.login(district.district_admin.user)
+    for params, field in (
+        ({"period": "2025-13"}, "period"), ({"period": "2025-02-30"}, "period"), ({"period": "xx2025"}, "period"),
+        ({"period": "ap2025"}, "period"), ({"period": "2025-Q1"}, "period"), ({"period": "2025-06-01T10"}, "period"),
+        ({"period": "2025Z"}, "period"), ({"period": ["ge2025", "le2025-1"]}, "period"),
+        ({"period": "2025,"}, "period"), ({"period": "2025-06-01T10:00:00+15:00"}, "period"),
+        ({"period-code": "2025-13"}, "period-code"),
+    ):
+        r = api_client.get("/api/v1/fhir/MeasureReport", **params)
+        assert r.status_code == 422, params
+        assert [e["loc"][-1] for e in r.json()["detail"]] == [field], params
+
+
+def test_date_search_values_carry_the_range_of_their_precision():
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from jiayi.indicators.fhir import parse_date_search, period_matches
+
+    tz = ZoneInfo("Asia/Shanghai")
+    year = parse_date_search("2026", tz)
+    assert (year.prefix, year.lo, year.hi) == ("eq", datetime(2026, 1, 1, tzinfo=tz), datetime(2027, 1, 1, tzinfo=tz))
+    december = parse_date_search("le2026-12", tz)
+    assert (december.prefix, december.hi) == ("le", datetime(2027, 1, 1, tzinfo=tz))
+    assert parse_date_search("2026-03-31T10:00", tz).hi == datetime(2026, 3, 31, 10, 1, tzinfo=tz)
+    assert parse_date_search("2026-03-31T10:00:00.5Z", tz).hi == datetime(2026, 3, 31, 18, 0, 0, 600000, tzinfo=tz)
+    q1 = (date(2026, 1, 1), date(2026, 3, 31))
+    assert period_matches(parse_date_search("2026", tz), *q1)
+    assert not period_matches(parse_date_search("2026-03", tz), *q1)
+    # ge: the time after the search day overlaps the period (or the day contains it): not after 31 March.
+    assert period_matches(parse_date_search("ge2026-03-30", tz), *q1)
+    assert not period_matches(parse_date_search("ge2026-03-31", tz), *q1)
+    assert period_matches(parse_date_search("gt2026-03-30", tz), *q1)
+    assert period_matches(parse_date_search("le2026-01-02", tz), *q1)
+    assert not period_matches(parse_date_search("le2026-01-01", tz), *q1)
+    assert not period_matches(parse_date_search("lt2026-01-01", tz), *q1)
+    assert period_matches(parse_date_search("ge2026-01-01", tz), date(2026, 1, 1), date(2026, 1, 1))  # eq
+    assert period_matches(parse_date_search("sa2025-12-31", tz), *q1)
+    assert not period_matches(parse_date_search("sa2026-01-01", tz), *q1)
+    assert period_matches(parse_date_search("eb2026-04", tz), *q1)
+    for bad in ("26", "2026-3", "2026-00", "2026-01-32", "2026-01-01T24:00", "2026+08:00", "ge"):
+        with pytest.raises(ValueError):
+            parse_date_search(bad, tz)
 
 
 def test_ids_out_of_range_are_not_found(computed, api_client):

@@ -55,6 +55,30 @@ def test_a_back_dated_visit_recomputes_the_periods_it_reaches(small):
     assert (june.numerator, june.denominator) == (1, 1)
 
 
+def test_employment_dates_recompute_the_periods_from_the_day_they_change(small):
+    from jiayi.indicators.models import IndicatorValue
+    from jiayi.org.models import Staff
+
+    def gps(period):
+        v = IndicatorValue.objects.get(indicator="workforce.gp_per_10k", period=period, level="district")
+        return v.numerator
+
+    _compute()
+    assert [gps(p) for p in PERIODS] == [4, 4, 4, 4]  # 03-31 and 06-30: 何, not 林; 12-31: 林, not 何
+    # doctor_b's leaving date is recorded as 2025-12-01: the periods before it are left alone.
+    Staff.objects.filter(pk=small.d.doctor_b.pk).update(employed_until=date(2025, 12, 1), active=False)
+    assert set(_compute().periods_computed) == {"2025", "2025-12"}
+    assert [gps(p) for p in PERIODS] == [3, 4, 4, 3]
+    # 林's hiring date is corrected to 2025-05-01: June and later change, March does not.
+    Staff.objects.filter(name="林医生").update(employed_from=date(2025, 5, 1))
+    assert set(_compute().periods_computed) == {"2025", "2025-06", "2025-12"}
+    assert [gps(p) for p in PERIODS] == [3, 4, 5, 3]
+    # A GP no longer in post without a leaving date counts nowhere: from the hiring day (none: always).
+    Staff.objects.filter(name="马医生").update(active=True)
+    assert set(_compute().periods_computed) == set(PERIODS)
+    assert _compute().periods_computed == []
+
+
 def test_a_full_run_recomputes_every_period(small):
     _compute()
     assert set(_compute(incremental=False).periods_computed) == set(PERIODS)

@@ -46,7 +46,8 @@ YEAR_2025 = {  # as of 2025-12-31. Population: R1 R2 R3 R4 R6 R7 R8 R10 (R5 died
     "dm.control_rate": (0, 1),  # R2 last FPG 7.2
     "chronic.medication_plan_share": (2, 3),  # signed and enrolled R1 R2 R7; R2 has no plan
     "elderly.management_rate": (2, 3),  # R1 R7 of R1 R2 R7
-    "workforce.gp_per_10k": (3, 0.0008),  # doctor_a, station_doctor, doctor_b; 8 residents
+    # doctor_a, station_doctor, doctor_b and 林 (joined 07-01); 何 left 11-01, 马 left on no recorded day; 8 residents
+    "workforce.gp_per_10k": (4, 0.0008),
 }
 
 JUNE_2025 = {  # as of 2025-06-30. Population adds R5; R2 is 64
@@ -69,7 +70,7 @@ JUNE_2025 = {  # as of 2025-06-30. Population adds R5; R2 is 64
     "dm.control_rate": (1, 1),  # 6.8 on 06-01
     "chronic.medication_plan_share": (1, 2),  # R1 (plan), R2 (none); R7 not enrolled yet
     "elderly.management_rate": (1, 3),
-    "workforce.gp_per_10k": (3, 0.0009),
+    "workforce.gp_per_10k": (4, 0.0009),  # doctor_a, station_doctor, doctor_b and 何 (until 11-01); 林 joins in July
 }
 
 
@@ -142,9 +143,31 @@ def test_values_below_the_district_follow_the_org_tree(small):
     assert _at(ev, "contract.renewal_rate", "2025", "team", d.team_a.pk)[:2] == (1, 2)  # C1, C2A
     assert _at(ev, "contract.fulfilment_rate", "2025", "team", d.team_b.pk)[:2] == (1, 2)  # C8 behind, C10
     assert _at(ev, "contract.satisfaction", "2025", "team", d.team_b.pk)[:2] == (1, 2)
-    # GPs per 10,000: centre A has doctor_a and its station's doctor for six residents.
+    # GPs per 10,000: centre A has doctor_a and its station's doctor for six residents (何 has left the
+    # station, 马 is no longer in post); centre B doctor_b and 林 for R8 and R10.
     assert _at(ev, "workforce.gp_per_10k", "2025", "centre", d.centre_a.pk)[2] == pytest.approx(3333.3333)
     assert _at(ev, "workforce.gp_per_10k", "2025", "station", d.station_a1.pk)[2] == pytest.approx(5000.0)
+    assert _at(ev, "workforce.gp_per_10k", "2025", "centre", d.centre_b.pk)[:3] == (2, 0.0002, 10000.0)
+
+
+def test_gps_are_counted_in_post_on_the_as_of_day(small):
+    d = small.d
+    ev = _evaluate("db", periods=("2025-06", "2025-Q3", "2025-10", "2025-11", "2026-01"))
+
+    def gps(period, level="district", unit=None):
+        return _at(ev, "workforce.gp_per_10k", period, level, unit or _district(small))[:2]
+
+    # 06-30: 何 still at the station, 林 not yet at centre B. Population R1-R8 and R10.
+    assert gps("2025-06") == (4, 0.0009)
+    assert gps("2025-06", "station", d.station_a1.pk) == (2, 0.0002)  # station_doctor, 何; R6 R7
+    assert gps("2025-06", "centre", d.centre_b.pk) == (1, 0.0002)  # doctor_b; R8 R10
+    # 09-30 and 10-31: both in post (R5 died in July).
+    assert gps("2025-Q3") == (5, 0.0008)
+    assert gps("2025-10") == (5, 0.0008)
+    # 11-30: 何 left on 11-01; and still so in the running month (as of 2026-01-15).
+    assert gps("2025-11") == (4, 0.0008)
+    assert gps("2025-11", "station", d.station_a1.pk) == (1, 0.0002)
+    assert gps("2026-01") == (4, 0.0008)
 
 
 def test_population_rates_have_no_team_or_doctor_values(small):

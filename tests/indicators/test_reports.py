@@ -162,3 +162,24 @@ def test_the_report_api_walks_the_same_chain(computed, api_client):
                                                           "period": "2025-11"}).status_code == 404
     api_client.login(None)
     assert api_client.get("/api/v1/indicators/reports").status_code == 401
+
+
+def test_the_submitter_sees_a_returned_report_with_its_reason_and_history(computed, client):
+    services = _services()
+    d = computed.d
+    v1 = services.report_submit(actor=d.station_doctor.user, institution=d.station_a1, period="2025-12")
+    services.report_review(actor=d.manager_a.user, report=v1, action="return", reason="建档数不符")
+    client.force_login(d.station_doctor.user)
+    page = client.get("/indicators/reports/")
+    assert [(r.pk, ev.reason) for r, ev in page.context["returned"]] == [(v1.pk, "建档数不符")]
+    assert page.context["form"]["period"] == "2025-11"  # 2025-12 is taken: it is resubmitted, not submitted
+    detail = client.get(f"/indicators/reports/{v1.pk}/")
+    assert detail.context["returned_by"].reason == "建档数不符" and "建档数不符" in detail.content.decode()
+    assert detail.context["can_resubmit"]
+    v2 = services.report_resubmit(actor=d.station_doctor.user, report=v1, note="已改")
+    page = client.get(f"/indicators/reports/{v2.pk}/")
+    assert [(e.report.version, e.action) for e in page.context["events"]] == [
+        (1, "submit"), (1, "return"), (2, "resubmit")]
+    assert client.get("/indicators/reports/").context["returned"] == []
+    client.force_login(d.manager_a.user)
+    assert client.get("/indicators/reports/").context["returned"] == []  # the centre's own reports only

@@ -170,3 +170,33 @@ def test_the_district_defines_its_own_preset(computed, client):
     client.force_login(d.manager_a.user)
     assert client.post("/indicators/presets/xuhui-2026/", {"count": "0"}).status_code == 404
     assert client.post("/indicators/presets/", {"code": "a", "title": "b"}).status_code == 403
+
+
+def test_a_team_drills_down_to_its_doctors_not_its_nurses(computed, client):
+    d = computed.d
+    client.force_login(d.district_admin.user)
+    team = client.get(f"/indicators/team/{d.team_a.pk}/", {"period": "2025", "indicator": "ht.standardised_rate"})
+    # team A: doctor_a leads, nurse_a and ph_a are members but carry no panel of their own
+    assert [(c.level, c.id) for c, _v in team.context["child_rows"]] == [("doctor", d.doctor_a.pk)]
+
+
+def test_a_target_without_values_at_the_level_is_neither_missing_nor_scored(computed, client):
+    from jiayi.indicators import catalogue
+
+    d = computed.d
+    client.force_login(d.district_admin.user)
+    page = client.get(f"/indicators/doctor/{d.doctor_a.pk}/", {"period": "2025", "preset": "gusu-2021"})
+    rows = page.context["target_rows"]
+    coverage = next(r for r in rows if r.target.indicator == "contract.coverage")
+    assert "doctor" not in catalogue.CATALOGUE["contract.coverage"].levels
+    assert (coverage.status, coverage.score, coverage.status_label) == ("not_at_level", None, "本层级不统计")
+    link = 'href="?period=2025&amp;preset=gusu-2021&amp;indicator=contract.coverage"'
+    assert link not in page.content.decode()
+    measurable_here = [r for r in rows if r.indicator is not None and "doctor" in r.indicator.levels]
+    assert page.context["summary"]["measurable"] == len(measurable_here) < sum(1 for r in rows if r.indicator)
+    labels = [t["label"] for t in page.context["chart"]["targets"]]
+    assert coverage.target.label not in labels
+    district = client.get(f"/indicators/district/{d.commission.pk}/", {"period": "2025", "preset": "gusu-2021"})
+    assert next(r for r in district.context["target_rows"]
+                if r.target.indicator == "contract.coverage").status in ("met", "missed")
+    assert link in district.content.decode()

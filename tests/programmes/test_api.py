@@ -271,3 +271,46 @@ def test_medication_plan_api(api_client, district, ht_enrolment):
     r = api_client.post(url, {"lines": [{**line, "drug_class": "narcotic"}], "long_prescription": True})
     assert r.status_code == 422
     assert api_client.get(url).json()["lines"][0]["drug"] == "二甲双胍"
+
+
+def test_a_visit_with_an_impossible_height_and_weight_is_a_422(api_client, district, ht_enrolment):
+    """30 cm and 300 kg each pass; their BMI (3333) overflowed the visit's BMI column (a 500 on PostgreSQL)."""
+    api_client.login(district.doctor_a.user)
+    r = api_client.post(HT, _visit(district, 1, ht_form(height=30, weight=300)))
+    assert r.status_code == 422
+    assert _locs(r) == [["body", "form", "weight"]]
+    assert not Visit.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("over", "loc"),
+    [
+        ({"height": 30, "weight": 300}, ["body", "weight"]),
+        ({"measured_at": "1990-05-01T09:00:00+08:00"}, ["body", "measured_at"]),  # before any rule set
+    ],
+)
+def test_screening_input_that_was_a_500_is_a_422(api_client, district, over, loc):
+    api_client.login(district.station_doctor.user)
+    r = api_client.post("/api/v1/programmes/screening/measurements",
+                        {"resident_id": district.resident_a1.pk, "sbp": 150, "dbp": 95, **over})
+    assert r.status_code == 422, r.content
+    assert _locs(r) == [loc]
+    assert not Measurement.objects.filter(resident=district.resident_a1).exists()
+
+
+def test_a_screening_time_without_zone_is_local_time(api_client, district):
+    api_client.login(district.station_doctor.user)
+    r = api_client.post("/api/v1/programmes/screening/measurements",
+                        {"resident_id": district.resident_a1.pk, "sbp": 150, "dbp": 95,
+                         "measured_at": f"{days_ago(2).isoformat()}T09:00:00"})
+    assert r.status_code == 201, r.content
+    assert r.json()["case"]["raised_days"] == [days_ago(2).isoformat()]
+
+
+@pytest.mark.parametrize("page", [0, 100_001, 10**20])
+def test_enrolment_list_page_is_bounded(api_client, district, ht_enrolment, page):
+    """An unbounded page made an OFFSET the database cannot hold (a 500)."""
+    api_client.login(district.doctor_a.user)
+    r = api_client.get("/api/v1/programmes/enrolments", page=page)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", "page"]

@@ -261,3 +261,44 @@ def test_enrolment_update_moves_open_tasks(district, ht_enrolment):
     }
     with pytest.raises(DomainValidationError):
         services.enrolment_update(actor=None, enrolment=e, version=1, doctor=district.doctor_a)
+
+
+# ---------------------------------------------------------------------------------------------
+# Concurrent edits: the version (or state) read is checked where the row is written
+# ---------------------------------------------------------------------------------------------
+
+
+def _raised_case(district):
+    out = services.screening_record(actor=district.station_doctor.user, resident=district.resident_a1, sbp=150, dbp=95)
+    return out.case
+
+
+@pytest.mark.parametrize("second", ["rule_out", "refer"])
+def test_a_screening_action_on_a_stale_case_changes_nothing(district, second):
+    """Both requests read version v; the first refers. The second must not overwrite it (it did: the
+    version was compared with the copy in memory, and the UPDATE was not conditional)."""
+    from jiayi.core.errors import ConcurrentEditError
+    from jiayi.programmes.models import ScreeningCase
+
+    case = _raised_case(district)
+    stale = ScreeningCase.objects.get(pk=case.pk)
+    services.screening_refer(actor=district.station_doctor.user, case=case, version=case.version)
+    with pytest.raises(ConcurrentEditError):
+        if second == "rule_out":
+            services.screening_rule_out(actor=district.station_doctor.user, case=stale, version=stale.version)
+        else:
+            services.screening_refer(actor=district.station_doctor.user, case=stale, version=stale.version)
+    assert ScreeningCase.objects.get(pk=case.pk).status == "referred"
+    assert Referral.objects.filter(resident=district.resident_a1).count() == 1
+
+
+def test_a_referral_returned_twice_at_once_keeps_the_first_outcome(district, ht_enrolment):
+    """Two doctors record the return from the same page: the second must not overwrite the first."""
+    _record(district, ht_enrolment, 3, ht_form(sbp=190, dbp=100))
+    referral = Referral.objects.get(enrolment=ht_enrolment)
+    stale = Referral.objects.get(pk=referral.pk)
+    services.referral_return(actor=district.doctor_a.user, referral=referral, returned_on=days_ago(1), outcome="甲")
+    with pytest.raises(DomainValidationError):
+        services.referral_return(actor=district.nurse_a.user, referral=stale, returned_on=days_ago(0), outcome="乙")
+    referral.refresh_from_db()
+    assert (referral.returned_on, referral.outcome) == (days_ago(1), "甲")

@@ -151,3 +151,52 @@ def test_plan_and_forecast_pages(client, district, ht_enrolment):
     assert r.status_code == 302
     html = client.get(reverse("programmes:forecast")).content.decode()
     assert "缬沙坦胶囊" in html and "2400" in html
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/x", "http://testserver.evil/"])
+def test_referral_return_never_redirects_off_site(client, district, ht_enrolment, target):
+    """The page followed any ``next`` it was given (an open redirect)."""
+    from jiayi.programmes.models import Referral
+
+    services.visit_record(
+        actor=district.doctor_a.user, enrolment=ht_enrolment, visit_date=days_ago(3), form=ht_form(sbp=190, dbp=100)
+    )
+    referral = Referral.objects.get(enrolment=ht_enrolment)
+    client.force_login(district.doctor_a.user)
+    r = client.post(reverse("programmes:referral_return", args=[referral.pk]),
+                    {"returned_on": days_ago(0).isoformat(), "next": target})
+    assert r.status_code == 302
+    assert r["Location"].startswith("/") and not r["Location"].startswith("//")
+    assert "evil" not in r["Location"]
+    referral.refresh_from_db()
+    assert referral.returned_on == days_ago(0)
+    ok = client.post(reverse("programmes:referral_return", args=[referral.pk]),
+                     {"returned_on": days_ago(0).isoformat(), "next": "/programmes/worklist/?bucket=overdue"})
+    assert ok["Location"] == "/programmes/worklist/?bucket=overdue"  # a local next is still followed
+
+
+def test_worklist_scope_ids_are_read_exactly(client, district):
+    """``?team=abc`` fell back to team 1 and ids above 100000 were clamped to 100000."""
+    from jiayi.org.models import Team
+
+    big = Team.objects.create(pk=100_001, name="天平9队", institution=district.centre_a)
+    client.force_login(district.doctor_a.user)
+    url = reverse("programmes:worklist")
+    r = client.get(url, {"team": str(big.pk)})
+    assert r.status_code == 200 and r.context["scope"].team == big
+    assert client.get(url, {"team": "abc"}).status_code == 404
+    assert client.get(url, {"doctor": "1.5"}).status_code == 404
+
+
+def test_a_visit_edit_sends_back_the_version_as_read(client, district, ht_enrolment):
+    """The posted version was clamped to 100000, so a row past it could never be saved again."""
+    visit = services.visit_record(
+        actor=district.doctor_a.user, enrolment=ht_enrolment, visit_date=days_ago(3), form=ht_form()
+    )
+    Visit.objects.filter(pk=visit.pk).update(version=100_001)
+    client.force_login(district.doctor_a.user)
+    data = {"mode": "clinic", "sbp": "136", "dbp": "84", "adherence": "regular", "version": "100001"}
+    r = client.post(reverse("programmes:visit_edit", args=[visit.pk]), data)
+    assert r.status_code == 302, r.context and r.context.get("errors")
+    visit.refresh_from_db()
+    assert (visit.sbp, visit.version) == (136, 100_002)

@@ -192,3 +192,53 @@ def test_search_accepts_a_legacy_15_digit_number(api_client, district):
     legacy = n[:6] + n[8:17]
     body = api_client.get("/api/v1/residents", q=legacy).json()
     assert [i["id"] for i in body["items"]] == [district.resident_a.pk]
+
+
+def test_a_height_and_weight_whose_bmi_no_record_can_hold_is_a_422(api_client, district):
+    """30 cm and 300 kg pass their own ranges; the BMI (3333) overflowed the column (a 500 on PostgreSQL)."""
+    api_client.login(district.nurse_a.user)
+    url = f"/api/v1/residents/{district.resident_a.pk}/measurements"
+    r = api_client.post(url, {"height": 30, "weight": 300})
+    assert r.status_code == 422
+    assert [d["loc"] for d in r.json()["detail"]] == [["body", "weight"]]
+    assert api_client.get(url).json() == []
+
+
+def test_a_measurement_time_without_zone_is_local_time(api_client, district):
+    """A naive ``measured_at`` was compared with an aware "now" (TypeError, a 500)."""
+    api_client.login(district.nurse_a.user)
+    url = f"/api/v1/residents/{district.resident_a.pk}/measurements"
+    r = api_client.post(url, {"sbp": 130, "dbp": 80, "measured_at": "2025-03-01T09:30:00"})
+    assert r.status_code == 201, r.content
+    from datetime import UTC, datetime
+
+    at = datetime.fromisoformat(r.json()["measured_at"].replace("Z", "+00:00"))
+    assert at == datetime(2025, 3, 1, 1, 30, tzinfo=UTC)  # 09:30 in Asia/Shanghai
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00Z", "1955-03-08T12:00:00+08:00"])
+def test_a_measurement_before_birth_is_a_422(api_client, district, at):
+    api_client.login(district.nurse_a.user)  # resident_a was born on 1955-03-09
+    r = api_client.post(f"/api/v1/residents/{district.resident_a.pk}/measurements", {"sbp": 130, "dbp": 80,
+                                                                                    "measured_at": at})
+    assert r.status_code == 422
+    assert [d["loc"] for d in r.json()["detail"]] == [["body", "measured_at"]]
+
+
+def test_a_duplicate_out_of_scope_is_neither_named_nor_identified(api_client, district):
+    """The duplicate message named an out-of-scope resident and gave their id: an ID-number-to-name oracle."""
+    api_client.login(district.doctor_a.user)
+    other = district.resident_b  # centre B
+    r = api_client.post("/api/v1/residents", _payload(district, id_number=other.id_number, sex="M",
+                                                      birth_date="1980-01-20"))
+    assert r.status_code == 422
+    body = r.json()
+    assert "existing_id" not in body
+    assert [d["loc"] for d in body["detail"]] == [["body", "id_number"]]
+    assert other.name not in body["detail"][0]["msg"] and str(other.pk) not in body["detail"][0]["msg"]
+    # the same through an edit of an in-scope resident
+    mine = api_client.get(f"/api/v1/residents/{district.resident_a1.pk}").json()
+    r = api_client.patch(f"/api/v1/residents/{district.resident_a1.pk}", {
+        "version": mine["version"], "id_number": other.id_number, "sex": "M", "birth_date": "1980-01-20"})
+    assert r.status_code == 422 and "existing_id" not in r.json()
+    assert other.name not in r.json()["detail"][0]["msg"]

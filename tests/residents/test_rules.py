@@ -357,3 +357,26 @@ def test_key_population_property(
     assert not {"elderly", "child"} <= got
     assert ("maternal" in got) == pregnant
     assert diagnoses | recorded <= got
+
+
+# ---------------------------------------------------------------------------------------------
+# BMI plausibility of a height and weight pair (each plausible on its own)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_an_impossible_height_and_weight_pair_is_refused_on_weight() -> None:
+    problems = check_measurements({"height": 30, "weight": 300})  # BMI 3333: more than any record can hold
+    assert set(problems) == {"weight"}
+    assert "3333.3" in problems["weight"] and "5–200" in problems["weight"]
+    assert set(check_measurements({"height": 230, "weight": 0.5})) == {"weight"}  # BMI 0.1
+
+
+@pytest.mark.parametrize(("h", "w"), [(30, 0.5), (170, 70), (150, 300), (45, 2.5)])
+def test_real_bodies_pass_the_bmi_rule(h: float, w: float) -> None:
+    assert check_measurements({"height": h, "weight": w}) == {}
+
+
+@given(st.floats(30, 230), st.floats(0.5, 300))
+def test_bmi_rule_property(h: float, w: float) -> None:
+    plausible = rules.BMI_RANGE.low <= bmi(h, w) <= rules.BMI_RANGE.high
+    assert ("weight" in check_measurements({"height": h, "weight": w})) is not plausible

@@ -33,3 +33,35 @@ def test_team_scope_shows_only_the_team_s_signed_residents(district):
         assert seen == {district.resident_a.pk}
         # managers keep the whole institution subtree
         assert Resident.objects.visible_to(district.manager_a.user).count() == 2
+
+
+def test_team_scope_also_narrows_households(district, client):
+    """Under team scope a household (address, members' names) was visible with no member in scope."""
+    from django.urls import reverse
+
+    from jiayi.residents import services
+    from jiayi.residents.models import Household
+
+    basic = {p.code: p for p in contract_services.packages_install_defaults()}["basic"]
+    contract_services.contract_sign(
+        actor=district.doctor_a.user, resident=district.resident_a, team=district.team_a, doctor=district.doctor_a,
+        packages=[basic], consent_method="handwritten",
+    )
+    signed = services.household_create(
+        actor=None, area=district.community_a, address="天平路1号", institution=district.centre_a
+    )
+    services.household_add_member(actor=None, household=signed, resident=district.resident_a, relation_to_head="head")
+    unsigned = services.household_create(
+        actor=None, area=district.community_a2, address="永嘉路2号", institution=district.centre_a
+    )
+    services.household_add_member(
+        actor=None, household=unsigned, resident=district.resident_a1, relation_to_head="head"
+    )
+    with override_settings(JIAYI=TEAM_SCOPE):
+        assert set(Household.objects.visible_to(district.nurse_a.user)) == {signed}
+        assert set(Household.objects.visible_to(district.manager_a.user)) == {signed, unsigned}
+        client.force_login(district.nurse_a.user)
+        assert client.get(reverse("household_detail", args=[signed.pk])).status_code == 200
+        assert client.get(reverse("household_detail", args=[unsigned.pk])).status_code == 404
+    client.force_login(district.nurse_a.user)  # the institution scope (default) sees both
+    assert client.get(reverse("household_detail", args=[unsigned.pk])).status_code == 200

@@ -16,7 +16,7 @@ from tests.synth.conftest import DISTRICT
 pytestmark = pytest.mark.django_db
 
 ROLES = {
-    "demo_doctor": "family_doctor", "demo_nurse": "nurse", "demo_ph": "public_health",
+    "demo_doctor": "family_doctor", "demo_nurse": "nurse", "demo_ph": "public_health", "demo_station": "family_doctor",
     "demo_manager": "centre_manager", "demo_district": "district_admin", "demo_referral": "referral_desk",
     "demo_auditor": "auditor", "demo_resident": "resident",
 }
@@ -56,6 +56,28 @@ def test_the_resident_account_is_a_resident_of_the_doctors_centre(small_district
     resident = Resident.objects.get(user__username="demo_resident")
     assert resident.key_population_tags.filter(code="hypertension").exists()
     assert resident.residence_status == "registered"
+
+
+def test_the_station_account_reports_to_the_managers_centre(small_district, client):
+    """Issue #5: a station submits its monthly report, the centre (demo_manager) reviews it."""
+    from django.contrib.auth import get_user_model
+
+    from jiayi.indicators import services
+    from jiayi.indicators.views import _submit_choices
+
+    create_demo_accounts(district=DISTRICT)
+    users = get_user_model().objects.select_related("staff__institution")
+    station = users.get(username="demo_station").staff
+    manager = users.get(username="demo_manager").staff
+    assert services.report_level(station.institution) == "station"
+    assert station.institution.parent_id == manager.institution_id == users.get(
+        username="demo_doctor").staff.institution_id
+    assert station.role in services.SUBMITTER_ROLES
+    assert _submit_choices(users.get(username="demo_station")) == [station.institution]
+    assert client.login(username="demo_station", password=DEMO_PASSWORD)
+    page = client.get(reverse("indicators:reports"))
+    assert page.status_code == 200 and 'data-testid="submit-form"' in page.content.decode()
+    assert station.institution.name in page.content.decode()
 
 
 def test_running_it_again_resets_the_accounts(small_district, client):

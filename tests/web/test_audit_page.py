@@ -73,3 +73,18 @@ def test_the_page_offers_no_way_to_change_the_log(login):
     assert response.status_code in (200, 405)  # a POST is treated like a GET: nothing changes
     html = login("auditor").get(reverse("audit_log")).content.decode()
     assert 'method="post"' not in html.split("<main", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("tab", "params", "field"),
+    [
+        ("access", {"date_to": "9999-12-31"}, "date_to"),  # the day after overflowed the calendar
+        ("changes", {"date_to": "9999-12-31"}, "date_to"),
+        ("access", {"date_from": "0001-01-01"}, "date_from"),  # local midnight of year 1 is before UTC year 1
+        ("changes", {"date_from": "0001-01-01"}, "date_from"),
+    ],
+)
+def test_dates_beyond_the_calendar_are_field_errors(login, district, tab, params, field):
+    response = login("auditor").get(reverse("audit_log"), {"tab": tab, **params})
+    assert response.status_code == 200
+    assert field in response.context["form"].errors

@@ -107,16 +107,20 @@ def test_a_duplicate_id_number_names_the_existing_record_with_a_link(login, dist
     assert reverse("resident_detail", args=[existing.pk]) in response.content.decode()
 
 
-def test_a_duplicate_out_of_scope_is_named_but_not_linked(login, district):
-    other = district.resident_b  # centre B: not visible to doctor_a
+def test_a_duplicate_out_of_scope_is_neither_named_nor_linked(login, district):
+    """Naming the out-of-scope holder turned the form into an ID-number-to-name oracle."""
+    other = district.resident_b  # centre B (王五): not visible to doctor_a
     response = login("doctor_a").post(
         reverse("resident_create"),
-        _form(district, name="王五", sex="M", birth_date="1980-01-20", id_number=other.id_number),
+        _form(district, name="赵七", sex="M", birth_date="1980-01-20", id_number=other.id_number),
     )
     form = response.context["form"]
-    assert "王五" in " ".join(form.errors["id_number"])
+    assert form.errors["id_number"]
+    assert other.name not in " ".join(form.errors["id_number"])
     assert form.duplicate_of is None
-    assert reverse("resident_detail", args=[other.pk]) not in response.content.decode()
+    page = response.content.decode()
+    assert other.name not in page
+    assert reverse("resident_detail", args=[other.pk]) not in page
 
 
 def test_edit_saves_changes_and_bumps_the_version(login, district):

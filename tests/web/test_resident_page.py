@@ -152,3 +152,18 @@ def test_the_household_page_lists_members_with_relationship(login, district, hou
 def test_the_resident_page_links_the_household(login, district, household):
     html = login("doctor_a").get(reverse("resident_detail", args=[district.resident_a.pk])).content.decode()
     assert reverse("household_detail", args=[household.pk]) in html
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"height": "30", "weight": "300"}, "weight"),  # BMI 3333: the column overflowed (a 500 on PostgreSQL)
+        ({"sbp": "130", "dbp": "80", "measured_at": "0001-01-01T00:00"}, "measured_at"),  # before birth
+    ],
+)
+def test_measurements_the_record_cannot_hold_are_field_messages(login, district, data, field):
+    r = district.resident_a
+    response = login("nurse_a").post(reverse("measurement_add", args=[r.pk]), data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert field in response.context["measurement_form"].errors
+    assert r.measurements.count() == 0

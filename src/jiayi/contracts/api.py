@@ -353,13 +353,18 @@ class NumbersOut(Schema):
     definitions: dict[str, DefinitionOut]
 
 
+# Statistics periods lie within these years (as the programme numbers' ``year``); far outside them the
+# age cut-offs of the population (65 years back) leave the calendar.
+PeriodDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
+
+
 class NumbersParams(Schema):
     team_id: int | None = None
     doctor_id: int | None = None
     institution_id: int | None = None
     area_code: Annotated[str, Field(pattern=r"^\d{6}(\d{3}(\d{3})?)?$")] | None = None
-    period_start: date | None = None
-    period_end: date | None = None
+    period_start: PeriodDate | None = None
+    period_end: PeriodDate | None = None
 
 
 class ListParams(Schema):
@@ -725,7 +730,8 @@ def contract_list(request, params: Query[ListParams]):
     if params.team_id is not None:
         filters["team"] = get_visible_or_404(selectors.teams_for_user(request.user), pk=params.team_id)
     if params.doctor_id is not None:
-        filters["doctor"] = get_visible_or_404(Staff.objects.all(), pk=params.doctor_id)
+        visible = institution_ids_visible_to(request.user) or []
+        filters["doctor"] = get_visible_or_404(Staff.objects.filter(institution_id__in=visible), pk=params.doctor_id)
     page = selectors.contract_page(
         request.user,
         page=params.page,
@@ -941,8 +947,11 @@ def functional_community_create(request, payload: FunctionalCommunityIn):
     if area is None:
         raise DomainValidationError({"area_code": "未知的区划代码。"})
     visible = institution_ids_visible_to(request.user) or []
+    staff = getattr(request.user, "staff", None)
     if payload.institution_id is None:
-        institution = request.user.staff.institution
+        if staff is None:  # an administrator without a staff row names the institution
+            raise DomainValidationError({"institution_id": "请选择服务机构。"})
+        institution = staff.institution
     elif payload.institution_id in visible:
         institution = Institution.objects.get(pk=payload.institution_id)
     else:

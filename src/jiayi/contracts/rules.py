@@ -62,7 +62,7 @@ DEFAULT: Final[RuleSet] = rulesets.register(
     RuleSet(
         code="jiayi-2025",
         programme=PROGRAMME,
-        title="家庭医生签约服务（项目默认规则）",
+        title=_("家庭医生签约服务（项目默认规则）"),
         effective_from=date(2016, 6, 6),  # 《关于推进家庭医生签约服务的指导意见》 (2016)
         params={
             "period_months": Param(

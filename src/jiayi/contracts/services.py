@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from jiayi.contracts import catalogue, rules
 from jiayi.contracts.defaults import DEFAULT_PACKAGES
@@ -53,6 +54,9 @@ from jiayi.residents.models import Household, Relationship, ResidenceStatus, Res
 from jiayi.residents.rules import KEY_POPULATIONS
 
 MANUAL_SOURCE = "contracts.manual"
+
+#: Longest contract period, by months or by end date (the page and the API allow 1-60 months).
+MAX_PERIOD_MONTHS = 60
 
 
 def _staff(actor) -> Staff | None:
@@ -552,18 +556,25 @@ def _sign_one(
     _check_terms(actor, terms, errors)
     start = start_date or today
     basic = next((p for p in packages if p.kind == PackageKind.BASIC), None)
-    if months is not None and not 1 <= months <= 60:
+    if months is not None and not 1 <= months <= MAX_PERIOD_MONTHS:
         errors["months"] = _("签约周期须在1～60个月之间。")
+    if start > today + timedelta(days=ruleset.value("start_max_days_ahead")):
+        ahead = ruleset.value("start_max_days_ahead")
+        errors["start_date"] = ngettext("生效日期最多可提前%(days)s天。", "生效日期最多可提前%(days)s天。", ahead) % {
+            "days": ahead
+        }
+    elif start < resident.birth_date:
+        errors["start_date"] = _("生效日期不能早于出生日期。")
+    # The end is computed only from a start and a period that passed: an out-of-range one overflows.
+    end = start
     if end_date is not None:
         end = end_date
         if end < start:
             errors["end_date"] = _("到期日期不能早于生效日期。")
-    else:
+        elif "start_date" not in errors and end > rules.contract_end(start, MAX_PERIOD_MONTHS):
+            errors["end_date"] = _("签约周期须在1～60个月之间。")
+    elif "months" not in errors and "start_date" not in errors:
         end = rules.contract_end(start, months or (basic.period_months if basic else ruleset.value("period_months")))
-    if start > today + timedelta(days=ruleset.value("start_max_days_ahead")):
-        errors["start_date"] = _("生效日期最多可提前%(days)s天。") % {"days": ruleset.value("start_max_days_ahead")}
-    elif start < resident.birth_date:
-        errors["start_date"] = _("生效日期不能早于出生日期。")
     if "team_id" not in errors:
         _check_packages(
             resident=resident,
@@ -1208,9 +1219,12 @@ def service_delivery_revoke(*, actor, delivery: ServiceDelivery, reason: str) ->
     if not (reason or "").strip():
         raise DomainValidationError({"reason": _("请填写撤销原因。")})
     locked = ContractItem.objects.select_for_update(of=("self",)).select_related("contract").get(pk=delivery.item_id)
-    ServiceDelivery.objects.filter(pk=delivery.pk).update(
+    # Conditional on the state read: a second revocation at the same time changes nothing.
+    updated = ServiceDelivery.objects.filter(pk=delivery.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_reason=reason.strip()[:200]
     )
+    if updated != 1:
+        raise DomainValidationError({"": _("该履约记录已撤销。")})
     _recount(locked)
     delivery.refresh_from_db()
     audit(actor, AccessAction.UPDATE, delivery, detail={"action": "revoke"})

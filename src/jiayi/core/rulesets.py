@@ -18,6 +18,7 @@ and callers pick one explicitly (``get``) or by date (``default_for``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,6 +33,7 @@ __all__ = [
     "default_for",
     "for_programme",
     "get",
+    "parse_choices",
     "register",
     "unregister",
 ]
@@ -204,3 +206,24 @@ def default_for(programme: str, on: date) -> RuleSet:
 def all_rulesets() -> list[RuleSet]:
     """Every registered rule set, by programme then ``effective_from``."""
     return sorted(_REGISTRY.values(), key=lambda rs: (rs.programme, rs.effective_from, rs.code))
+
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+
+
+def parse_choices(text: str) -> dict[str, str]:
+    """``"hypertension=chronic-2025,programme-engine=nbphs-2017-estimated"`` -> {programme: code}
+    (a setting choosing rule sets by hand). Strict: every item is ``programme=code`` in lower-case
+    letters, digits, '.' and '-', each programme once; ValueError says what is wrong. Empty -> {}.
+    Whether the rule sets exist is checked once the rules modules are imported (a system check)."""
+    out: dict[str, str] = {}
+    if not text.strip():
+        return out
+    for item in text.split(","):
+        programme, sep, code = (part.strip() for part in item.partition("="))
+        if not sep or not _NAME.match(programme) or not _NAME.match(code):
+            raise ValueError(f"{item.strip()!r} is not programme=code")
+        if programme in out:
+            raise ValueError(f"programme {programme!r} is given twice")
+        out[programme] = code
+    return out

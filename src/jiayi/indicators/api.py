@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
@@ -207,7 +208,7 @@ def _preset_out(preset: selectors.PresetView, rows: list[selectors.TargetRow] | 
         "targets": [
             {"label": r.target.label, "indicator": r.target.indicator, "target": r.target.target,
              "mode": r.target.mode, "unit": r.target.unit, "year": r.target.year, "note": r.target.note,
-             "status": r.status if r.value is not None or r.indicator is None else "no_data",
+             "status": r.status,
              "value": r.value.value if r.value else None, "score": r.score.points if r.score else None}
             for r in rows
         ],
@@ -227,7 +228,7 @@ def preset_scores(request, code: str, level: LevelCode | None = None, unit_id: i
         return _preset_out(preset)
     unit = selectors.unit_get(request.user, level, unit_id)
     period = period or selectors.default_period() or str(date.today().year)
-    rows = selectors.target_rows(preset, selectors.unit_values(request.user, unit, period))
+    rows = selectors.target_rows(preset, selectors.unit_values(request.user, unit, period), level=unit.level)
     out = _preset_out(preset, rows)
     out["summary"] = {**selectors.preset_total(rows), "level": unit.level, "unit_id": unit.id, "period": period}
     return out
@@ -476,10 +477,40 @@ def fhir_measure(request, measure_id: str):
     return _fhir(request, fhir.measure(C.CATALOGUE[code], _base(request)))
 
 
+def _period_q(search: fhir.DateSearch) -> Q:
+    """Stored values whose reported period [period_start, as_of] matches ``search`` (fhir.period_matches)."""
+    lo_ceil, lo_day, hi_ceil, hi_day = search.day_bounds()
+    eq = Q(period_start__gte=lo_ceil, as_of__lt=hi_day)
+    return {
+        "eq": eq, "ne": ~eq, "gt": Q(as_of__gte=hi_day), "lt": Q(period_start__lt=lo_ceil),
+        "ge": Q(as_of__gte=hi_day) | eq, "le": Q(period_start__lt=lo_ceil) | eq,
+        "sa": Q(period_start__gte=hi_ceil), "eb": Q(as_of__lt=lo_day),
+    }[search.prefix]
+
+
+def _period_search(values: list[str]) -> Q:
+    """FHIR date search on MeasureReport.period: repeated parameters all apply (AND), comma-separated
+    values within one any (OR). ValueError names the first bad value."""
+    from django.utils import timezone
+
+    tz = timezone.get_default_timezone()
+    q = Q()
+    for value in values:
+        alternatives = Q()
+        for part in value.split(","):
+            alternatives |= _period_q(fhir.parse_date_search(part, tz))
+        q &= alternatives
+    return q
+
+
 @fhir_router.get("/MeasureReport", response={200: dict})
 def fhir_measure_reports(request, measure: str | None = None, subject: str | None = None,
-                         period: str | None = None, count: Annotated[int, Field(ge=1, le=1000)] = Query(
-                             100, alias="_count")):
+                         period: Annotated[list[str] | None, Query(None)] = None,
+                         period_code: Annotated[str | None, Query(None, alias="period-code")] = None,
+                         count: Annotated[int, Field(ge=1, le=1000)] = Query(100, alias="_count")):
+    """MeasureReports (summary) of the stored values in scope. ``period`` is FHIR date search on the
+    reported period (``period=ge2026-01-01&period=le2026-03-31``, ``period=2026-03``: prefixes eq, ne,
+    gt, lt, ge, le, sa, eb); ``period-code`` picks one statistical period by its code (``2026-Q1``)."""
     qs = IndicatorValue.objects.visible_to(request.user)
     errors: dict[str, str] = {}
     if measure:
@@ -497,9 +528,15 @@ def fhir_measure_reports(request, measure: str | None = None, subject: str | Non
             qs = qs.filter(level__in=levels, unit_id=unit_id)
     if period:
         try:
-            qs = qs.filter(period=P.parse(period).code)
+            qs = qs.filter(_period_search(period))
         except ValueError:
-            errors["period"] = "period 应为统计期编码：2026、2026-03、2026-Q1 或 2026-YTD03。"
+            errors["period"] = ("period 应为 FHIR 日期检索值：可带前缀 eq、ne、gt、lt、ge、le、sa、eb，日期为 2026、"
+                                "2026-03 或 2026-03-31（如 ge2026-01-01）；按统计期编码检索请用 period-code。")
+    if period_code:
+        try:
+            qs = qs.filter(period=P.parse(period_code).code)
+        except ValueError:
+            errors["period-code"] = "period-code 应为统计期编码：2026、2026-03、2026-Q1 或 2026-YTD03。"
     if errors:
         raise DomainValidationError(errors)
     qs = qs.order_by("indicator", "period_end", "period", "level", "unit_id")

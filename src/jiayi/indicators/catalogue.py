@@ -7,7 +7,8 @@ it uses, and carries one ibis expression (``build``) over the fact tables of
 contract, a survey or a GP) with its org units and 0/1 (or weighted) ``num`` and ``den``; the engine
 sums them per unit and period, and a line list is the same rows filtered to one unit.
 
-Names and descriptions are Chinese message ids; ``name_en`` is the English name used by FHIR.
+Names, descriptions and sources are Chinese message ids (:class:`~jiayi.indicators.texts.Text`, translated
+on the page); ``name_en`` is the English name, used by FHIR and by the English pages.
 """
 
 from __future__ import annotations
@@ -19,14 +20,20 @@ from typing import Final
 import ibis
 
 from jiayi.indicators.facts import LEVELS, Facts, RuleContext
+from jiayi.indicators.texts import Text
 from jiayi.residents.rules import KEY_POPULATIONS
 
 __all__ = ["CATALOGUE", "GROUPS", "OUTPUT_COLUMNS", "Indicator", "get", "indicators"]
 
 
-def _(s: str) -> str:
-    """Mark a message for translation; the caller translates it."""
-    return s
+def _(s: str, **args: object) -> Text:
+    """Mark a message for translation; the page translates it (``selectors.tr``)."""
+    return Text(s, **args)
+
+
+def ngettext(singular: str, plural: str, count: str, **args: object) -> Text:
+    """Mark a message with a plural form, chosen by the argument named ``count``; the page translates it."""
+    return Text(singular, plural, count=count, **args)
 
 
 #: Columns every build() returns.
@@ -214,12 +221,11 @@ def _management_variant(programme: str) -> Callable[[RuleContext], str]:
     def text(ctx: RuleContext) -> str:
         prevalence = _prevalence(ctx, programme)
         if prevalence is not None:
-            return _("分母：{age}岁及以上常住人口 × 估算患病率{rate}%（规则集 {rs}）").format(
-                age=ctx.engine.value("estimated_min_age"), rate=round(prevalence * 100, 2), rs=ctx.engine.label
-            )
+            return _("分母：{age}岁及以上常住人口 × 估算患病率{rate}%（规则集 {rs}）",
+                     age=ctx.engine.value("estimated_min_age"), rate=round(prevalence * 100, 2), rs=ctx.engine.label)
         if ctx.engine.value("management_denominator") == "estimated":
-            return _("分母：登记患者数（规则集 {rs} 无该病估算患病率，按登记患者计算）").format(rs=ctx.engine.label)
-        return _("分母：登记在册患者数（有诊断记录或在管理中，规则集 {rs}）").format(rs=ctx.engine.label)
+            return _("分母：登记患者数（规则集 {rs} 无该病估算患病率，按登记患者计算）", rs=ctx.engine.label)
+        return _("分母：登记在册患者数（有诊断记录或在管理中，规则集 {rs}）", rs=ctx.engine.label)
 
     return text
 
@@ -236,8 +242,10 @@ def _record_use_variant(ctx: RuleContext) -> str:
     months = ctx.indicators.value("record_use_window_months")
     electronic = ctx.indicators.value("record_use_denominator") == "electronic"
     den = _("电子健康档案数") if electronic else _("健康档案总份数")
-    return _("动态记录：近{months}个月内有体征测量、项目随访或签约服务记录；分母：{den}（规则集 {rs}，待核实）").format(
-        months=months, den=den, rs=ctx.indicators.label
+    return ngettext(
+        "动态记录：近{months}个月内有体征测量、项目随访或签约服务记录；分母：{den}（规则集 {rs}，待核实）",
+        "动态记录：近{months}个月内有体征测量、项目随访或签约服务记录；分母：{den}（规则集 {rs}，待核实）",
+        "months", months=months, den=den, rs=ctx.indicators.label,
     )
 
 
@@ -275,7 +283,7 @@ _S12 = "RULES.md §1.2"
 #: Population-based rates need a population of their own: a team or doctor has none (the residents
 #: signed with them are the numerator of coverage, not a denominator).
 AREA_LEVELS = ("station", "centre", "street", "district")
-_S6 = "RULES.md §6.2（项目约定，非国家口径）"
+_S6 = _("RULES.md §6.2（项目约定，非国家口径）")
 _POP = _("辖区内常住居民数")
 _RES = ("residents",)
 _CON = ("residents", "contracts")
@@ -284,17 +292,18 @@ _PROG = ("residents", "enrolments", "visits")
 _CATALOGUE: list[Indicator] = [
     Indicator(
         "record.rate", _("健康档案建档率"), "Health-record rate", "records",
-        _("建档人数"), _POP, "point", "resident", _S12 + "（M）", "M",
+        _("建档人数"), _POP, "point", "resident", _("{ref}（M）", ref=_S12), "M",
         persons(lambda t: ibis.literal(True), lambda t: t.has_record == 1), requires=("residents", "records"),
     ),
     Indicator(
         "record.electronic_rate", _("电子健康档案建档率"), "Electronic health-record rate", "records",
-        _("建立电子健康档案人数"), _POP, "point", "resident", _S12 + "（M）；考核系统 S01", "M",
+        _("建立电子健康档案人数"), _POP, "point", "resident", _("{ref}（M）；考核系统 S01", ref=_S12), "M",
         persons(lambda t: ibis.literal(True), lambda t: t.electronic == 1), requires=("residents", "records"),
     ),
     Indicator(
         "record.use_rate", _("健康档案使用率"), "Health-record use rate", "records",
-        _("档案中有动态记录的档案份数"), _("档案总份数"), "point", "resident", _S12 + "（L，动态记录定义未找到）", "L",
+        _("档案中有动态记录的档案份数"), _("档案总份数"), "point", "resident",
+        _("{ref}（L，动态记录定义未找到）", ref=_S12), "L",
         _record_use, requires=("residents", "records"),
         params=(("indicators", "record_use_window_months"), ("indicators", "record_use_evidence"),
                 ("indicators", "record_use_denominator")),
@@ -317,14 +326,15 @@ _CATALOGUE: list[Indicator] = [
     ),
     Indicator(
         "contract.coverage", _("常住人口签约服务覆盖率"), "Family-doctor contract coverage", "contracts",
-        _("统计期末签约服务在有效期内的常住居民数"), _POP, "point", "resident", _S6 + "；2022年指导意见 签约服务覆盖率",
-        "H", persons(lambda t: ibis.literal(True), lambda t: t.signed == 1), requires=_CON, levels=AREA_LEVELS,
+        _("统计期末签约服务在有效期内的常住居民数"), _POP, "point", "resident",
+        _("{ref}；2022年指导意见 签约服务覆盖率", ref=_S6), "H",
+        persons(lambda t: ibis.literal(True), lambda t: t.signed == 1), requires=_CON, levels=AREA_LEVELS,
     ),
     *[
         Indicator(
-            f"contract.coverage.{code}", _("重点人群签约服务覆盖率：{group}").format(group=zh),
+            f"contract.coverage.{code}", _("重点人群签约服务覆盖率：{group}", group=Text(zh)),
             f"Contract coverage: {en}", "contracts",
-            _("签约的{group}数").format(group=zh), _("{group}数").format(group=zh), "point", "resident", _S6, "M",
+            _("签约的{group}数", group=Text(zh)), _("{group}数", group=Text(zh)), "point", "resident", _S6, "M",
             persons(lambda t, c=code: t[f"kp_{c}"] == 1, lambda t: t.signed == 1), requires=(*_CON, "tags"),
             levels=AREA_LEVELS,
         )
@@ -375,46 +385,48 @@ _CATALOGUE: list[Indicator] = [
         "contract.fulfilment_rate", _("履约率"), "Contract fulfilment rate", "contracts",
         _("各服务项目均按进度完成的签约数（评估日为统计期末与到期日中较早者）"),
         _("统计期内处于服务期且统计期末前未解约的签约数"), "range", "contract",
-        _S6 + "；履约进度见 contracts.rules", "NOT FOUND", _fulfilment,
+        _("{ref}；履约进度见 contracts.rules", ref=_S6), "NOT FOUND", _fulfilment,
         requires=(*_CON, "contract_items", "deliveries"), params=(("family-doctor", "fulfilment_schedule"),),
     ),
     Indicator(
         "contract.satisfaction", _("签约居民满意度"), "Contract satisfaction", "contracts",
         _("统计期内满意度调查结果为满意或非常满意的份数"), _("统计期内满意度调查份数"), "range", "survey",
-        _S6 + "；2022年指导意见 满意度约85%", "NOT FOUND", _satisfaction, requires=(*_CON, "surveys"),
+        _("{ref}；2022年指导意见 满意度约85%", ref=_S6), "NOT FOUND", _satisfaction, requires=(*_CON, "surveys"),
         params=(("family-doctor", "satisfied_min_score"),),
     ),
     *[
         item
         for programme, prefix, zh, en, ctl_zh, ctl_param in (
-            ("hypertension", "ht", "高血压", "hypertension", _("年内最近一次随访血压达标人数"),
+            ("hypertension", "ht", _("高血压"), "hypertension", _("年内最近一次随访血压达标人数"),
              ("target_sbp", "target_dbp", "elderly_age", "elderly_target_sbp", "elderly_target_dbp")),
-            ("diabetes", "dm", "2型糖尿病", "type 2 diabetes", _("年内最近一次随访空腹血糖达标人数"), ("target_fpg",)),
+            ("diabetes", "dm", _("2型糖尿病"), "type 2 diabetes", _("年内最近一次随访空腹血糖达标人数"),
+             ("target_fpg",)),
         )
         for item in (
             Indicator(
-                f"{prefix}.management_rate", _("{d}患者管理率").format(d=zh), f"{en.capitalize()} management rate",
-                programme, _("年内已管理的{d}患者人数").format(d=zh), _("年内辖区内{d}患者总人数").format(d=zh), "ytd",
-                "resident", _S12 + "（M）；分母口径见规则集", "M", management_rate(programme),
+                f"{prefix}.management_rate", _("{d}患者管理率", d=zh), f"{en.capitalize()} management rate",
+                programme, _("年内已管理的{d}患者人数", d=zh), _("年内辖区内{d}患者总人数", d=zh), "ytd",
+                "resident", _("{ref}（M）；分母口径见规则集", ref=_S12), "M", management_rate(programme),
                 requires=(*_PROG, "problems"),
                 params=(("programme-engine", "management_denominator"), ("programme-engine", "estimated_prevalence"),
                         ("programme-engine", "estimated_min_age"), ("programme-engine", "managed_requires_visit")),
                 variant=_management_variant(programme), divisor=_management_divisor(programme), levels=AREA_LEVELS,
             ),
             Indicator(
-                f"{prefix}.standardised_rate", _("{d}患者规范管理率").format(d=zh),
+                f"{prefix}.standardised_rate", _("{d}患者规范管理率", d=zh),
                 f"{en.capitalize()} standardised-management rate", programme,
-                _("按照规范要求进行{d}患者健康管理的人数").format(d=zh), _("年内已管理的{d}患者人数").format(d=zh),
-                "ytd", "resident", _S12 + "（M）；规范管理定义见 RULES.md §2.6（未找到，规则集）", "M",
+                _("按照规范要求进行{d}患者健康管理的人数", d=zh), _("年内已管理的{d}患者人数", d=zh),
+                "ytd", "resident", _("{ref}（M）；规范管理定义见 RULES.md §2.6（未找到，规则集）", ref=_S12), "M",
                 patients(programme, "standardised"), requires=_PROG,
                 params=((programme, "standardised_min_visits"), (programme, "standardised_max_gap_days"),
                         (programme, "standardised_year_edges"), ("programme-engine", "standardised_face_to_face_only"),
                         ("programme-engine", "period_min_visits_rounding")),
             ),
             Indicator(
-                f"{prefix}.control_rate", _("管理人群{m}控制率").format(m="血压" if prefix == "ht" else "血糖"),
-                f"{en.capitalize()} control rate", programme, ctl_zh, _("年内已管理的{d}患者人数").format(d=zh),
-                "ytd", "resident", _S12 + "（M）；达标标准见 RULES.md §2.4", "M", patients(programme, "controlled"),
+                f"{prefix}.control_rate", _("管理人群{m}控制率", m=_("血压") if prefix == "ht" else _("血糖")),
+                f"{en.capitalize()} control rate", programme, ctl_zh, _("年内已管理的{d}患者人数", d=zh),
+                "ytd", "resident", _("{ref}（M）；达标标准见 RULES.md §2.4", ref=_S12), "M",
+                patients(programme, "controlled"),
                 requires=_PROG, params=tuple((programme, p) for p in ctl_param),
             ),
         )
@@ -430,18 +442,20 @@ _CATALOGUE: list[Indicator] = [
     Indicator(
         "elderly.management_rate", _("老年人健康管理率"), "Elderly health-management rate", "elderly",
         _("年内接受健康管理的65岁及以上常住居民数"), _("年内辖区内65岁及以上常住居民数"), "ytd", "resident",
-        _S12 + "（M）；考核系统 O00", "M",
+        _("{ref}（M）；考核系统 O00", ref=_S12), "M",
         persons(lambda t: t.elderly == 1, lambda t: t.elderly_managed == 1), requires=_RES,
         params=(("indicators", "elderly_management_evidence"),),
     ),
     Indicator(
         "workforce.gp_per_10k", _("每万名常住人口全科医生数"), "General practitioners per 10,000 residents",
         "workforce",
-        _("在岗全科医生数"), _("常住人口数（万人）"), "point", "staff", "TARGETS.md binhai-2019", "M", _gp_per_10k,
+        _("统计期末在岗的全科医生数"), _("常住人口数（万人）"), "point", "staff", "TARGETS.md binhai-2019", "M",
+        _gp_per_10k,
         unit="per10k", levels=("station", "centre", "street", "district"), requires=("residents", "staff"),
         divisor=lambda ctx: 10_000,
         params=(("indicators", "gp_categories"),),
-        note=_("全科医生按当前在岗人员计（人员无任职起止日期）"),
+        note=_("在岗：入职日期不晚于统计期末（未填入职日期视为早已入职），且离职日期晚于统计期末；未填离职日期的按"
+               "当前在岗标记，已不在岗又未填离职日期的人员不计入任何统计期"),
     ),
 ]
 

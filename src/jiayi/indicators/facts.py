@@ -45,6 +45,7 @@ __all__ = [
     "KEY_POPULATION_CODES",
     "ORG_COLUMNS",
     "RAW",
+    "RULE_PROGRAMMES",
     "Facts",
     "OrgDims",
     "RawSpec",
@@ -88,9 +89,13 @@ TAG_CODES: tuple[str, ...] = tuple(c for c in KEY_POPULATION_CODES if c not in A
 # ---------------------------------------------------------------------------------------------
 
 
+#: The rule domains (rule-set programmes) a run of the engine applies, one rule set each.
+RULE_PROGRAMMES: tuple[str, ...] = ("indicators", "hypertension", "diabetes", "programme-engine", "family-doctor")
+
+
 @dataclass(frozen=True)
 class RuleContext:
-    """The rule sets one run of the engine applies (one per rule domain)."""
+    """The rule sets one run of the engine applies (one per rule domain, RULE_PROGRAMMES)."""
 
     indicators: RuleSet
     hypertension: RuleSet
@@ -126,7 +131,8 @@ def _import_rule_modules() -> None:
 
 def rule_context(on: date | None = None, choices: Mapping[str, str] | None = None) -> RuleContext:
     """The rule sets in force on ``on`` (default today), with explicit ``choices`` {programme: code}
-    overriding the default (e.g. ``{"programme-engine": "nbphs-2017-estimated"}``)."""
+    overriding the default (e.g. ``{"programme-engine": "nbphs-2017-estimated"}``); the setting
+    ``JIAYI["INDICATOR_RULESETS"]`` chooses them for every run (``choices`` win)."""
     from django.conf import settings
 
     _import_rule_modules()
@@ -175,19 +181,27 @@ def _least(a: ibis.Value, b: ibis.Value) -> ibis.Value:
     return (a <= b).ifelse(a, b)
 
 
+#: A relevance day: a column of the raw table or an expression over it.
+Relevance = str | Callable[[ibis.Table], ibis.Value]
+
+
 @dataclass(frozen=True)
 class RawSpec:
     """One raw projection: its columns, the models it reads and its fingerprint relevance.
 
     ``relevance`` names the column holding the first day the row can influence a value (rows dated
-    after a window's as-of day cannot change it); None means every window.
+    after a window's as-of day cannot change it); None means every window. ``later`` lists columns
+    that can only change values from a later day — (relevance day, columns) pairs, a null day meaning
+    no window: a member of staff's leaving date matters from that date, so setting it leaves the
+    periods before it alone. Those columns are digested at their own day only.
     """
 
     name: str
     models: tuple[str, ...]
     schema: Mapping[str, str]
     project: Callable[[TableGetter], ibis.Table]
-    relevance: str | None = None
+    relevance: Relevance | None = None
+    later: tuple[tuple[Relevance, tuple[str, ...]], ...] = ()
 
     def build(self, table: TableGetter) -> ibis.Table:
         expr = self.project(table)
@@ -231,7 +245,18 @@ def _tags(t: TableGetter) -> ibis.Table:
 
 def _staff(t: TableGetter) -> ibis.Table:
     s = t("org.Staff")
-    return s.select(staff_id=s.id, institution_id=s.institution_id, category=s.category, active=s.active)
+    return s.select(
+        staff_id=s.id, institution_id=s.institution_id, category=s.category, active=s.active,
+        from_day=_day(s.employed_from), until_day=_day(s.employed_until),
+    )
+
+
+def staff_leaves(s: ibis.Table) -> ibis.Value:
+    """The day a member of staff stops being in post (null: still in post): the leaving date, else —
+    for staff no longer in post (``active`` false) whose leaving date was never recorded — the hiring
+    day (or long before), so that they count in no period, since when they left is unknown."""
+    unknown = (~s.active).ifelse(s.from_day.fill_null(-NO_LIMIT), ibis.null("int64"))
+    return s.until_day.isnull().ifelse(unknown, s.until_day)
 
 
 def _contracts(t: TableGetter) -> ibis.Table:
@@ -329,7 +354,9 @@ RAW: dict[str, RawSpec] = {
         RawSpec("tags", ("residents.KeyPopulationTag",), {
             "tag_id": I, "resident_id": I, "code": S, "since_day": I,
         }, _tags, "since_day"),
-        RawSpec("staff", ("org.Staff",), {"staff_id": I, "institution_id": I, "category": S, "active": B}, _staff),
+        RawSpec("staff", ("org.Staff",), {
+            "staff_id": I, "institution_id": I, "category": S, "active": B, "from_day": I, "until_day": I,
+        }, _staff, "from_day", later=((staff_leaves, ("until_day", "active")),)),
         RawSpec("contracts", ("contracts.Contract",), {
             "contract_id": I, "resident_id": I, "team_id": I, "doctor_id": I, "status": S, "start_day": I,
             "end_day": I, "terminated_day": I, "renewal_of_id": I, "signed_day": I, "rel_day": I,
@@ -647,6 +674,33 @@ def _attach(base: ibis.Table, other: ibis.Table, keys: Sequence[str], fill: Mapp
     return out
 
 
+class _Restricted(Mapping):
+    """The raw tables limited to some residents, each materialised when an indicator first reads it:
+    tables with ``resident_id`` directly, tables keyed by contract through the residents' contracts."""
+
+    def __init__(self, backend: Backend, tables: Mapping[str, ibis.Table], restrict: ibis.Table) -> None:
+        self._backend = backend
+        self._tables = dict(tables)
+        self._keep = restrict.select("resident_id").distinct()
+        self._done: dict[str, ibis.Table] = {}
+
+    def __getitem__(self, name: str) -> ibis.Table:
+        if name not in self._done:
+            t = self._tables[name]
+            if "resident_id" in t.columns:
+                t = self._backend.cache(t.semi_join(self._keep, "resident_id"))
+            elif "contract_id" in t.columns:
+                t = self._backend.cache(t.semi_join(self["contracts"].select("contract_id"), "contract_id"))
+            self._done[name] = t
+        return self._done[name]
+
+    def __iter__(self):
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+
 class Facts:
     """The fact tables of one run, on one backend, for one set of windows.
 
@@ -683,12 +737,7 @@ class Facts:
         tables = dict(raw)
         for name in self.missing:
             tables[name] = backend.load(f"empty_{name}", empty_raw(name))
-        if restrict is not None:
-            keep = restrict.select("resident_id").distinct()
-            for name, t in list(tables.items()):
-                if "resident_id" in t.columns:
-                    tables[name] = backend.cache(t.semi_join(keep, "resident_id"))
-        self.raw = tables
+        self.raw: Mapping[str, ibis.Table] = tables if restrict is None else _Restricted(backend, tables, restrict)
         self.org_inst = backend.load("org_inst", org.institutions)
         self.org_area = backend.load("org_area", org.areas)
         self.asof_rows = windows.asof_rows(ctx)
@@ -1185,15 +1234,19 @@ class Facts:
 
     @cached_property
     def staff(self) -> ibis.Table:
-        """Active general practitioners (rule-set categories) per institution, for every as-of window."""
+        """General practitioners (rule-set categories) in post on each window's as-of day, per
+        institution: hired on or before it (no hiring date: long before) and not left by it — a
+        leaving date after it, or none and still in post (``active``). Staff no longer in post whose
+        leaving date was not recorded count in no window (see :func:`staff_leaves`)."""
         s = self.raw["staff"]
         cats = [str(c) for c in self.ctx.indicators.value("gp_categories")]
-        s = s.filter(s.active, s.category.isin(cats))
+        s = s.filter(s.category.isin(cats))
+        s = s.select("staff_id", "institution_id", hired=s.from_day.fill_null(-NO_LIMIT), leaves=staff_leaves(s))
         s = s.join(self.org_inst.select("institution_id", "station_id", "centre_id", "district_id",
                                         street_id=_.inst_street_id), "institution_id")
-        return s.cross_join(self.asof.select("wid")).select(
-            "wid", "staff_id", "station_id", "centre_id", "street_id", "district_id"
-        )
+        j = s.cross_join(self.asof.select("wid", "as_of"))
+        j = j.filter(j.hired <= j.as_of, j.leaves.isnull() | (j.leaves > j.as_of))
+        return j.select("wid", "staff_id", "station_id", "centre_id", "street_id", "district_id")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1207,20 +1260,42 @@ def fingerprint_query(name: str, table: ibis.Table, *, native_hash: bool = False
 
     A change detector, not a cryptographic hash: any insert, delete or edit of a column the indicators
     read changes one of the three sums of the days on or after the row's relevance day (abs and modulo
-    keep every backend's integer arithmetic identical and far from overflow).
+    keep every backend's integer arithmetic identical and far from overflow). The columns of
+    ``RawSpec.later`` are digested separately, at their own relevance day (none when it is null).
     """
     spec = RAW[name]
     id_col = next(iter(spec.schema))
-    rel = table[spec.relevance].fill_null(-1_000_000) if spec.relevance else ibis.literal(-1_000_000)
+    later_cols = {c for _rel, cols in spec.later for c in cols}
+    parts: list[tuple[ibis.Value, list[str]]] = [(
+        _relevance(table, spec.relevance, -1_000_000), [c for c in spec.schema if c not in later_cols]
+    )]
+    for rel, cols in spec.later:
+        parts.append((_relevance(table, rel, NO_LIMIT), [id_col, *[c for c in cols if c != id_col]]))
+    out = [_fingerprint_part(spec, table, id_col, rel, cols, native_hash) for rel, cols in parts]
+    return out[0] if len(out) == 1 else ibis.union(*out)
+
+
+def _relevance(table: ibis.Table, rel: Relevance | None, default: int) -> ibis.Value:
+    if rel is None:
+        return ibis.literal(default).cast("int64")
+    value = table[rel] if isinstance(rel, str) else rel(table)
+    return value.fill_null(default).cast("int64")
+
+
+def _fingerprint_part(spec: RawSpec, table: ibis.Table, id_col: str, rel: ibis.Value, columns: list[str],
+                      native_hash: bool) -> ibis.Table:
     if native_hash:
         # DuckDB hashes a whole row in one call (the digest then only compares with DuckDB runs).
-        row = ibis.struct({col: table[col] for col in spec.schema}).hash()
+        row = ibis.struct({col: table[col] for col in columns}).hash()
         return table.mutate(_rel=rel, _h=row % 1_000_000_007).group_by("_rel").aggregate(
             n=table[id_col].count(), ids=table[id_col].sum(), mix=_["_h"].sum()
         )
     weight = (table[id_col] % 997) + 1
     mix = ibis.literal(0)
-    for k, (col, dtype) in enumerate(spec.schema.items()):
+    for k, col in enumerate(spec.schema):
+        if col not in columns:
+            continue
+        dtype = spec.schema[col]
         value = table[col]
         if dtype == "string":
             value = _string_code(value)

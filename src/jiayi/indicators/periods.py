@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
+from jiayi.indicators.texts import Text
+
 __all__ = [
     "EPOCH",
     "KINDS",
@@ -29,6 +31,18 @@ __all__ = [
 ]
 
 EPOCH: Final[date] = date(1970, 1, 1)
+
+
+def _(s: str, **args: object) -> Text:
+    """Mark a message for translation; the page translates it (``selectors.tr``)."""
+    return Text(s, **args)
+
+
+#: Month names (message ids), January first.
+MONTHS: Final[tuple[Text, ...]] = (
+    _("1月"), _("2月"), _("3月"), _("4月"), _("5月"), _("6月"),
+    _("7月"), _("8月"), _("9月"), _("10月"), _("11月"), _("12月"),
+)
 
 #: kind -> Chinese label (message id).
 KINDS: Final[dict[str, str]] = {"month": "月", "quarter": "季度", "ytd": "年初至今", "year": "年度"}
@@ -116,15 +130,15 @@ class Period:
         return self.start <= today
 
     @property
-    def label(self) -> str:
-        """Chinese label, e.g. 2026年3月, 2026年第1季度, 2026年1-3月累计, 2026年."""
+    def label(self) -> Text:
+        """Chinese label (a message), e.g. 2026年3月, 2026年第1季度, 2026年1-3月累计, 2026年."""
         if self.kind == "month":
-            return f"{self.year}年{self.index}月"
+            return _("{year}年{month}", year=self.year, month=MONTHS[self.index - 1])
         if self.kind == "quarter":
-            return f"{self.year}年第{self.index}季度"
+            return _("{year}年第{quarter}季度", year=self.year, quarter=self.index)
         if self.kind == "ytd":
-            return f"{self.year}年1-{self.index}月累计"
-        return f"{self.year}年"
+            return _("{year}年1-{month}累计", year=self.year, month=MONTHS[self.index - 1])
+        return _("{year}年", year=self.year)
 
     def __str__(self) -> str:
         return self.code

@@ -11,23 +11,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from jiayi.indicators.texts import Text
+
 __all__ = ["PRESETS", "Preset", "Target", "get"]
 
 
-def _(s: str) -> str:
-    """Mark a message for translation; the caller translates it."""
-    return s
+def _(s: str, **args: object) -> Text:
+    """Mark a message for translation; the page translates it (``selectors.tr``)."""
+    return Text(s, **args)
 
 
 @dataclass(frozen=True)
 class Target:
-    label: str  # Chinese, as the document words it
+    label: str  # Chinese, as the document words it (a Text in the built-in presets)
     target: float | None  # None for yes/no targets
     indicator: str | None = None  # catalogue code; None = not measurable yet
     mode: str = "egt"  # rules.SCORING_MODES
     unit: str = "%"  # "%", "per10k", "count", "yuan", "yes/no"
     year: int | None = None  # assessment year when the document gives one
-    note: str = ""
+    note: str = ""  # a Text in the built-in presets
     weight: float = 1.0
 
     @property
@@ -93,7 +95,7 @@ PRESETS: Final[dict[str, Preset]] = {
                 Target(_("设置慢病康复病房的中心"), 6, None, unit="count", year=2019, note=_NM),
                 Target(_("开展远程会诊的中心"), 6, None, unit="count", year=2019, note=_NM),
                 Target(_("实行镇村一体化管理的镇"), 3, None, unit="count", year=2019,
-                       note=_("2020年底前全部实行；") + _NM),
+                       note=_("2020年底前全部实行；{reason}", reason=_NM)),
             ),
         ),
         Preset(

@@ -39,13 +39,19 @@ __all__ = [
 
 PROGRAMME: Final[str] = "indicators"
 
+
+def _(s: str) -> str:
+    """Mark a message for translation; the page translates it."""
+    return s
+
+
 _S12 = "RULES.md §1.2"
 
 INDICATORS_2017: Final[RuleSet] = rulesets.register(
     RuleSet(
         code="nbphs-2017",
         programme=PROGRAMME,
-        title="考核指标口径（国家基本公共卫生服务规范第三版；未明确处为项目约定）",
+        title=_("考核指标口径（国家基本公共卫生服务规范第三版；未明确处为项目约定）"),
         effective_from=date(2017, 3, 28),
         params={
             "record_use_window_months": Param(
@@ -113,7 +119,7 @@ def _estimated_variant() -> RuleSet:
     return rulesets.register(
         ENGINE_2017.derive(
             code="nbphs-2017-estimated",
-            title="项目管理引擎：管理率分母按估算患病人数（地方口径）",
+            title=_("项目管理引擎：管理率分母按估算患病人数（地方口径）"),
             effective_from=ENGINE_2017.effective_from,
             opt_in=True,
             note="Registered by the indicator engine: the same rules as nbphs-2017 with the estimated "
@@ -140,10 +146,10 @@ ESTIMATED_VARIANT: Final[RuleSet] = _estimated_variant()
 
 #: mode -> Chinese description (message id).
 SCORING_MODES: Final[dict[str, str]] = {
-    "egt": "达到或超过目标得满分，低于目标按比例得分",
-    "elt": "不超过目标得满分，超过目标按比例得分",
-    "Y01": "是则得满分",
-    "N01": "否则得满分",
+    "egt": _("达到或超过目标得满分，低于目标按比例得分"),
+    "elt": _("不超过目标得满分，超过目标按比例得分"),
+    "Y01": _("是则得满分"),
+    "N01": _("否则得满分"),
 }
 
 

@@ -7,28 +7,43 @@ A unit the user may not see is a 404, like any object out of scope.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext as _
 
 from jiayi.core.audit import audit_search
+from jiayi.core.rulesets import RuleSet
 from jiayi.core.scoping import institution_ids_visible_to
 from jiayi.indicators import catalogue as C
 from jiayi.indicators import periods as P
 from jiayi.indicators import presets as presets_mod
 from jiayi.indicators import rules
-from jiayi.indicators.models import IndicatorValue, Level, Report, ReportState, TargetPreset
+from jiayi.indicators.models import (
+    IndicatorValue,
+    Level,
+    Report,
+    ReportAction,
+    ReportEvent,
+    ReportState,
+    TargetPreset,
+)
+from jiayi.indicators.texts import Text
 from jiayi.org.models import (
     PRIMARY_CARE_CENTRE_TYPES,
     PRIMARY_CARE_POINT_TYPES,
     Area,
     Institution,
     InstitutionType,
+    Role,
     Staff,
     Team,
+    TeamRole,
 )
 
 LEVELS = [c for c, _label in Level.choices]
@@ -49,6 +64,37 @@ class Unit:
     @property
     def key(self) -> str:
         return f"{self.level}:{self.id}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Words in the active language
+# ---------------------------------------------------------------------------------------------
+
+
+def tr(text: str) -> str:
+    """A message of the catalogue, the built-in presets or the periods in the active language (template
+    first, then its arguments); any other text, such as what a district typed into its own preset, as is."""
+    return text.translate(gettext, ngettext) if isinstance(text, Text) else text
+
+
+def indicator_text(ind: C.Indicator) -> C.Indicator:
+    """``ind`` with its words in the active language. The English name is the catalogue's own
+    ``name_en`` (also the FHIR subtitle), on every page."""
+    english = (get_language() or "").split("-")[0] == "en"
+    return dataclasses.replace(
+        ind, name=ind.name_en if english else tr(ind.name), numerator=tr(ind.numerator),
+        denominator=tr(ind.denominator), source=tr(ind.source), note=tr(ind.note),
+    )
+
+
+def catalogue_text() -> dict[str, C.Indicator]:
+    """The catalogue (code → indicator, in catalogue order) worded in the active language."""
+    return {code: indicator_text(i) for code, i in C.CATALOGUE.items()}
+
+
+def rule_set_title(rs: RuleSet) -> str:
+    """A rule set's title (a Chinese message id) in the active language."""
+    return gettext(rs.title)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -142,9 +188,15 @@ def children(user, unit: Unit) -> list[Unit]:
         for team in Team.objects.filter(institution_id=unit.id, active=True).order_by("name"):
             out.append(Unit("team", team.pk, team.name, team.institution_id))
     elif unit.level == "team":
+        # The doctor level is the responsible family doctor: the team's doctors (leader first), not its
+        # nurses or public-health physicians, who never carry a panel of their own.
         team = Team.objects.get(pk=unit.id)
-        for member in team.members.select_related("staff").order_by("role", "staff__name"):
-            if member.staff.institution_id in visible:
+        members = team.members.select_related("staff").filter(
+            Q(role__in=[TeamRole.LEADER, TeamRole.DOCTOR]) | Q(staff__role=Role.FAMILY_DOCTOR))
+        seen: set[int] = set()
+        for member in sorted(members, key=lambda m: (m.role != TeamRole.LEADER, m.staff.name, m.staff.pk)):
+            if member.staff.institution_id in visible and member.staff.pk not in seen:
+                seen.add(member.staff.pk)
                 out.append(Unit("doctor", member.staff.pk, member.staff.name, member.staff.institution_id))
     return out
 
@@ -245,6 +297,7 @@ class PresetView:
     document: str = ""
     targets: list[presets_mod.Target] = field(default_factory=list)
     preset: TargetPreset | None = None
+    area: str = ""
 
     @property
     def measurable(self) -> int:
@@ -253,7 +306,8 @@ class PresetView:
 
 def presets_for(user) -> list[PresetView]:
     out = [
-        PresetView(p.code, p.title, p.year, True, p.document, list(p.targets)) for p in presets_mod.PRESETS.values()
+        PresetView(p.code, p.title, p.year, True, p.document, list(p.targets), area=p.area)
+        for p in presets_mod.PRESETS.values()
     ]
     for p in TargetPreset.objects.visible_to(user).prefetch_related("items"):
         out.append(_custom_view(p))
@@ -273,11 +327,20 @@ def _custom_view(p: TargetPreset) -> PresetView:
 def preset_get(user, code: str) -> PresetView:
     if code in presets_mod.PRESETS:
         p = presets_mod.PRESETS[code]
-        return PresetView(p.code, p.title, p.year, True, p.document, list(p.targets))
+        return PresetView(p.code, p.title, p.year, True, p.document, list(p.targets), area=p.area)
     try:
         return _custom_view(TargetPreset.objects.visible_to(user).get(code=code))
     except TargetPreset.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def preset_text(view: PresetView) -> PresetView:
+    """``view`` with the words of a built-in preset in the active language; a district's own preset keeps
+    its wording (``tr`` leaves user text alone)."""
+    return dataclasses.replace(
+        view, title=tr(view.title), area=tr(view.area),
+        targets=[dataclasses.replace(t, label=tr(t.label), note=tr(t.note)) for t in view.targets],
+    )
 
 
 @dataclass
@@ -287,11 +350,14 @@ class TargetRow:
     value: IndicatorValue | None
     met: bool | None
     score: rules.Score | None
+    at_level: bool = True  # the indicator exists at the unit's level (e.g. no coverage rate per doctor)
 
     @property
     def status(self) -> str:
         if self.indicator is None:
             return "not_measurable"
+        if not self.at_level:
+            return "not_at_level"
         if self.met is None:
             return "no_data"
         return "met" if self.met else "missed"
@@ -299,19 +365,25 @@ class TargetRow:
     @property
     def status_label(self) -> str:
         return {
-            "not_measurable": _("暂不可测量"), "no_data": _("暂无数据"), "met": _("已达标"), "missed": _("未达标"),
+            "not_measurable": _("暂不可测量"), "not_at_level": _("本层级不统计"), "no_data": _("暂无数据"),
+            "met": _("已达标"), "missed": _("未达标"),
         }[self.status]
 
 
-def target_rows(preset: PresetView, values: dict[str, IndicatorValue]) -> list[TargetRow]:
+def target_rows(preset: PresetView, values: dict[str, IndicatorValue],
+                catalogue: Mapping[str, C.Indicator] = C.CATALOGUE, *, level: str | None = None) -> list[TargetRow]:
+    """Each target of ``preset`` against ``values``; ``catalogue`` (e.g. ``catalogue_text()``) gives the
+    indicator of each row. With ``level``, a target whose indicator has no value at that level (a coverage
+    rate on a doctor's page) is marked so, and neither scored nor counted as measurable."""
     out = []
     for t in preset.targets:
-        ind = C.CATALOGUE.get(t.indicator) if t.indicator else None
-        v = values.get(t.indicator) if ind else None
+        ind = catalogue.get(t.indicator) if t.indicator else None
+        at_level = ind is None or level is None or level in ind.levels
+        v = values.get(t.indicator) if ind and at_level else None
         value = v.value if v is not None else None
-        met = rules.meets(value, t.target, t.mode) if ind is not None else None
-        sc = rules.score(value, t.target, t.mode) if ind is not None else None
-        out.append(TargetRow(t, ind, v, met, sc))
+        met = rules.meets(value, t.target, t.mode) if ind is not None and at_level else None
+        sc = rules.score(value, t.target, t.mode) if ind is not None and at_level else None
+        out.append(TargetRow(t, ind, v, met, sc, at_level))
     return out
 
 
@@ -321,7 +393,7 @@ def preset_total(rows: list[TargetRow]) -> dict[str, Any]:
     total = sum(r.score.points / r.score.full * 100 * r.target.weight for r in scored) / weight if weight else None
     return {
         "targets": len(rows),
-        "measurable": sum(1 for r in rows if r.indicator is not None),
+        "measurable": sum(1 for r in rows if r.indicator is not None and r.at_level),
         "met": sum(1 for r in rows if r.met),
         "missed": sum(1 for r in rows if r.met is False),
         "score": round(total, 1) if total is not None else None,
@@ -410,8 +482,9 @@ class DiffRow:
         return frozen != live
 
 
-def report_diff(report: Report) -> list[DiffRow]:
-    """The report's frozen values next to today's stored values of the same unit and month."""
+def report_diff(report: Report, catalogue: Mapping[str, C.Indicator] = C.CATALOGUE) -> list[DiffRow]:
+    """The report's frozen values next to today's stored values of the same unit and month; ``catalogue``
+    (e.g. ``catalogue_text()``) gives the indicator of each row."""
     from jiayi.indicators.services import report_level
 
     level = report_level(report.institution)
@@ -419,7 +492,7 @@ def report_diff(report: Report) -> list[DiffRow]:
                                                                    period=report.period)}
     frozen = {v.indicator: v for v in report.values.all()}
     codes = [c for c in C.CATALOGUE if c in frozen or c in live]
-    return [DiffRow(C.CATALOGUE.get(c), c, frozen.get(c), live.get(c)) for c in codes]
+    return [DiffRow(catalogue.get(c), c, frozen.get(c), live.get(c)) for c in codes]
 
 
 def awaiting_review(user) -> list[Report]:
@@ -427,3 +500,27 @@ def awaiting_review(user) -> list[Report]:
 
     return [r for r in reports_visible(user).filter(
         state__in=[ReportState.SUBMITTED, ReportState.CENTRE_APPROVED]) if can_review(user, r)]
+
+
+def awaiting_resubmission(user) -> list[tuple[Report, ReportEvent | None]]:
+    """The returned reports of the user's own institution (the user may correct and resubmit them), each
+    with the review event that returned it."""
+    from jiayi.indicators.services import SUBMITTER_ROLES
+
+    staff = getattr(user, "staff", None)
+    if staff is None or staff.role not in SUBMITTER_ROLES:
+        return []
+    returned = list(reports_visible(user).filter(state=ReportState.RETURNED, institution_id=staff.institution_id))
+    return [(r, return_event(r)) for r in returned]
+
+
+def return_event(report: Report) -> ReportEvent | None:
+    """The review step that returned ``report`` (its reason is what the submitter must correct)."""
+    return report.events.filter(action=ReportAction.RETURN).order_by("-at", "-id").first()
+
+
+def report_history(report: Report) -> list[ReportEvent]:
+    """Every review step of the report's month and institution, across its versions, oldest first: a
+    resubmitted version shows why the one before it was returned."""
+    return list(ReportEvent.objects.filter(report__institution_id=report.institution_id, report__period=report.period)
+                .select_related("report", "actor_institution").order_by("at", "id"))

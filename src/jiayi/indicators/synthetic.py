@@ -53,6 +53,26 @@ def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return y, m * 100 + dd
 
 
+def _staff(team_inst: np.ndarray, t: int, seed: int) -> pa.Table:
+    """Two staff per team (ids 2k-1 and 2k: team k's doctor is 2k), hired over the last 25 years (8% in
+    the last 18 months), and 5% as many again who left in the last two years (not in post, ids after
+    them). A stream of its own, so the other tables do not depend on it."""
+    rng = np.random.default_rng([seed, 1])
+    n = 2 * len(team_inst)
+    recent = rng.random(n) < 0.08
+    hired = t - np.where(recent, rng.integers(1, 548, n), rng.integers(2 * 365, 25 * 365, n))
+    k = max(1, round(n * 0.05))
+    until = t - rng.integers(30, 730, k)
+    return _table("staff", {
+        "staff_id": np.arange(1, n + k + 1),
+        "institution_id": np.concatenate([np.repeat(team_inst, 2), rng.choice(team_inst, k)]),
+        "category": np.concatenate([np.where(rng.random(n) < 0.6, "gp", "nurse"), np.full(k, "gp")]),
+        "active": np.concatenate([np.ones(n, bool), np.zeros(k, bool)]),
+        "from_day": np.concatenate([hired, until - rng.integers(2 * 365, 15 * 365, k)]),
+        "until_day": _nullable(np.concatenate([np.zeros(n), until]), np.arange(n + k) < n),
+    })
+
+
 def generate(residents: int = 1_000_000, *, today: date | None = None, seed: int = 20260501) -> SyntheticDistrict:
     rng = np.random.default_rng(seed)
     today = today or date.today()
@@ -158,12 +178,7 @@ def generate(residents: int = 1_000_000, *, today: date | None = None, seed: int
 
     inst_pos = np.searchsorted(primary, inst)
     res_team = team_ids[inst_pos * teams_per_inst + rng.integers(0, teams_per_inst, size=n)]
-    staff_n = 2 * len(team_ids)
-    staff_inst = np.repeat(team_inst, 2)
-    staff_t = _table("staff", {
-        "staff_id": np.arange(1, staff_n + 1), "institution_id": staff_inst,
-        "category": np.where(rng.random(staff_n) < 0.6, "gp", "nurse"), "active": np.ones(staff_n, bool),
-    })
+    staff_t = _staff(team_inst, t, seed)
 
     # Contracts: 40% of residents (70% of key populations), yearly, renewed 85% of the time.
     kp = (age >= 65) | (age <= 6) | ht | dm | disabled | poor | maternal

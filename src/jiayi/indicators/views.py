@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,7 +25,7 @@ from jiayi.indicators import presets as presets_mod
 from jiayi.indicators import rules, selectors, services
 from jiayi.indicators.export import xlsx_response
 from jiayi.indicators.facts import rule_context
-from jiayi.indicators.models import ComputationRun, Report, ScoringMode
+from jiayi.indicators.models import ComputationRun, Report, ReportState, ScoringMode
 from jiayi.org.models import Role
 
 
@@ -40,7 +41,7 @@ def _fmt(value, unit: str = "%") -> str:
 
 
 def _period_choices() -> list[dict]:
-    return [{"code": c, "label": P.parse(c).label} for c in selectors.periods_available()]
+    return [{"code": c, "label": selectors.tr(P.parse(c).label)} for c in selectors.periods_available()]
 
 
 @login_required
@@ -62,24 +63,24 @@ def unit(request, level: str, unit_id: int):
             period = P.parse(period).code
         except ValueError:
             raise Http404 from None
-    presets = selectors.presets_for(request.user)
+    presets = [selectors.preset_text(p) for p in selectors.presets_for(request.user)]
     preset_code = request.GET.get("preset") or "gusu-2021"
-    preset = selectors.preset_get(request.user, preset_code) if any(
-        p.code == preset_code for p in presets) else None
+    preset = next((p for p in presets if p.code == preset_code), None)
     indicator = request.GET.get("indicator") or "ht.standardised_rate"
     if indicator not in C.CATALOGUE:
         raise Http404
-    ind = C.CATALOGUE[indicator]
+    catalogue_text = selectors.catalogue_text()
+    ind = catalogue_text[indicator]
     values = selectors.unit_values(request.user, u, period) if period else {}
-    rows = selectors.target_rows(preset, values) if preset else []
+    rows = selectors.target_rows(preset, values, catalogue_text, level=u.level) if preset else []
     kids = [c for c in selectors.children(request.user, u) if c.level in ind.levels] if period else []
     child_rows = selectors.child_values(request.user, kids, indicator, period) if period else []
     ctx_rules = rule_context()
     groups = []
     for gcode, glabel in C.GROUPS.items():
-        items = [(i, values.get(i.code)) for i in C.indicators() if i.group == gcode and u.level in i.levels]
+        items = [(i, values.get(i.code)) for i in catalogue_text.values() if i.group == gcode and u.level in i.levels]
         if items:
-            groups.append({"label": glabel, "items": items})
+            groups.append({"label": selectors.tr(glabel), "items": items})
 
     export = request.GET.get("export")
     if export == "targets" and preset:
@@ -97,7 +98,7 @@ def unit(request, level: str, unit_id: int):
             f"{u.name}-{period}.xlsx", _("全部指标"),
             [_("指标编码"), _("指标"), _("分子"), _("分母"), _("指标值"), _("单位"), _("统计截止日"), _("口径")],
             [[i.code, i.name, v.numerator if v else None, v.denominator if v else None, v.value if v else None,
-              i.unit, v.as_of.isoformat() if v else "", i.variant_text(ctx_rules)]
+              i.unit, v.as_of.isoformat() if v else "", selectors.tr(i.variant_text(ctx_rules))]
              for g in groups for i, v in g["items"]],
             note=f"{u.name} · {period}",
         )
@@ -117,7 +118,7 @@ def unit(request, level: str, unit_id: int):
         "targets": [
             {"label": r.target.label, "value": r.value.value if r.value else None, "target": r.target.target,
              "unit": r.target.unit}
-            for r in rows if r.indicator is not None and r.target.unit == "%"
+            for r in rows if r.indicator is not None and r.at_level and r.target.unit == "%"
         ],
         "trend": {"name": ind.name, "periods": [v.period for v in trend], "values": [v.value for v in trend]},
         "ranking": {"name": ind.name, "units": [v.unit_name for v in ranking], "values": [v.value for v in ranking]},
@@ -133,7 +134,7 @@ def unit(request, level: str, unit_id: int):
         "streets": selectors.streets(request.user, u), "chart": chart, "ctx_rules": ctx_rules,
         "line_list_ok": u.level in ind.levels and ind.subject != "staff",
         "selected_value": values.get(indicator), "preset_target": preset_target,
-        "unverified": ind.unverified(ctx_rules), "variant": ind.variant_text(ctx_rules),
+        "unverified": ind.unverified(ctx_rules), "variant": selectors.tr(ind.variant_text(ctx_rules)),
     })
 
 
@@ -141,9 +142,9 @@ def unit(request, level: str, unit_id: int):
 def residents(request, level: str, unit_id: int, indicator: str):
     _staff_only(request)
     u = selectors.unit_get(request.user, level, unit_id)
-    ind = C.CATALOGUE.get(indicator)
-    if ind is None:
+    if indicator not in C.CATALOGUE:
         raise Http404
+    ind = selectors.indicator_text(C.CATALOGUE[indicator])
     period = request.GET.get("period") or selectors.default_period()
     try:
         period = P.parse(period or "").code
@@ -162,7 +163,8 @@ def residents(request, level: str, unit_id: int, indicator: str):
             note=f"{u.name} · {ind.name} · {period} · {ind.numerator} / {ind.denominator}",
         )
     return render(request, "indicators/residents.html", {
-        "unit": u, "indicator": ind, "period": period, "period_label": P.parse(period).label, "status": status,
+        "unit": u, "indicator": ind, "period": period, "period_label": selectors.tr(P.parse(period).label),
+        "status": status,
         "rows": rows, "hidden": hidden, "crumbs": selectors.breadcrumbs(request.user, u),
         "value": selectors.unit_values(request.user, u, period).get(indicator),
     })
@@ -172,11 +174,13 @@ def residents(request, level: str, unit_id: int, indicator: str):
 def catalogue(request):
     _staff_only(request)
     ctx = rule_context()
-    entries = [{"ind": i, "unverified": i.unverified(ctx), "variant": i.variant_text(ctx),
-                "period_type": C.PERIOD_TYPES[i.period_type]} for i in C.indicators()]
+    entries = [{"ind": i, "unverified": i.unverified(ctx), "variant": selectors.tr(i.variant_text(ctx)),
+                "period_type": selectors.tr(C.PERIOD_TYPES[i.period_type])}
+               for i in selectors.catalogue_text().values()]
     can_compute = user_role(request.user) == Role.DISTRICT_ADMIN
     runs = ComputationRun.objects.all()[:10] if can_compute else []
-    rulesets = [{"rs": rs, "unverified": [(k, rs.param(k)) for k in rs.unverified()]} for rs in ctx.all()]
+    rulesets = [{"rs": rs, "title": selectors.rule_set_title(rs),
+                 "unverified": [(k, rs.param(k)) for k in rs.unverified()]} for rs in ctx.all()]
     if request.GET.get("export") == "xlsx":
         return xlsx_response(
             "indicator-catalogue.xlsx", _("指标目录"),
@@ -188,7 +192,7 @@ def catalogue(request):
         )
     return render(request, "indicators/catalogue.html", {
         "entries": entries, "rulesets": rulesets, "runs": runs, "can_compute": can_compute,
-        "groups": C.GROUPS, "scoring_modes": rules.SCORING_MODES,
+        "scoring_modes": {code: _(text) for code, text in rules.SCORING_MODES.items()},
     })
 
 
@@ -234,15 +238,17 @@ def presets(request):
             messages.success(request, _("已创建考核目标方案。"))
             return redirect("indicators:preset", code=preset.code)
     return render(request, "indicators/presets.html", {
-        "presets": selectors.presets_for(request.user), "can_create": can_create, "errors": errors,
-        "builtin": presets_mod.PRESETS.values(), "form": request.POST if request.method == "POST" else {},
+        "presets": [selectors.preset_text(p) for p in selectors.presets_for(request.user)], "can_create": can_create,
+        "errors": errors,
+        "builtin": [{"code": p.code, "title": selectors.tr(p.title)} for p in presets_mod.PRESETS.values()],
+        "form": request.POST if request.method == "POST" else {},
     }, status=422 if errors else 200)
 
 
 @login_required
 def preset(request, code: str):
     _staff_only(request)
-    view = selectors.preset_get(request.user, code)
+    view = selectors.preset_text(selectors.preset_get(request.user, code))
     editable = (not view.builtin and view.preset is not None and user_role(request.user) == Role.DISTRICT_ADMIN
                 and request.user.staff.institution_id == view.preset.district_id)
     errors: dict[str, list[str]] = {}
@@ -265,17 +271,19 @@ def preset(request, code: str):
         else:
             messages.success(request, _("已保存考核目标。"))
             return redirect("indicators:preset", code=code)
+    catalogue_text = selectors.catalogue_text()
     if request.GET.get("export") == "xlsx":
         return xlsx_response(
             f"{view.code}.xlsx", view.title,
             [_("考核内容"), _("指标"), _("目标值"), _("计分方式"), _("权重"), _("备注")],
-            [[t.label, C.CATALOGUE[t.indicator].name if t.indicator in C.CATALOGUE else _("暂不可测量"), t.target,
-              t.mode, t.weight, t.note] for t in view.targets],
+            [[t.label, catalogue_text[t.indicator].name if t.indicator in catalogue_text else _("暂不可测量"),
+              t.target, t.mode, t.weight, t.note] for t in view.targets],
         )
     return render(request, "indicators/preset.html", {
-        "preset": view, "editable": editable, "errors": errors, "catalogue": C.indicators(),
+        "preset": view, "editable": editable, "errors": errors, "catalogue": list(catalogue_text.values()),
         "modes": ScoringMode.choices,
-        "targets": [(i, t, C.CATALOGUE.get(t.indicator) if t.indicator else None) for i, t in enumerate(view.targets)],
+        "targets": [(i, t, catalogue_text.get(t.indicator) if t.indicator else None)
+                    for i, t in enumerate(view.targets)],
     }, status=422 if errors else 200)
 
 
@@ -313,6 +321,11 @@ def reports(request):
             return redirect("indicators:report", pk=report.pk)
     months = selectors.periods_available("month")
     qs = selectors.reports_visible(request.user)
+    # A month is reported once it is over: the form proposes the latest finished month not reported yet.
+    today = timezone.localdate()
+    taken = set(qs.filter(institution__in=institutions).exclude(state=ReportState.SUPERSEDED)
+                .values_list("period", flat=True)) if institutions else set()
+    default_month = next((m for m in months if P.parse(m).end < today and m not in taken), "")
     if request.GET.get("export") == "xlsx":
         return xlsx_response(
             "reports.xlsx", _("月度报告"), [_("机构"), _("月份"), _("版本"), _("状态"), _("报送时间")],
@@ -321,7 +334,8 @@ def reports(request):
         )
     return render(request, "indicators/reports.html", {
         "reports": qs[:200], "institutions": institutions, "months": months, "errors": errors,
-        "awaiting": selectors.awaiting_review(request.user), "form": request.POST if request.method == "POST" else {},
+        "awaiting": selectors.awaiting_review(request.user), "returned": selectors.awaiting_resubmission(request.user),
+        "form": request.POST if request.method == "POST" else {"period": default_month},
     }, status=422 if errors else 200)
 
 
@@ -329,7 +343,7 @@ def reports(request):
 def report(request, pk: int):
     _staff_only(request)
     r = selectors.report_get(request.user, pk)
-    diff = selectors.report_diff(r)
+    diff = selectors.report_diff(r, selectors.catalogue_text())
     if request.GET.get("export") == "xlsx":
         return xlsx_response(
             f"{r.institution.name}-{r.period}-v{r.version}.xlsx", _("月度报告"),
@@ -339,16 +353,22 @@ def report(request, pk: int):
               d.live.value if d.live else None, _("是") if d.differs else ""] for d in diff],
             note=f"{r.institution.name} · {r.period} · v{r.version} · {r.get_state_display()}",
         )
+    return render(request, "indicators/report.html", _report_context(request, r, diff))
+
+
+def _report_context(request, r: Report, diff: list | None = None, errors: dict | None = None) -> dict:
+    diff = diff if diff is not None else selectors.report_diff(r, selectors.catalogue_text())
     staff = getattr(request.user, "staff", None)
-    return render(request, "indicators/report.html", {
+    return {
         "report": r, "diff": diff, "differences": sum(1 for d in diff if d.differs),
-        "events": r.events.all(), "can_review": services.can_review(request.user, r),
+        "events": selectors.report_history(r), "can_review": services.can_review(request.user, r),
         "reviewer": services.reviewer_level(r),
-        "can_resubmit": (r.state == "returned" and staff is not None and staff.institution_id == r.institution_id
-                         and staff.role in services.SUBMITTER_ROLES),
+        "returned_by": selectors.return_event(r) if r.state == ReportState.RETURNED else None,
+        "can_resubmit": (r.state == ReportState.RETURNED and staff is not None and staff.active
+                         and staff.institution_id == r.institution_id and staff.role in services.SUBMITTER_ROLES),
         "versions": Report.objects.filter(institution=r.institution, period=r.period).order_by("version"),
-        "errors": {},
-    })
+        "errors": errors or {},
+    }
 
 
 @login_required
@@ -361,12 +381,7 @@ def report_review(request, pk: int):
         services.report_review(actor=request.user, report=r, action=request.POST.get("action", ""),
                                reason=request.POST.get("reason", ""))
     except DomainValidationError as exc:
-        return render(request, "indicators/report.html", {
-            "report": r, "diff": selectors.report_diff(r), "events": r.events.all(),
-            "can_review": services.can_review(request.user, r), "reviewer": services.reviewer_level(r),
-            "versions": Report.objects.filter(institution=r.institution, period=r.period).order_by("version"),
-            "errors": exc.errors,
-        }, status=422)
+        return render(request, "indicators/report.html", _report_context(request, r, errors=exc.errors), status=422)
     messages.success(request, _("审核意见已提交。"))
     return redirect("indicators:report", pk=r.pk)
 
@@ -380,11 +395,6 @@ def report_resubmit(request, pk: int):
     try:
         new = services.report_resubmit(actor=request.user, report=r, note=request.POST.get("note", ""))
     except DomainValidationError as exc:
-        return render(request, "indicators/report.html", {
-            "report": r, "diff": selectors.report_diff(r), "events": r.events.all(), "can_review": False,
-            "reviewer": services.reviewer_level(r), "can_resubmit": True,
-            "versions": Report.objects.filter(institution=r.institution, period=r.period).order_by("version"),
-            "errors": exc.errors,
-        }, status=422)
+        return render(request, "indicators/report.html", _report_context(request, r, errors=exc.errors), status=422)
     messages.success(request, _("已重新报送（新版本）。"))
     return redirect("indicators:report", pk=new.pk)

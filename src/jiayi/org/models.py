@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -128,14 +130,31 @@ class Staff(models.Model):
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="staff")
     phone = models.CharField(_("电话"), max_length=20, blank=True)
     active = models.BooleanField(_("在岗"), default=True)
+    # In post from employed_from to the day before employed_until (None: long before / still in post).
+    # ``active`` says whether the person is in post now; the dates say when (indicators count GPs in
+    # post on a past day from them: jiayi.indicators.facts.Facts.staff).
+    employed_from = models.DateField(_("入职日期"), null=True, blank=True)
+    employed_until = models.DateField(_("离职日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
         indexes = [models.Index(fields=["institution", "category"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(employed_from__isnull=True) | Q(employed_until__isnull=True)
+                | Q(employed_until__gte=models.F("employed_from")),
+                name="staff_employed_until_after_from",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.employed_from and self.employed_until and self.employed_until < self.employed_from:
+            raise ValidationError({"employed_until": _("离职日期不能早于入职日期。")})
 
 
 class Team(models.Model):

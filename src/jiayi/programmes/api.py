@@ -495,13 +495,17 @@ def enrolment_create(request, programme: str, payload: EnrolmentIn):
 
 @router.get("/programmes/enrolments", response=list[EnrolmentOut])
 def enrolment_list(
-    request, programme: str = "hypertension", resident_id: int | None = None, open_only: bool = True, page: int = 1
+    request,
+    programme: str = "hypertension",
+    resident_id: int | None = None,
+    open_only: bool = True,
+    page: Annotated[int, Field(ge=1, le=100000)] = 1,
 ):
     _programme(programme)
     if resident_id is not None:
         resident_selectors.resident_get(request.user, resident_id, audit_read=False)
     rows, _more = selectors.enrolment_list(
-        request.user, programme=programme, resident_id=resident_id, open_only=open_only, page=max(1, page)
+        request.user, programme=programme, resident_id=resident_id, open_only=open_only, page=page
     )
     return [_enrolment_out(e) for e in rows]
 

@@ -53,7 +53,7 @@ LONG_RX_2021: Final[RuleSet] = rulesets.register(
     RuleSet(
         code="nhc-2021",
         programme="long-prescription",
-        title="长期处方管理规范（试行）（2021）",
+        title=_("长期处方管理规范（试行）（2021）"),
         effective_from=date(2021, 8, 10),
         note="effective_from approximates the publication in August 2021",
         params={
@@ -93,7 +93,7 @@ ENGINE_2017: Final[RuleSet] = rulesets.register(
     RuleSet(
         code="nbphs-2017",
         programme="programme-engine",
-        title="项目管理引擎：管理率口径、筛查复测、年度体检（项目约定）",
+        title=_("项目管理引擎：管理率口径、筛查复测、年度体检（项目约定）"),
         effective_from=date(2017, 3, 28),
         params={
             "management_denominator": Param(

@@ -707,7 +707,12 @@ def referral_return(*, actor, referral: Referral, returned_on: date, outcome: st
         errors["outcome"] = _("转诊结果不能超过300个字。")
     if errors:
         raise DomainValidationError(errors)
-    Referral.objects.filter(pk=referral.pk).update(returned_on=returned_on, outcome=outcome.strip())
+    # Conditional on the state read, so that a second return recorded at the same time changes nothing.
+    updated = Referral.objects.filter(pk=referral.pk, returned_on__isnull=True, cancelled=False).update(
+        returned_on=returned_on, outcome=outcome.strip()
+    )
+    if updated != 1:
+        raise DomainValidationError({"": _("该转诊已结束。")})
     referral.refresh_from_db()
     audit(actor, AccessAction.UPDATE, referral, detail={"returned_on": returned_on.isoformat()})
     return referral
@@ -855,7 +860,10 @@ def screening_record(
     }
     m = measurement_record(actor=actor, resident=resident, measured_at=measured_at, source="screening", **values)
     day = timezone.localtime(m.measured_at).date()
-    rs = _ht_ruleset(day)
+    try:
+        rs = _ht_ruleset(day)
+    except KeyError:  # an old reading, from before any screening rule set: nothing is kept
+        raise DomainValidationError({"measured_at": _("该日期没有适用的规则集。")}) from None
     raised = raised_bp(sbp, dbp, rs)
     case = (
         ScreeningCase.objects.select_for_update()
@@ -959,6 +967,13 @@ def _case_check(case: ScreeningCase, version: int, allowed: Sequence[str]) -> No
         raise ConcurrentEditError(_("该筛查记录已被他人修改，请刷新后重试。"))
 
 
+def _case_write(case: ScreeningCase, version: int, **fields: Any) -> None:
+    """Write the case only if it is still at ``version`` (the check above saw the caller's copy)."""
+    updated = ScreeningCase.objects.filter(pk=case.pk, version=version).update(version=F("version") + 1, **fields)
+    if updated != 1:
+        raise ConcurrentEditError(_("该筛查记录已被他人修改，请刷新后重试。"))
+
+
 @transaction.atomic
 def screening_confirm(
     *,
@@ -1010,6 +1025,7 @@ def screening_refer(
     if on > _today():
         raise DomainValidationError({"referred_on": _("转诊日期不能晚于今天。")})
     rs = _ht_ruleset(on)
+    _case_write(case, version, status=ScreeningStatus.REFERRED)
     referral = Referral.objects.create(
         resident=case.resident,
         programme=case.programme,
@@ -1019,7 +1035,6 @@ def screening_refer(
         institution=case.institution,
         doctor=_staff(actor),
     )
-    ScreeningCase.objects.filter(pk=case.pk).update(status=ScreeningStatus.REFERRED, version=F("version") + 1)
     _tasks_close(
         resident=case.resident,
         programme=case.programme,
@@ -1046,12 +1061,7 @@ def screening_refer(
 def screening_rule_out(*, actor, case: ScreeningCase, version: int, note: str = "") -> ScreeningCase:
     _case_check(case, version, (ScreeningStatus.RECHECKING, ScreeningStatus.CONFIRMABLE, ScreeningStatus.REFERRED))
     today = _today()
-    ScreeningCase.objects.filter(pk=case.pk).update(
-        status=ScreeningStatus.RULED_OUT,
-        closed_on=today,
-        note=(note or _("排除高血压"))[:200],
-        version=F("version") + 1,
-    )
+    _case_write(case, version, status=ScreeningStatus.RULED_OUT, closed_on=today, note=(note or _("排除高血压"))[:200])
     Task.objects.filter(
         resident=case.resident, programme=case.programme, enrolment__isnull=True, status=TaskStatus.DUE
     ).update(status=TaskStatus.CANCELLED)

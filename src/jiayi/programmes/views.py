@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
@@ -72,6 +73,23 @@ def _int(value: Any, default: int = 1) -> int:
         return max(1, min(int(value), 100_000))
     except (TypeError, ValueError):
         return default
+
+
+def _id(value: str | None) -> int | None:
+    """An object id from the query string: None when absent, 404 when not a positive integer."""
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise Http404
+    return int(value)
+
+
+def _version(value: str | None) -> int:
+    """The version a form was rendered with (0, never a real version, when missing or garbled)."""
+    try:
+        return max(0, int(value or 0))
+    except ValueError:
+        return 0
 
 
 def _date(value: str | None, default: date | None = None) -> date | None:
@@ -217,13 +235,11 @@ BUCKET_LABELS = {
 
 
 def _scope_from_request(request: HttpRequest) -> selectors.WorklistScope:
-    team_id = request.GET.get("team")
-    doctor_id = request.GET.get("doctor")
     return selectors.resolve_scope(
         request.user,
         kind=request.GET.get("scope", ""),
-        team_id=_int(team_id) if team_id else None,
-        doctor_id=_int(doctor_id) if doctor_id else None,
+        team_id=_id(request.GET.get("team")),
+        doctor_id=_id(request.GET.get("doctor")),
     )
 
 
@@ -290,7 +306,10 @@ def referral_return(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, m)
     else:
         messages.success(request, _("已记录 %(name)s 的转诊回访。") % {"name": referral.resident.name})
-    return redirect(request.POST.get("next") or f"{reverse('programmes:worklist')}?bucket=awaiting_return")
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts=None, require_https=request.is_secure()):
+        target = f"{reverse('programmes:worklist')}?bucket=awaiting_return"
+    return redirect(target)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,7 +504,7 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.visit_update(
                 actor=request.user,
                 visit=visit,
-                version=_int(request.POST.get("version"), 0),
+                version=_version(request.POST.get("version")),
                 form=values,
                 mode=header["mode"],
             )
@@ -592,7 +611,7 @@ def enrolment_end(request: HttpRequest, pk: int) -> HttpResponse:
                 services.enrolment_end(
                     actor=request.user,
                     enrolment=enrolment,
-                    version=_int(request.POST.get("version"), 0),
+                    version=_version(request.POST.get("version")),
                     end_date=end,
                     reason=values["reason"],
                     note=values["note"][:200],
@@ -832,7 +851,7 @@ def screening_measure(request: HttpRequest, resident_id: int) -> HttpResponse:
 def screening_case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     case = selectors.screening_case_get(request.user, pk)
     _require_writer(request)
-    version = _int(request.POST.get("version"), 0)
+    version = _version(request.POST.get("version"))
     try:
         if action == "confirm":
             e = services.screening_confirm(actor=request.user, case=case, version=version)

@@ -75,12 +75,19 @@ class HouseholdQuerySet(models.QuerySet):
     def visible_to(self, user):
         from jiayi.core import scoping
 
+        if not user or not user.is_authenticated:
+            return self.none()
         if scoping.user_role(user) == "resident":
             return self.filter(members__user=user)
         ids = scoping.institution_ids_visible_to(user)
         if ids is None:
             return self.none()
-        return self.filter(institution_id__in=ids)
+        qs = self.filter(institution_id__in=ids)
+        if scoping.team_scope_applies(user):
+            # Narrowed like the residents: a household is seen through a member the user may see.
+            members = Resident.objects.visible_to(user).filter(household__isnull=False).values("household_id")
+            qs = qs.filter(pk__in=members)
+        return qs
 
 
 

@@ -22,6 +22,7 @@ from typing import Final, NamedTuple
 
 __all__ = [
     "BMI_CLASSES",
+    "BMI_RANGE",
     "CHILD_MAX_AGE",
     "DIAGNOSIS_POPULATIONS",
     "ELDERLY_MIN_AGE",
@@ -113,6 +114,11 @@ MEASUREMENT_LABELS: Final[dict[str, str]] = {
 #: Smallest plausible pulse pressure (SBP - DBP), mmHg. Project convention.
 MIN_PULSE_PRESSURE: Final[float] = 10
 
+#: Plausible BMI computed from a measured height and weight, kg/m². Project convention: wide enough for
+#: a preterm newborn (0.5 kg at 30 cm -> 5.6) and the heaviest adults on record; refuses impossible
+#: pairs that each pass their own range (30 cm with 300 kg -> 3333, which no record can hold).
+BMI_RANGE: Final[MeasurementRange] = MeasurementRange(5, 200, "kg/m²")
+
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
@@ -131,7 +137,8 @@ def check_measurements(
 
     - DBP must be below SBP, and the pulse pressure SBP - DBP at least :data:`MIN_PULSE_PRESSURE`
       (reported on ``dbp``);
-    - HDL-C and LDL-C must each be below total cholesterol (reported on ``hdl_c`` / ``ldl_c``).
+    - HDL-C and LDL-C must each be below total cholesterol (reported on ``hdl_c`` / ``ldl_c``);
+    - the BMI of height and weight must lie within :data:`BMI_RANGE` (reported on ``weight``).
     """
     problems: dict[str, str] = {}
     plausible: dict[str, float] = {}
@@ -163,6 +170,16 @@ def check_measurements(
                 problems[kind] = translate(_("{label}必须低于总胆固醇，请核实。")).format(
                     label=translate(MEASUREMENT_LABELS[kind])
                 )
+    height, weight = plausible.get("height"), plausible.get("weight")
+    if height is not None and weight is not None:
+        value = bmi(height, weight)
+        if not BMI_RANGE.low <= value <= BMI_RANGE.high:
+            problems["weight"] = translate(
+                _("身高{height}cm、体重{weight}kg算得体质指数{bmi}kg/m²，不合理（合理范围为{low}–{high}kg/m²），请核实。")
+            ).format(
+                height=_fmt(height), weight=_fmt(weight), bmi=_fmt(value), low=_fmt(BMI_RANGE.low),
+                high=_fmt(BMI_RANGE.high),
+            )
     return problems
 
 

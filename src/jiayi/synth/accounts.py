@@ -2,7 +2,9 @@
 
 The staff accounts are attached to generated staff of the district's first centre (the doctor leads
 a team there, the nurse and public-health physician are in that team), so that the doctor sees the
-centre's residents; the resident account belongs to a hypertensive resident of that centre.
+centre's residents; the station account is a family doctor of that centre's first station (a station
+reports monthly to the centre, which reviews before the district); the resident account belongs to a
+hypertensive resident of that centre.
 Running it again resets the passwords and moves the accounts to the current data.
 """
 
@@ -14,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils.translation import gettext as _
 
-from jiayi.org.models import Institution, InstitutionType, Role, Staff, TeamRole
+from jiayi.org.models import PRIMARY_CARE_POINT_TYPES, Institution, InstitutionType, Role, Staff, TeamRole
 from jiayi.synth import reference
 
 DEMO_PASSWORD = "Jiayi-demo-2025"
@@ -68,12 +70,20 @@ def create_demo_accounts(*, district: str | None = None, password: str = DEMO_PA
         m = team.members.filter(role=role).select_related("staff").order_by("id").first()
         return m.staff if m else None
 
+    station = (
+        Institution.objects.using(using)
+        .filter(parent=centre, type__in=PRIMARY_CARE_POINT_TYPES)
+        .order_by("code")
+        .first()
+    )
     commission = Institution.objects.using(using).get(code=f"{d.county_code}-WJW")
     hospital = Institution.objects.using(using).filter(code=f"{d.county_code}-H01").first()
     picks: list[tuple[str, str, Staff | None]] = [
         (_("家庭医生"), "demo_doctor", member(TeamRole.LEADER)),
         (_("护士"), "demo_nurse", member(TeamRole.NURSE)),
         (_("公共卫生医师"), "demo_ph", member(TeamRole.PUBLIC_HEALTH)),
+        (_("服务站家庭医生"), "demo_station",
+         staff_qs.filter(institution=station, role=Role.FAMILY_DOCTOR).order_by("id").first() if station else None),
         (_("中心管理员"), "demo_manager", staff_qs.filter(institution=centre, role=Role.CENTRE_MANAGER).first()),
         (_("区级管理员"), "demo_district", staff_qs.filter(institution=commission, role=Role.DISTRICT_ADMIN).first()),
         (_("医院转诊服务台"), "demo_referral",

@@ -8,7 +8,9 @@ an elderly-care institution and a day-care centre per street.
 
 Staff follow :mod:`jiayi.synth.params` (about 2.8 GPs per 10,000 residents); every GP leads a team
 with a nurse and the centre's public-health physician, TCM doctors join some teams, and the village
-doctors of each village clinic join a team of their centre, which then serves the village.
+doctors of each village clinic join a team of their centre, which then serves the village. Staff have
+hiring dates (a few joined in the last 18 months), and a few GPs who left in the last two years remain
+on record, no longer in post, with their leaving dates (the GPs per 10,000 of past periods count them).
 
 Institution codes are a project convention (``<county>-<street>``, ``-Snn`` station, ``-Vnnn``
 village clinic); real ones are unified social credit codes, not derivable.
@@ -57,6 +59,34 @@ class OrgFrame:
     staff_role: np.ndarray  # object
     staff_name: np.ndarray  # object
     institution_centre: dict[int, int]  # any primary-care institution -> its centre
+
+
+def _hire_dates(rng: np.random.Generator, today: np.datetime64, n: int) -> np.ndarray:
+    """Hiring dates of staff in post: most have years of service, a few joined in the last 18 months."""
+    recent = rng.random(n) < params.STAFF_RECENT_HIRE_SHARE
+    days = np.where(recent, rng.integers(1, 548, n), rng.integers(2 * 365, 25 * 365, n))
+    return today - days.astype("m8[D]")
+
+
+def _former_gps(ctx: SynthContext, rng: np.random.Generator, sites: np.ndarray, gps: np.ndarray, gp_total: int,
+                serial_from: int) -> None:
+    """GPs who left in the last two years (no longer in post, with hiring and leaving dates): they
+    belong to no team and recorded nothing, but count in the GPs per 10,000 of the periods before."""
+    n = max(1, round(gp_total * params.GP_LEFT_SHARE))
+    inst = sites[rng.choice(sites.size, size=n, p=gps / gps.sum())].astype(np.int64)
+    until = ctx.today - rng.integers(30, 2 * 365, n).astype("m8[D]")
+    start = until - rng.integers(2 * 365, 15 * 365, n).astype("m8[D]")
+    male = rng.random(n) >= 0.58
+    serial = np.char.zfill(np.arange(serial_from + 1, serial_from + n + 1).astype(str), 6).astype(object)
+    ctx.loader.insert("org_staff", {
+        "id": ctx.loader.allocate("org_staff", n), "user_id": [None] * n,
+        "name": names.surnames(rng, n) + names.given_names(rng, male), "sex": np.where(male, "M", "F").astype(object),
+        "category": np.full(n, str(StaffCategory.GP), dtype=object),
+        "role": np.full(n, str(Role.FAMILY_DOCTOR), dtype=object), "qualifications": ["全科医师"] * n,
+        "practising_certificate": "110" + ctx.district.county_code + serial, "institution_id": inst,
+        "phone": names.mobile_phones(rng, n), "active": np.zeros(n, dtype=bool),
+        "employed_from": start, "employed_until": until,
+    })
 
 
 def _short(name: str) -> str:
@@ -236,12 +266,16 @@ def build_org(ctx: SynthContext) -> OrgFrame:
         np.where(s_cat == "nurse",
                  "20" + rng.integers(10, 24, n_staff).astype(str).astype(object) + d.county_code + serial, ""),
     )
+    # Employment dates come from a stream of their own (the rest of the stage is unchanged by them).
+    erng = ctx.rng("org.employment")
     load.insert("org_staff", {
         "id": s_id, "user_id": [None] * n_staff, "name": s_name, "sex": np.where(s_male, "M", "F").astype(object),
         "category": s_cat, "role": s_role, "qualifications": [s[3] for s in staff],
         "practising_certificate": cert.astype(object), "institution_id": s_inst,
         "phone": names.mobile_phones(rng, n_staff), "active": np.ones(n_staff, dtype=bool),
+        "employed_from": _hire_dates(erng, ctx.today, n_staff), "employed_until": np.full(n_staff, "NaT", "M8[D]"),
     })
+    _former_gps(ctx, erng, managing[gp_sites], gps[gp_sites], gp_total, n_staff)
 
     # -- teams -------------------------------------------------------------------------------
     team_rows: list[tuple[int, int, str]] = []  # (institution, leader staff id, name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 #: Bump when the generated content changes for the same seed (the bench cache keys on it).
-GENERATOR_VERSION: Final[str] = "1"
+GENERATOR_VERSION: Final[str] = "2"
 
 # ---------------------------------------------------------------------------------------------
 # Staffing (per 10,000 resident population unless noted)
@@ -31,6 +31,12 @@ TCM_PER_CENTRE: Final[int] = 1
 TCM_PER_10K: Final[float] = 0.3
 #: Village doctors (乡村医生) per village clinic (project assumption).
 VILLAGE_DOCTORS_PER_CLINIC: Final[int] = 2
+#: Staff in post who joined in the last 18 months; the others have 2-25 years of service (project
+#: assumption, so that the GPs per 10,000 of past periods differ a little from today's).
+STAFF_RECENT_HIRE_SHARE: Final[float] = 0.08
+#: GPs who left in the last two years, as a share of the GPs in post (project assumption: a few
+#: percent turnover a year in community health centres).
+GP_LEFT_SHARE: Final[float] = 0.05
 #: Share of a street's neighbourhood committees served by the centre itself rather than a station.
 CENTRE_SERVED_SHARE: Final[float] = 0.34
 #: Neighbourhood committees per community health station (一中心带多站; project assumption).

@@ -4,9 +4,11 @@ and maps the service's DomainValidationError onto its fields, so the page shows 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from jiayi.core.errors import ConcurrentEditError, DomainValidationError
@@ -208,11 +210,17 @@ class MeasurementForm(DomainErrorsMixin, forms.Form):
             return None
 
 
+# The log's dates lie within these years; at the ends of the calendar the day's bounds overflow.
+AUDIT_DATE_RANGE = [MinValueValidator(date(2000, 1, 1)), MaxValueValidator(date(2100, 12, 31))]
+
+
 class AuditFilterForm(forms.Form):
     user = forms.CharField(label=_("用户名"), max_length=150, required=False)
     resident = forms.IntegerField(label=_("居民编号"), required=False, min_value=1)
-    date_from = forms.DateField(label=_("开始日期"), required=False, widget=DATE_WIDGET)
-    date_to = forms.DateField(label=_("结束日期"), required=False, widget=DATE_WIDGET)
+    date_from = forms.DateField(
+        label=_("开始日期"), required=False, widget=DATE_WIDGET, validators=AUDIT_DATE_RANGE
+    )
+    date_to = forms.DateField(label=_("结束日期"), required=False, widget=DATE_WIDGET, validators=AUDIT_DATE_RANGE)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -23,6 +23,12 @@ __all__ = ["CHRONIC_2025", "NBPHS_2017", "PROGRAMME"]
 
 PROGRAMME: Final[str] = DIABETES
 
+
+def _(s: str) -> str:
+    """Mark a message for translation; the caller translates it."""
+    return s
+
+
 _S23 = "RULES.md §2.3 — full list in an open-source implementation; wenke99 p-13798564"
 _PREG_NOTE = (
     "'妊娠期及哺乳期血糖高于正常' is not quantified; project convention: above the non-pregnant normal "
@@ -33,7 +39,7 @@ NBPHS_2017: Final[RuleSet] = rulesets.register(
     RuleSet(
         code="nbphs-2017",
         programme=PROGRAMME,
-        title="国家基本公共卫生服务规范（第三版）2型糖尿病患者健康管理",
+        title=_("国家基本公共卫生服务规范（第三版）2型糖尿病患者健康管理"),
         effective_from=date(2017, 3, 28),
         params={
             **common_params(),
@@ -61,7 +67,7 @@ NBPHS_2017: Final[RuleSet] = rulesets.register(
 CHRONIC_2025: Final[RuleSet] = rulesets.register(
     NBPHS_2017.derive(
         code="chronic-2025",
-        title="慢性病管理 2025（糖尿病：沿用第三版规范取值，待核实）",
+        title=_("慢性病管理 2025（糖尿病：沿用第三版规范取值，待核实）"),
         effective_from=date(2025, 1, 1),
         opt_in=True,
         note="No 2025 diabetes source was reviewed; every value is carried over from nbphs-2017.",

@@ -47,7 +47,7 @@ NBPHS_2017: Final[RuleSet] = rulesets.register(
     RuleSet(
         code="nbphs-2017",
         programme=PROGRAMME,
-        title="国家基本公共卫生服务规范（第三版）高血压患者健康管理",
+        title=_("国家基本公共卫生服务规范（第三版）高血压患者健康管理"),
         effective_from=date(2017, 3, 28),
         params={
             **common_params(),
@@ -131,7 +131,7 @@ _GUIDE_2025_NOTE = "confidence L: known second-hand only; verify against the gui
 CHRONIC_2025: Final[RuleSet] = rulesets.register(
     NBPHS_2017.derive(
         code="chronic-2025",
-        title="国家基层高血压防治管理指南（2025）控制目标（二手引用，待核实）",
+        title=_("国家基层高血压防治管理指南（2025）控制目标（二手引用，待核实）"),
         effective_from=date(2025, 1, 1),
         opt_in=True,
         note="Only the control targets differ from nbphs-2017. '<140/90 if tolerated' at >= 80 is not "

@@ -10,7 +10,8 @@ from jiayi.synth.accounts import DEMO_PASSWORD, create_demo_accounts, format_acc
 
 
 class Command(BaseCommand):
-    help = "创建（或重置）演示账号：家庭医生、护士、公卫医师、中心管理员、区级管理员、转诊服务台、审计员、居民。"
+    help = ("创建（或重置）演示账号：家庭医生、护士、公卫医师、服务站家庭医生、中心管理员、区级管理员、"
+            "转诊服务台、审计员、居民。")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--district", choices=sorted(reference.DISTRICTS), default=None,
