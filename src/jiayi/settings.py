@@ -205,6 +205,9 @@ JIAYI = {
     # JIAYI_INDICATOR_RULESETS="hypertension=chronic-2025,programme-engine=nbphs-2017-estimated"
     # (unknown programmes or codes fail the indicators app's system check).
     "INDICATOR_RULESETS": _rulesets_setting("JIAYI_INDICATOR_RULESETS"),
+    # The target preset dashboards open with (a built-in code such as "gusu-2021" or a district's own);
+    # empty = the built-in preset of the user's district, if any.
+    "TARGET_PRESET": env("JIAYI_TARGET_PRESET", default=""),
     # The indicator engine's local copy of the raw tables for DuckDB / Spark (ADR 0007); empty = read
     # every row from the database on each run.
     "INDICATOR_SNAPSHOT_DIR": env("JIAYI_INDICATOR_SNAPSHOT_DIR", default=str(PROJECT_DIR / "var" / "indicators")),

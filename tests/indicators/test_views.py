@@ -200,3 +200,25 @@ def test_a_target_without_values_at_the_level_is_neither_missing_nor_scored(comp
     assert next(r for r in district.context["target_rows"]
                 if r.target.indicator == "contract.coverage").status in ("met", "missed")
     assert link in district.content.decode()
+
+
+def test_the_dashboard_opens_with_the_preset_of_the_users_district(computed, client, settings):
+    d = computed.d
+    client.force_login(d.district_admin.user)
+    url = f"/indicators/district/{d.commission.pk}/"
+    # The test district is 上海市徐汇区: the Xuhui action plan is its own preset.
+    assert client.get(url, {"period": "2025"}).context["preset"].code == "xuhui-2025"
+    assert client.get(url, {"period": "2025", "preset": "binhai-2019"}).context["preset"].code == "binhai-2019"
+    settings.JIAYI = {**settings.JIAYI, "TARGET_PRESET": "songshan-2018"}
+    assert client.get(url, {"period": "2025"}).context["preset"].code == "songshan-2018"
+
+
+def test_a_district_without_a_preset_of_its_own_falls_back(computed, client):
+    from jiayi.indicators.selectors import FALLBACK_PRESET
+    from jiayi.org.models import Area
+
+    d = computed.d
+    Area.objects.filter(pk=d.commission.area_id).update(name="某某区")
+    client.force_login(d.district_admin.user)
+    r = client.get(f"/indicators/district/{d.commission.pk}/", {"period": "2025"})
+    assert r.context["preset"].code == FALLBACK_PRESET == "gusu-2021"

@@ -314,6 +314,31 @@ def presets_for(user) -> list[PresetView]:
     return out
 
 
+#: The preset shown when neither the request, the settings nor the district's own area picks one: the
+#: programme document with the most targets measurable from the records.
+FALLBACK_PRESET = "gusu-2021"
+
+
+def default_preset_code(user) -> str:
+    """The preset a dashboard opens with: ``JIAYI_TARGET_PRESET`` when set, else the built-in preset of
+    the user's own district (its area name appears in the preset's area), else :data:`FALLBACK_PRESET`."""
+    from django.conf import settings
+
+    configured = settings.JIAYI.get("TARGET_PRESET")
+    if configured:
+        return configured
+    staff = getattr(user, "staff", None)
+    district = _district_of(staff.institution) if staff is not None else None
+    if district is None and user.is_superuser:
+        district = Institution.objects.filter(type=InstitutionType.HEALTH_COMMISSION).order_by("pk").first()
+    area = district.area.name if district is not None and district.area_id else ""
+    if area:
+        for preset in presets_mod.PRESETS.values():
+            if area in preset.area:
+                return preset.code
+    return FALLBACK_PRESET
+
+
 def _custom_view(p: TargetPreset) -> PresetView:
     targets = [
         presets_mod.Target(label=i.label, target=i.target, indicator=i.indicator or None, mode=i.mode,

@@ -64,7 +64,7 @@ def unit(request, level: str, unit_id: int):
         except ValueError:
             raise Http404 from None
     presets = [selectors.preset_text(p) for p in selectors.presets_for(request.user)]
-    preset_code = request.GET.get("preset") or "gusu-2021"
+    preset_code = request.GET.get("preset") or selectors.default_preset_code(request.user)
     preset = next((p for p in presets if p.code == preset_code), None)
     indicator = request.GET.get("indicator") or "ht.standardised_rate"
     if indicator not in C.CATALOGUE:
