@@ -29,6 +29,16 @@ def _clear_org_cache():
     clear_org_cache()
 
 
+@pytest.fixture(autouse=True)
+def _clear_django_cache():
+    """The cache holds failed-login counters (jiayi.core.throttle): each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @dataclass
 class District:
     province: object

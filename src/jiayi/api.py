@@ -11,8 +11,10 @@ from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from jiayi.core import throttle
 from jiayi.core.api_auth import API_AUTH, ApiToken
-from jiayi.core.errors import ConcurrentEditError, DomainValidationError
+from jiayi.core.errors import ConflictError, DomainValidationError
+from jiayi.core.middleware import client_addr
 
 api = NinjaAPI(
     title="Jiayi API",
@@ -29,7 +31,7 @@ def _loc(field: str) -> list[str]:
 
 @api.exception_handler(DomainValidationError)
 def domain_error(request, exc: DomainValidationError):
-    status = 409 if isinstance(exc, ConcurrentEditError) else 422
+    status = 409 if isinstance(exc, ConflictError) else 422
     detail = [
         {"loc": _loc(field), "msg": str(msg), "type": exc.code}
         for field, msgs in exc.errors.items()
@@ -57,6 +59,21 @@ def unauthenticated(request, exc):
     return api.create_response(request, {"detail": "Unauthorized"}, status=401)
 
 
+class LoginThrottled(Exception):
+    """Too many failed logins for the username or from the address (jiayi.core.throttle)."""
+
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(f"login throttled for {retry_after}s")
+
+
+@api.exception_handler(LoginThrottled)
+def login_throttled(request, exc: LoginThrottled):
+    response = api.create_response(request, {"detail": throttle.message(exc.retry_after)}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 class TokenIn(Schema):
     username: str
     password: str
@@ -71,11 +88,18 @@ class TokenOut(Schema):
 auth_router = Router(tags=["auth"])
 
 
-@auth_router.post("/token", response={200: TokenOut, 401: dict}, auth=None)
+@auth_router.post("/token", response={200: TokenOut, 401: dict, 429: dict}, auth=None)
 def token(request, payload: TokenIn):
+    """Failed attempts are throttled per username and per client address (429 with Retry-After)."""
+    addr = client_addr(request)
+    wait = throttle.retry_after(payload.username, addr)
+    if wait is not None:  # refused before the password is checked, so guessing goes no further
+        raise LoginThrottled(wait)
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None or not user.is_active:
+        throttle.record_failure(payload.username, addr)
         raise HttpError(401, "用户名或密码错误")
+    throttle.record_success(payload.username)
     tok, raw = ApiToken.objects.issue(user)
     return {"access_token": raw, "token_type": "bearer", "expires_at": tok.expires_at.isoformat()}
 

@@ -127,6 +127,14 @@ else:
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds the failed-login counters (jiayi.core.throttle). Local memory is per process: fine for
+# development and one server process; with several worker processes or servers set CACHE_URL to a
+# shared cache (e.g. redis://host:6379/1 with the redis package, or pymemcache://host:11211).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # Room for many counters: at the default 300 entries, guessing many usernames would evict the locks.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -201,6 +209,11 @@ JIAYI = {
     # "institution": staff see their institution subtree; "team": only their team's signed residents.
     "STAFF_SCOPE": env("JIAYI_STAFF_SCOPE", default="institution"),
     "API_TOKEN_DAYS": env.int("JIAYI_API_TOKEN_DAYS", default=30),
+    # Failed logins (API token and login page) allowed per username and per client address within
+    # LOGIN_LOCKOUT_SECONDS; one more is refused (429) until the lockout has passed (jiayi.core.throttle).
+    "LOGIN_FAILURES_PER_USERNAME": env.int("JIAYI_LOGIN_FAILURES_PER_USERNAME", default=5),
+    "LOGIN_FAILURES_PER_ADDRESS": env.int("JIAYI_LOGIN_FAILURES_PER_ADDRESS", default=50),
+    "LOGIN_LOCKOUT_SECONDS": env.int("JIAYI_LOGIN_LOCKOUT_SECONDS", default=900),
     # Rule sets the indicator engine uses instead of those in force by date, {programme: code}, from
     # JIAYI_INDICATOR_RULESETS="hypertension=chronic-2025,programme-engine=nbphs-2017-estimated"
     # (unknown programmes or codes fail the indicators app's system check).

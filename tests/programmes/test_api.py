@@ -270,6 +270,8 @@ def test_medication_plan_api(api_client, district, ht_enrolment):
     assert r.status_code == 422 and ["body", "medications", "0", "duration_days"] in _locs(r)
     r = api_client.post(url, {"lines": [{**line, "drug_class": "narcotic"}], "long_prescription": True})
     assert r.status_code == 422
+    r = api_client.post(url, {"lines": [line], "start_date": "0001-01-01"})
+    assert r.status_code == 422 and _locs(r) == [["body", "start_date"]]
     assert api_client.get(url).json()["lines"][0]["drug"] == "二甲双胍"
 
 

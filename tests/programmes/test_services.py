@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -185,6 +185,49 @@ def test_long_prescription_needs_stability_assessment_and_confirmation(district,
     )
     plan = ht_enrolment.medication_plans.get(status="active")
     assert plan.long_prescription and plan.lines.get().duration_days == 84
+
+
+_LINE = {
+    "drug": "氨氯地平片", "drug_class": "ccb", "dose": 5, "dose_unit": "mg", "times_per_day": 1, "duration_days": 28,
+}
+
+
+@pytest.mark.parametrize(
+    "start", [lambda e: e.start_date - timedelta(days=1), lambda e: date(1, 1, 1)],
+    ids=["day-before-enrolment", "year-1"],
+)
+def test_a_plan_cannot_start_before_the_enrolment(district, ht_enrolment, start):
+    with pytest.raises(DomainValidationError) as exc:
+        services.medication_plan_set(
+            actor=district.doctor_a.user, enrolment=ht_enrolment, lines=[_LINE], start_date=start(ht_enrolment)
+        )
+    assert set(exc.value.errors) == {"start_date"}
+    assert not ht_enrolment.medication_plans.exists()
+    plan = services.medication_plan_set(
+        actor=district.doctor_a.user, enrolment=ht_enrolment, lines=[_LINE], start_date=ht_enrolment.start_date
+    )
+    assert plan.start_date == ht_enrolment.start_date
+
+
+def test_visit_form_messages_translate_their_templates_before_the_values(district, ht_enrolment):
+    """Plausibility and schema messages carry values ({min}, {label}): the catalogue has the template,
+    so the template must be translated first (it was formatted first, and stayed Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(DomainValidationError) as exc:
+        _record(district, ht_enrolment, 3, ht_form(sbp=100, dbp=95, weight="heavy"))
+    errors = exc.value.errors
+    assert errors["form.dbp"][0].startswith("Pulse pressure (systolic minus diastolic) below")
+    assert errors["form.weight"] == ["Weight must be a number."]
+    with translation.override("en"), pytest.raises(DomainValidationError) as exc:
+        services.medication_plan_set(
+            actor=district.doctor_a.user, enrolment=ht_enrolment, lines=[{**_LINE, "duration_days": 40}],
+            start_date=days_ago(1),
+        )
+    assert "must be a long prescription" in exc.value.errors["medications.0.duration_days"][0]
+    with pytest.raises(DomainValidationError) as exc:  # Chinese, the default language
+        _record(district, ht_enrolment, 3, ht_form(sbp=100, dbp=95))
+    assert exc.value.errors["form.dbp"][0].startswith("脉压")
 
 
 def test_screening_three_raised_days_make_a_case_to_confirm(district):

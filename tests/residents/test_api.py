@@ -151,6 +151,16 @@ def test_concurrent_edit_is_detected(api_client, district):
     assert district.resident_a.address == "新地址1号"
 
 
+def test_an_edit_putting_the_death_before_the_birth_is_a_422_on_death_date(api_client, district):
+    api_client.login(district.doctor_a.user)
+    url = f"/api/v1/residents/{district.resident_a.pk}"
+    v = api_client.get(url).json()["version"]
+    r = api_client.patch(url, {"version": v, "residence_status": "deceased", "death_date": "1950-01-01"})
+    assert r.status_code == 422
+    assert [d["loc"] for d in r.json()["detail"]] == [["body", "death_date"]]
+    assert api_client.get(url).json()["death_date"] is None
+
+
 def test_read_only_roles_cannot_write(api_client, district):
     api_client.login(district.auditor.user)
     assert api_client.post("/api/v1/residents", _payload(district)).status_code == 403

@@ -93,6 +93,26 @@ def test_deceased_needs_a_death_date(district):
 
 
 @pytest.mark.django_db
+def test_an_edit_cannot_put_the_death_before_the_birth(district):
+    r = district.resident_b  # born 1980-01-20
+    before = r.version
+    with pytest.raises(DomainValidationError) as e:
+        services.resident_update(
+            actor=None, resident=r, version=r.version, residence_status="deceased", death_date=date(1979, 12, 31)
+        )
+    assert set(e.value.errors) == {"death_date"}
+    # Moving the birth date past a recorded death date is refused on the death date too.
+    r = services.resident_update(
+        actor=None, resident=r, version=r.version, residence_status="deceased", death_date=date(2020, 5, 1)
+    )
+    with pytest.raises(DomainValidationError) as e:
+        services.resident_update(actor=None, resident=r, version=r.version, birth_date=date(2021, 1, 1))
+    assert "death_date" in e.value.errors
+    stored = Resident.objects.get(pk=r.pk)
+    assert (stored.birth_date, stored.death_date, stored.version) == (date(1980, 1, 20), date(2020, 5, 1), before + 1)
+
+
+@pytest.mark.django_db
 def test_area_must_be_a_community(district):
     with pytest.raises(DomainValidationError) as e:
         f.resident(inst=district.centre_a, area_=district.street_a, name="错")

@@ -167,6 +167,17 @@ def test_organisation_has_centres_stations_staff_and_teams(small_district):
         roles = set(team.members.values_list("role", flat=True))
         assert {TeamRole.LEADER, TeamRole.NURSE, TeamRole.PUBLIC_HEALTH} <= roles
         assert team.leader.category == StaffCategory.GP
+        assert team.leader.active
+    # Everyone has a hiring date; staff in post have no leaving date; a few GPs left in the last two years.
+    assert not staff.filter(employed_from__isnull=True).exists()
+    assert not staff.filter(employed_from__gt=AS_OF).exists()
+    assert not staff.filter(active=True, employed_until__isnull=False).exists()
+    assert staff.filter(active=True, employed_from__gt=AS_OF.replace(year=AS_OF.year - 2)).exists()
+    left = staff.filter(active=False)
+    assert left.exists() and set(left.values_list("category", flat=True)) == {StaffCategory.GP}
+    for gp in left:
+        assert gp.employed_from < gp.employed_until < AS_OF
+        assert (AS_OF - gp.employed_until).days <= 2 * 365 and not gp.team_memberships.exists()
     # Every resident's managing institution is a primary-care point of the district.
     managing = set(district_residents().values_list("institution__type", flat=True))
     assert managing <= {"centre", "township_centre", "station", "village_clinic"}

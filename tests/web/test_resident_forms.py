@@ -140,6 +140,17 @@ def test_edit_shows_field_errors(login, district):
     assert r.phone == "13812345678"
 
 
+def test_edit_refuses_a_death_date_before_the_birth_date_on_its_field(login, district):
+    r = district.resident_a  # born 1955-03-09
+    response = login("doctor_a").post(
+        reverse("resident_edit", args=[r.pk]), _edit_data(r, residence_status="deceased", death_date="1950-01-01")
+    )
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["death_date"]
+    r.refresh_from_db()
+    assert r.death_date is None and r.residence_status == "registered"
+
+
 def test_a_concurrent_edit_is_a_conflict_that_keeps_the_users_input(login, district):
     r = district.resident_a
     data = _edit_data(r, address="我填写的新地址")  # the form as read at version 1

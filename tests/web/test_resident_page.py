@@ -3,7 +3,7 @@ the search list masks ID numbers and phones; the add-measurement form (htmx part
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from jiayi.core.models import AccessAction, AccessEvent
 from jiayi.residents import services
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +148,26 @@ def test_the_household_page_lists_members_with_relationship(login, district, hou
     assert "户主" in html and reverse("resident_detail", args=[district.resident_a.pk]) in html
     assert district.resident_a.masked_id_number in html
     assert AccessEvent.objects.filter(object_type="residents.household", object_id=str(household.pk)).exists()
+
+
+def test_the_household_page_audits_each_member_it_shows(login, district, household):
+    """Each member shown is a read of that resident (the audit log filtered by resident must find it);
+    a member outside the user's scope is neither shown nor logged."""
+    spouse = f.resident(
+        inst=district.centre_a, area_=district.community_a, name="张妻", sex="F", birth=date(1957, 1, 1)
+    )
+    services.household_add_member(actor=None, household=household, resident=spouse, relation_to_head="spouse")
+    services.household_add_member(
+        actor=None, household=household, resident=district.resident_b, relation_to_head="other"
+    )
+    url = reverse("household_detail", args=[household.pk])
+    login("doctor_a").get(url)
+    events = AccessEvent.objects.filter(action=AccessAction.VIEW, object_type="residents.resident", path=url)
+    assert sorted(e.resident_id for e in events) == sorted([district.resident_a.pk, spouse.pk])
+    assert {(e.username, e.object_id == str(e.resident_id)) for e in events} == {("doctor_a", True)}
+    assert all(e.detail == {"household_id": household.pk} for e in events)
+    audited = login("auditor").get(reverse("audit_log"), {"resident": spouse.pk}).context["page"].items
+    assert url in [e.path for e in audited]
 
 
 def test_the_resident_page_links_the_household(login, district, household):

@@ -771,7 +771,7 @@ def contract_sign_household(request, payload: HouseholdContractIn):
 
     data = payload.dict()
     household = household_get(request.user, data.pop("household_id"))
-    visible = household_members(request.user, household)
+    visible = household_members(request.user, household, audit_read=False)  # only checked; signing is audited
     member_ids = data.pop("member_ids")
     if member_ids is None:
         members = visible

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from jiayi.core.middleware import client_addr, current_request
@@ -19,6 +20,26 @@ def audit(
     detail: dict | None = None,
     request=None,
 ) -> AccessEvent:
+    event = _event(
+        user, action, obj, resident_id=resident_id, object_type=object_type, object_id=object_id, detail=detail,
+        request=request,
+    )
+    event.save()
+    return event
+
+
+def _event(
+    user,
+    action: str,
+    obj: Any = None,
+    *,
+    resident_id: int | None = None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    detail: dict | None = None,
+    request=None,
+) -> AccessEvent:
+    """The unsaved event ``audit`` writes."""
     request = request or current_request()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -28,7 +49,7 @@ def audit(
             if resident_id is None and obj._meta.label_lower == "residents.resident":
                 resident_id = obj.pk
     authenticated = user is not None and getattr(user, "is_authenticated", False)
-    return AccessEvent.objects.create(
+    return AccessEvent(
         user=user if authenticated else None,
         username=user.get_username() if authenticated else "",
         action=action,
@@ -43,6 +64,13 @@ def audit(
 
 def audit_view(user, obj, **kw) -> AccessEvent:
     return audit(user, AccessAction.VIEW, obj, **kw)
+
+
+def audit_views(user, objs: Iterable[Any], *, detail: dict | None = None, request=None) -> list[AccessEvent]:
+    """One view event per object (e.g. each member a household page shows), written in one insert, so
+    that filtering the log by resident finds every read; ``detail`` gives the context they were read in."""
+    events = [_event(user, AccessAction.VIEW, obj, detail=detail, request=request) for obj in objs]
+    return AccessEvent.objects.bulk_create(events) if events else []
 
 
 def audit_search(user, *, object_type: str, query: str, count: int, **kw) -> AccessEvent:

@@ -23,8 +23,15 @@ class DomainValidationError(Exception):
         return ValidationError({(k or "__all__"): v for k, v in self.errors.items()})
 
 
-class ConcurrentEditError(DomainValidationError):
+class ConflictError(DomainValidationError):
+    """The write collided with a concurrent one (answered 409 in the API); nothing was stored."""
+
+    def __init__(self, errors: Mapping[str, str | list[str]] | str):
+        super().__init__(errors, code="conflict")
+
+
+class ConcurrentEditError(ConflictError):
     """The row changed since the caller read it (version mismatch)."""
 
     def __init__(self, message: str):
-        super().__init__({"version": message}, code="conflict")
+        super().__init__({"version": message})

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Final
@@ -246,6 +246,7 @@ def check_long_prescription(
     assessment_note: str,
     patient_confirmed: bool,
     ruleset: RuleSet = LONG_RX_2021,
+    translate: Callable[[str], str] = _,
 ) -> LongPrescriptionCheck:
     """Check a plan's prescription lengths and drug classes against 长期处方管理规范（试行）.
 
@@ -255,7 +256,10 @@ def check_long_prescription(
     - a long prescription cannot contain an excluded drug class, and needs a stable patient.
     Field paths: ``medications.<i>.duration_days``, ``medications.<i>.drug_class``,
     ``long_prescription``, ``assessment_note``, ``patient_confirmed``.
+    Messages are Chinese; ``translate`` (e.g. Django's ``gettext``) translates each message template
+    before the numbers are filled in.
     """
+    tr = translate
     v = ruleset.value
     normal, extended = int(v("max_days_normal")), int(v("max_days_extended"))
     excluded = set(v("excluded_classes"))
@@ -264,20 +268,22 @@ def check_long_prescription(
     for i, line in enumerate(lines):
         days = int(line["duration_days"])
         if days > extended:
-            errors[f"medications.{i}.duration_days"] = _("长期处方用量最长不超过{n}天。").format(n=extended)
+            errors[f"medications.{i}.duration_days"] = tr(_("长期处方用量最长不超过{n}天。")).format(n=extended)
         elif days > normal:
             any_extended = True
             if not long_prescription:
-                errors[f"medications.{i}.duration_days"] = _("处方用量超过{n}天须开具长期处方。").format(n=normal)
+                errors[f"medications.{i}.duration_days"] = tr(_("处方用量超过{n}天须开具长期处方。")).format(
+                    n=normal
+                )
         if long_prescription and line.get("drug_class") in excluded:
-            errors[f"medications.{i}.drug_class"] = _("该类药品不得开具长期处方。")
+            errors[f"medications.{i}.drug_class"] = tr(_("该类药品不得开具长期处方。"))
     if long_prescription and not stable:
-        errors["long_prescription"] = _("长期处方仅适用于病情稳定的患者（最近随访控制满意）。")
+        errors["long_prescription"] = tr(_("长期处方仅适用于病情稳定的患者（最近随访控制满意）。"))
     if long_prescription and any_extended:
         if v("extended_needs_assessment") and not (assessment_note or "").strip():
-            errors["assessment_note"] = _("处方用量超过{n}天须记录病情评估。").format(n=normal)
+            errors["assessment_note"] = tr(_("处方用量超过{n}天须记录病情评估。")).format(n=normal)
         if v("extended_needs_confirmation") and not patient_confirmed:
-            errors["patient_confirmed"] = _("处方用量超过{n}天须经患者确认。").format(n=normal)
+            errors["patient_confirmed"] = tr(_("处方用量超过{n}天须经患者确认。")).format(n=normal)
     return LongPrescriptionCheck(errors)
 
 

@@ -9,7 +9,7 @@ their own field paths (``medications.0.dose``).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
@@ -28,6 +28,9 @@ __all__ = [
 def _(s: str) -> str:
     """Mark a message for translation; the caller translates it."""
     return s
+
+
+Translate = Callable[[str], str]
 
 
 INT, DECIMAL, CHOICE, MULTI, BOOL, TEXT, MEDICATIONS = (
@@ -108,19 +111,23 @@ class FormSchema:
     def by_section(self) -> list[tuple[str, str, list[FieldSpec]]]:
         return [(code, label, [f for f in self.fields if f.section == code]) for code, label in self.sections]
 
-    def validate(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    def validate(
+        self, data: Mapping[str, Any], *, translate: Translate = _
+    ) -> tuple[dict[str, Any], dict[str, list[str]]]:
         """(clean values, errors by field path). Unknown keys are errors; empty optional fields are
-        left out of the clean values."""
+        left out of the clean values. Messages are Chinese; pass ``translate`` (e.g. Django's
+        ``gettext``) to translate each message template and label before the values are filled in."""
+        tr = translate
         errors: dict[str, list[str]] = {}
         clean: dict[str, Any] = {}
         known = set(self.names)
         for key in data:
             if key not in known:
-                errors.setdefault(key, []).append(_("未知字段。"))
+                errors.setdefault(key, []).append(tr(_("未知字段。")))
         for spec in self.fields:
             raw = data.get(spec.name)
             try:
-                value = _clean_value(spec, raw)
+                value = _clean_value(spec, raw, tr)
             except ValueError as exc:
                 errors.setdefault(spec.name, []).append(str(exc))
                 continue
@@ -130,13 +137,13 @@ class FormSchema:
                 continue
             if _is_empty(value):
                 if spec.required:
-                    errors.setdefault(spec.name, []).append(_("请填写{label}。").format(label=spec.label))
+                    errors.setdefault(spec.name, []).append(tr(_("请填写{label}。")).format(label=tr(spec.label)))
                 continue
             clean[spec.name] = value
         for name in self.exclusive_none:
             chosen = clean.get(name)
             if chosen and "none" in chosen and len(chosen) > 1:
-                errors.setdefault(name, []).append(_("选择“无”时不能同时选择其他项。"))
+                errors.setdefault(name, []).append(tr(_("选择“无”时不能同时选择其他项。")))
         return clean, errors
 
     def prefill_from(self, previous: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -156,21 +163,21 @@ class _LineErrors(Exception):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
-def _number(spec: FieldSpec, raw: Any) -> float | None:
+def _number(spec: FieldSpec, raw: Any, tr: Translate = _) -> float | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if isinstance(raw, bool):
-        raise ValueError(_("{label}应为数字。").format(label=spec.label))
+        raise ValueError(tr(_("{label}应为数字。")).format(label=tr(spec.label)))
     try:
         value = float(Decimal(str(raw).strip()))
     except (InvalidOperation, ValueError):
-        raise ValueError(_("{label}应为数字。").format(label=spec.label)) from None
+        raise ValueError(tr(_("{label}应为数字。")).format(label=tr(spec.label))) from None
     if not math.isfinite(value):
-        raise ValueError(_("{label}应为数字。").format(label=spec.label))
+        raise ValueError(tr(_("{label}应为数字。")).format(label=tr(spec.label)))
     if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
         raise ValueError(
-            _("{label}应在{low}–{high}{unit}之间。").format(
-                label=spec.label, low=_fmt(spec.min), high=_fmt(spec.max), unit=spec.unit
+            tr(_("{label}应在{low}–{high}{unit}之间。")).format(
+                label=tr(spec.label), low=_fmt(spec.min), high=_fmt(spec.max), unit=spec.unit
             )
         )
     return value
@@ -180,22 +187,22 @@ def _fmt(x: float | None) -> str:
     return "" if x is None else f"{x:g}"
 
 
-def _clean_value(spec: FieldSpec, raw: Any) -> Any:
+def _clean_value(spec: FieldSpec, raw: Any, tr: Translate = _) -> Any:
     if spec.kind == INT:
-        value = _number(spec, raw)
+        value = _number(spec, raw, tr)
         if value is None:
             return None
         if value != int(value):
-            raise ValueError(_("{label}应为整数。").format(label=spec.label))
+            raise ValueError(tr(_("{label}应为整数。")).format(label=tr(spec.label)))
         return int(value)
     if spec.kind == DECIMAL:
-        value = _number(spec, raw)
+        value = _number(spec, raw, tr)
         return None if value is None else round(value, spec.decimals)
     if spec.kind == CHOICE:
         if raw is None or raw == "":
             return None
         if raw not in spec.choice_codes:
-            raise ValueError(_("{label}的选项无效。").format(label=spec.label))
+            raise ValueError(tr(_("{label}的选项无效。")).format(label=tr(spec.label)))
         return raw
     if spec.kind == MULTI:
         if raw is None or raw == "":
@@ -203,10 +210,10 @@ def _clean_value(spec: FieldSpec, raw: Any) -> Any:
         if isinstance(raw, str):
             raw = [raw]
         if not isinstance(raw, list | tuple):
-            raise ValueError(_("{label}的选项无效。").format(label=spec.label))
+            raise ValueError(tr(_("{label}的选项无效。")).format(label=tr(spec.label)))
         bad = [c for c in raw if c not in spec.choice_codes]
         if bad:
-            raise ValueError(_("{label}的选项无效。").format(label=spec.label))
+            raise ValueError(tr(_("{label}的选项无效。")).format(label=tr(spec.label)))
         return [c for c in spec.choice_codes if c in raw]  # schema order, no duplicates
     if spec.kind == BOOL:
         if raw is None or raw == "":
@@ -217,18 +224,18 @@ def _clean_value(spec: FieldSpec, raw: Any) -> Any:
             return True
         if raw in ("0", "false", "off", "no", 0):
             return False
-        raise ValueError(_("{label}应为是或否。").format(label=spec.label))
+        raise ValueError(tr(_("{label}应为是或否。")).format(label=tr(spec.label)))
     if spec.kind == TEXT:
         if raw is None:
             return None
         if not isinstance(raw, str):
-            raise ValueError(_("{label}应为文字。").format(label=spec.label))
+            raise ValueError(tr(_("{label}应为文字。")).format(label=tr(spec.label)))
         text = raw.strip()
         if len(text) > spec.max_length:
-            raise ValueError(_("{label}不能超过{n}个字。").format(label=spec.label, n=spec.max_length))
+            raise ValueError(tr(_("{label}不能超过{n}个字。")).format(label=tr(spec.label), n=spec.max_length))
         return text
     if spec.kind == MEDICATIONS:
-        return clean_medication_lines(raw)
+        return clean_medication_lines(raw, translate=tr)
     raise ValueError(f"unknown kind {spec.kind}")
 
 
@@ -286,47 +293,48 @@ MEDICATION_LINE_FIELDS: Final[tuple[str, ...]] = (
 MAX_MEDICATION_LINES: Final[int] = 12
 
 
-def clean_medication_lines(raw: Any) -> list[dict[str, Any]]:
+def clean_medication_lines(raw: Any, *, translate: Translate = _) -> list[dict[str, Any]]:
     """Validate medication lines: drug name, class, dose per administration and unit, times a day,
     days per prescription. Rows with every field blank are dropped (empty rows of the page form).
     Raises _LineErrors with paths ``<index>.<field>``; the duration limit itself is a rule of the
-    long-prescription rule set, checked by the service."""
+    long-prescription rule set, checked by the service. ``translate`` as for FormSchema.validate."""
+    tr = translate
     if raw is None or raw == "":
         return []
     if not isinstance(raw, list | tuple):
-        raise ValueError(_("用药情况格式不正确。"))
+        raise ValueError(tr(_("用药情况格式不正确。")))
     errors: dict[str, str] = {}
     out: list[dict[str, Any]] = []
     rows = [r for r in raw if not (isinstance(r, Mapping) and all(_is_empty(v) for v in r.values()))]
     if len(rows) > MAX_MEDICATION_LINES:
-        raise ValueError(_("用药不能超过{n}种。").format(n=MAX_MEDICATION_LINES))
+        raise ValueError(tr(_("用药不能超过{n}种。")).format(n=MAX_MEDICATION_LINES))
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping):
-            errors[str(i)] = _("用药情况格式不正确。")
+            errors[str(i)] = tr(_("用药情况格式不正确。"))
             continue
         unknown = set(row) - set(MEDICATION_LINE_FIELDS)
         for key in sorted(unknown):
-            errors[f"{i}.{key}"] = _("未知字段。")
+            errors[f"{i}.{key}"] = tr(_("未知字段。"))
         drug = str(row.get("drug") or "").strip()
         if not drug:
-            errors[f"{i}.drug"] = _("请填写药物名称。")
+            errors[f"{i}.drug"] = tr(_("请填写药物名称。"))
         elif len(drug) > 100:
-            errors[f"{i}.drug"] = _("药物名称不能超过100个字。")
+            errors[f"{i}.drug"] = tr(_("药物名称不能超过100个字。"))
         drug_class = row.get("drug_class") or "other"
         if drug_class not in DRUG_CLASSES:
-            errors[f"{i}.drug_class"] = _("药物类别无效。")
+            errors[f"{i}.drug_class"] = tr(_("药物类别无效。"))
         dose = _line_number(row.get("dose"), 0.001, 10000)
         if dose is None:
-            errors[f"{i}.dose"] = _("每次剂量应为大于0的数字。")
+            errors[f"{i}.dose"] = tr(_("每次剂量应为大于0的数字。"))
         unit = row.get("dose_unit") or ""
         if unit not in DOSE_UNITS:
-            errors[f"{i}.dose_unit"] = _("请选择剂量单位。")
+            errors[f"{i}.dose_unit"] = tr(_("请选择剂量单位。"))
         times = _line_number(row.get("times_per_day"), 1, 6)
         if times is None or times != int(times):
-            errors[f"{i}.times_per_day"] = _("每日次数应为1–6的整数。")
+            errors[f"{i}.times_per_day"] = tr(_("每日次数应为1–6的整数。"))
         days = _line_number(row.get("duration_days"), 1, 366)
         if days is None or days != int(days):
-            errors[f"{i}.duration_days"] = _("处方天数应为正整数。")
+            errors[f"{i}.duration_days"] = tr(_("处方天数应为正整数。"))
         if not any(k.startswith(f"{i}.") for k in errors):
             out.append(
                 {

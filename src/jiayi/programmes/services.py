@@ -16,14 +16,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiayi.core import rulesets
 from jiayi.core.audit import audit
-from jiayi.core.errors import ConcurrentEditError, DomainValidationError
+from jiayi.core.errors import ConcurrentEditError, ConflictError, DomainValidationError
 from jiayi.core.models import AccessAction
 from jiayi.org.models import Institution, Staff, Team
 from jiayi.programmes import engine
@@ -316,11 +316,12 @@ def _prefix(errors: Mapping[str, Sequence[str]], prefix: str) -> dict[str, list[
 
 
 def _clean_form(prog: engine.Programme, form: Mapping[str, Any]) -> dict[str, Any]:
-    clean, errors = prog.schema.validate(form)
+    # The rules fill values into Chinese message templates: they translate each template first.
+    clean, errors = prog.schema.validate(form, translate=_)
     numbers = {k: clean.get(k) for k in resident_rules.MEASUREMENT_RANGES if clean.get(k) is not None}
-    for field, msg in resident_rules.check_measurements(numbers).items():
+    for field, msg in resident_rules.check_measurements(numbers, translate=_).items():
         if field not in errors:
-            errors[field] = [_(msg)]
+            errors[field] = [msg]
     if clean.get("adverse_uncontrollable"):
         clean["adverse_reaction"] = True
     if errors:
@@ -378,10 +379,11 @@ def _check_plan(
         stable=engine_rules.is_stable(recent_classes),
         assessment_note=plan.assessment_note,
         patient_confirmed=plan.patient_confirmed,
+        translate=_,
     )
     if not check.ok:
         raise DomainValidationError(
-            {(f"form.{k}" if k.startswith("medications") else k): _(v) for k, v in check.errors.items()}
+            {(f"form.{k}" if k.startswith("medications") else k): v for k, v in check.errors.items()}
         )
 
 
@@ -736,22 +738,35 @@ def medication_plan_set(
     visit: Visit | None = None,
     _checked: bool = False,
 ) -> MedicationPlan:
-    """Replace the enrolment's active medication plan with ``lines``."""
+    """Replace the enrolment's active medication plan with ``lines``.
+
+    Plan changes of one enrolment are serialised on the enrolment row: a second save waits for the
+    first and then replaces its plan, so there is never more than one active plan (the
+    ``medication_plan_one_active`` constraint; a writer that bypassed the lock gets a 409)."""
     from jiayi.programmes.schema import _LineErrors, clean_medication_lines
 
+    # NO KEY UPDATE: serialises plan writers, yet leaves rows that reference the enrolment (their
+    # deferred foreign-key checks take KEY SHARE) free to commit: no deadlock with them.
+    enrolment = (
+        Enrolment.objects.select_for_update(of=("self",), no_key=True).select_related("resident").get(pk=enrolment.pk)
+    )
     if enrolment.end_date is not None:
         raise DomainValidationError({"": _("该居民未纳入本项目管理（管理已结束）。")})
+    if start_date > _today():
+        raise DomainValidationError({"start_date": _("开始日期不能晚于今天。")})
+    if start_date < enrolment.start_date:
+        raise DomainValidationError(
+            {"start_date": _("开始日期不能早于纳入管理日期（{d}）。").format(d=enrolment.start_date.isoformat())}
+        )
     if not _checked:
         try:
-            clean_lines = clean_medication_lines(list(lines))
+            clean_lines = clean_medication_lines(list(lines), translate=_)
         except _LineErrors as exc:
-            raise DomainValidationError({f"medications.{k}": _(v) for k, v in exc.errors.items()}) from exc
+            raise DomainValidationError({f"medications.{k}": v for k, v in exc.errors.items()}) from exc
         except ValueError as exc:
-            raise DomainValidationError({"medications": _(str(exc))}) from exc
+            raise DomainValidationError({"medications": str(exc)}) from exc
         if not clean_lines:
             raise DomainValidationError({"medications": _("请至少填写一种药物。")})
-        if start_date > _today():
-            raise DomainValidationError({"start_date": _("开始日期不能晚于今天。")})
         classes = list(
             Visit.objects.filter(enrolment=enrolment, is_deleted=False)
             .order_by("-visit_date", "-pk")
@@ -763,24 +778,29 @@ def medication_plan_set(
             stable=engine_rules.is_stable(classes),
             assessment_note=assessment_note,
             patient_confirmed=patient_confirmed,
+            translate=_,
         )
         if not check.ok:
-            raise DomainValidationError({k: _(v) for k, v in check.errors.items()})
+            raise DomainValidationError(dict(check.errors))
         lines = clean_lines
     MedicationPlan.objects.filter(enrolment=enrolment, status=PlanStatus.ACTIVE).update(status=PlanStatus.SUPERSEDED)
     staff = _staff(actor)
-    plan = MedicationPlan.objects.create(
-        resident=enrolment.resident,
-        enrolment=enrolment,
-        programme=enrolment.programme,
-        visit=visit,
-        start_date=start_date,
-        long_prescription=long_prescription,
-        assessment_note=assessment_note[:300],
-        patient_confirmed=patient_confirmed,
-        institution=enrolment.institution,
-        doctor=staff or enrolment.doctor,
-    )
+    try:
+        with transaction.atomic():
+            plan = MedicationPlan.objects.create(
+                resident=enrolment.resident,
+                enrolment=enrolment,
+                programme=enrolment.programme,
+                visit=visit,
+                start_date=start_date,
+                long_prescription=long_prescription,
+                assessment_note=assessment_note[:300],
+                patient_confirmed=patient_confirmed,
+                institution=enrolment.institution,
+                doctor=staff or enrolment.doctor,
+            )
+    except IntegrityError as exc:  # another active plan was saved at the same moment
+        raise ConflictError({"": _("该居民的用药方案刚被他人修改，请刷新后重试。")}) from exc
     MedicationPlanLine.objects.bulk_create(
         [
             MedicationPlanLine(
@@ -848,6 +868,9 @@ def screening_record(
     from jiayi.programmes.hypertension.rules import hypertension_high_risk, raised_bp
     from jiayi.residents.services import measurement_record
 
+    # Serialise screening readings of one resident: two first raised readings saved at once must add
+    # to one case (``screening_one_open_case``), not both open one. NO KEY UPDATE, as for medication plans.
+    Resident.objects.select_for_update(no_key=True).only("pk").get(pk=resident.pk)
     if Enrolment.objects.filter(resident=resident, programme="hypertension", end_date__isnull=True).exists():
         raise DomainValidationError({"resident_id": _("该居民已纳入高血压患者管理，请录入随访。")})
     values = {
@@ -879,15 +902,19 @@ def screening_record(
     engine_rs = engine_rules.ENGINE_2017
     if raised:
         if case is None:
-            case = ScreeningCase.objects.create(
-                resident=resident,
-                programme="hypertension",
-                opened_on=day,
-                raised_days=[day.isoformat()],
-                readings=[reading],
-                institution=resident.institution,
-                doctor=staff,
-            )
+            try:
+                with transaction.atomic():
+                    case = ScreeningCase.objects.create(
+                        resident=resident,
+                        programme="hypertension",
+                        opened_on=day,
+                        raised_days=[day.isoformat()],
+                        readings=[reading],
+                        institution=resident.institution,
+                        doctor=staff,
+                    )
+            except IntegrityError as exc:  # a case opened at the same moment by a writer without the lock
+                raise ConflictError({"": _("该居民的筛查记录刚被他人修改，请刷新后重试。")}) from exc
             audit(actor, AccessAction.CREATE, case)
         else:
             days = set(case.raised_days)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import QuerySet
 
-from jiayi.core.audit import audit_search, audit_view
+from jiayi.core.audit import audit_search, audit_view, audit_views
 from jiayi.core.ids import IdNumberError, upgrade_15_to_18
 from jiayi.core.scoping import get_visible_or_404
 from jiayi.residents.models import HealthRecord, Household, IdType, Measurement, Resident
@@ -123,8 +123,13 @@ def household_get(user, pk: int) -> Household:
     return hh
 
 
-def household_members(user, household: Household) -> list[Resident]:
-    return list(
+def household_members(user, household: Household, *, audit_read: bool = True) -> list[Resident]:
+    """The household's members the user may see; each one's read is audited (with the household as
+    context), so the audit log filtered by resident shows that the household page showed them."""
+    members = list(
         Resident.objects.visible_to(user).filter(household=household).select_related("health_record")
         .order_by("relation_to_head", "birth_date")
     )
+    if audit_read:
+        audit_views(user, members, detail={"household_id": household.pk})
+    return members

@@ -181,6 +181,9 @@ def resident_update(*, actor, resident: Resident, version: int, **changes: Any) 
         errors["name"] = _("请填写姓名。")
     if merged["residence_status"] == ResidenceStatus.DECEASED and not merged["death_date"]:
         errors["death_date"] = _("已死亡的居民须填写死亡日期。")
+    if merged["death_date"] and merged["birth_date"] and merged["death_date"] < merged["birth_date"]:
+        # Whichever of the two changed: the death date is the field to correct (as on creation).
+        errors["death_date"] = _("死亡日期不能早于出生日期。")
     if merged["phone"] and not _plausible_phone(merged["phone"]):
         errors["phone"] = _("电话号码格式不正确。")
     if errors:

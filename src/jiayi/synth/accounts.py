@@ -62,12 +62,12 @@ def create_demo_accounts(*, district: str | None = None, password: str = DEMO_PA
     d = reference.get_district(district)
     centre = _first_centre(d.county_code, using)
     team = centre.teams.order_by("id").first()
-    staff_qs = Staff.objects.using(using).select_related("institution")
+    staff_qs = Staff.objects.using(using).filter(active=True).select_related("institution")
 
     def member(role: str) -> Staff | None:
         if team is None:
             return None
-        m = team.members.filter(role=role).select_related("staff").order_by("id").first()
+        m = team.members.filter(role=role, staff__active=True).select_related("staff").order_by("id").first()
         return m.staff if m else None
 
     station = (

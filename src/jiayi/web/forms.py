@@ -8,10 +8,14 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from jiayi.core import throttle
 from jiayi.core.errors import ConcurrentEditError, DomainValidationError
+from jiayi.core.middleware import client_addr
 from jiayi.org.models import Area, Institution
 from jiayi.residents import services
 from jiayi.residents.models import IdType, Measurement, ResidenceStatus, Resident, Sex
@@ -28,6 +32,30 @@ class DomainErrorsMixin:
             target = field if field in self.fields and field != "version" else None  # type: ignore[attr-defined]
             for message in messages:
                 self.add_error(target, message)  # type: ignore[attr-defined]
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """The login form, with failed logins throttled per username and per client address like the API
+    token endpoint (jiayi.core.throttle). A throttled attempt is refused before the password is checked;
+    ``retry_after`` then holds the seconds to wait (the view answers 429)."""
+
+    retry_after: int | None = None
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username is None or not self.cleaned_data.get("password"):
+            return super().clean()  # a missing field: its own message, no attempt counted
+        addr = client_addr(self.request)
+        self.retry_after = throttle.retry_after(username, addr)
+        if self.retry_after is not None:
+            raise ValidationError(throttle.message(self.retry_after), code="throttled")
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            throttle.record_failure(username, addr)
+            raise
+        throttle.record_success(username)
+        return cleaned
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -30,7 +31,7 @@ from jiayi.residents import selectors as resident_selectors
 from jiayi.residents.models import Household, Measurement, Resident
 from jiayi.web import panels
 from jiayi.web import selectors as web_selectors
-from jiayi.web.forms import AuditFilterForm, MeasurementForm, ResidentForm
+from jiayi.web.forms import AuditFilterForm, MeasurementForm, ResidentForm, ThrottledAuthenticationForm
 
 View = Callable[..., HttpResponse]
 
@@ -78,6 +79,21 @@ def _greeting() -> str:
     if hour < 18:
         return _("下午好")
     return _("晚上好")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page with failed logins throttled: a throttled attempt answers 429 with
+    Retry-After and the form's message."""
+
+    template_name = "web/login.html"
+    authentication_form = ThrottledAuthenticationForm
+
+    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.retry_after is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
 
 
 # ---------------------------------------------------------------------------------------------
