@@ -9,10 +9,11 @@ re-extracts the blocks whose checksum changed and deletes the blocks that disapp
 an append-mostly district therefore reads only the newest block of each busy table.
 
 Checksums: row count, sum of row ids and a sum of per-row hashes per block. PostgreSQL hashes the
-whole projected row (``hash_record``; ``hashtext`` of its text before version 14); SQLite has no hash function, so its checksum is the portable
-arithmetic one of the period fingerprints with the strings coded by their length and their first and
-last eight characters (the raw string columns are codes). The checksum method, the compiled
-projection and the database identity are part of the manifest: changing any of them starts afresh.
+whole projected row (``hash_record``; ``hashtext`` of its text before version 14); SQLite has no hash
+function, so its checksum is the portable arithmetic one of the period fingerprints with the strings
+coded by their length and their first and last eight characters (the raw string columns are codes).
+The checksum method, the compiled projection and the database identity are part of the manifest:
+changing any of them starts afresh.
 
 A refresh holds an exclusive file lock (one writer at a time); files are written to a temporary
 name and renamed, and the manifest is written last, so an interrupted run leaves a consistent copy
