@@ -239,12 +239,27 @@ def breadcrumbs(user, unit: Unit) -> list[Unit]:
 # ---------------------------------------------------------------------------------------------
 
 
+def _stored_period_codes() -> list[str]:
+    """The distinct periods with stored values, by walking the period index (a few dozen index probes
+    instead of a DISTINCT over hundreds of thousands of values)."""
+    codes: list[str] = []
+    qs = IndicatorValue.objects.order_by("period").values_list("period", flat=True)
+    code = qs.first()
+    while code is not None:
+        codes.append(code)
+        code = qs.filter(period__gt=code).first()
+    return codes
+
+
 def periods_available(kind: str | None = None) -> list[str]:
-    qs = IndicatorValue.objects.all()
-    if kind:
-        qs = qs.filter(period_kind=kind)
-    rows = qs.values_list("period", "period_end", "period_start").distinct()
-    return [p for p, _e, _s in sorted(set(rows), key=lambda r: (r[1], r[2]), reverse=True)]
+    """Stored periods, latest first (by end, then start); only those of ``kind`` when given."""
+    periods = []
+    for code in _stored_period_codes():
+        try:
+            periods.append(P.parse(code))
+        except ValueError:
+            continue
+    return [p.code for p in sorted(periods, key=lambda p: (p.end, p.start), reverse=True) if not kind or p.kind == kind]
 
 
 def default_period() -> str | None:
