@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from jiayi.core.errors import DomainValidationError
@@ -262,7 +262,7 @@ def preset_create(request, payload: PresetIn):
         based_on=payload.based_on,
         items=[t.dict() for t in payload.targets] if payload.targets is not None else None,
     )
-    return 201, _preset_out(selectors.preset_get(request.user, preset.code))
+    return Status(201, _preset_out(selectors.preset_get(request.user, preset.code)))
 
 
 class TargetsIn(Schema):
@@ -369,7 +369,7 @@ def report_submit(request, payload: ReportIn):
         raise Http404 from exc
     report = services.report_submit(actor=request.user, institution=institution, period=payload.period,
                                     note=payload.note)
-    return 201, _report_out(report)
+    return Status(201, _report_out(report))
 
 
 @router.get("/indicators/reports/{report_id}", response=ReportOut)
@@ -399,7 +399,7 @@ class ResubmitIn(Schema):
 def report_resubmit(request, report_id: int, payload: ResubmitIn):
     report = selectors.report_get(request.user, report_id)
     new = services.report_resubmit(actor=request.user, report=report, note=payload.note)
-    return 201, _report_out(new)
+    return Status(201, _report_out(new))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,7 +440,7 @@ def run_list(request):
 def run_enqueue(request, payload: RunIn):
     result = services.compute_enqueue(actor=request.user, backend=payload.backend, year=payload.year,
                                       incremental=payload.incremental)
-    return 202, {"task": str(result.id), "status": str(result.status)}
+    return Status(202, {"task": str(result.id), "status": str(result.status)})
 
 
 # ---------------------------------------------------------------------------------------------
