@@ -221,9 +221,9 @@ JIAYI = {
     # The target preset dashboards open with (a built-in code such as "gusu-2021" or a district's own);
     # empty = the built-in preset of the user's district, if any.
     "TARGET_PRESET": env("JIAYI_TARGET_PRESET", default=""),
-    # The indicator engine's local copy of the raw tables for DuckDB / Spark (ADR 0007); empty = read
-    # every row from the database on each run.
-    "INDICATOR_SNAPSHOT_DIR": env("JIAYI_INDICATOR_SNAPSHOT_DIR", default=str(PROJECT_DIR / "var" / "indicators")),
+    # A folder for the indicator engine's local copy of the raw tables (DuckDB / Spark on PostgreSQL,
+    # ADR 0007); empty = read every row from the database on each run.
+    "INDICATOR_SNAPSHOT_DIR": env("JIAYI_INDICATOR_SNAPSHOT_DIR", default=""),
     # Health-record-number rule set = the scheme of the committee segment of the area codes (RULES.md 9.1):
     # "hrn-2011" (居委会 001-099, 村委会 101-199) or "nbs-statistical" (real NBS codes: 001-199 / 200-399).
     "RECORD_NUMBER_RULESET": env("JIAYI_RECORD_NUMBER_RULESET", default="hrn-2011"),

@@ -1,5 +1,6 @@
-"""The on-disk snapshot of the raw tables: only changed blocks leave the database, and what it returns
-is always what a full extraction returns."""
+"""The on-disk snapshot of the raw tables (PostgreSQL): only changed blocks leave the database, and what
+it returns is always what a full extraction returns. SQLite is always read directly: there the tests
+check that the snapshot is refused and that the engine does not use it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date
 
 import pyarrow as pa
 import pytest
+from django.db import connection
 
 from jiayi.indicators import snapshot as S
 from jiayi.indicators.backends import DjangoDB
@@ -38,14 +40,33 @@ def _assert_same(tables: dict[str, pa.Table], fresh: dict[str, pa.Table]) -> Non
         assert _sorted(tables[name]) == _sorted(fresh[name]), name
 
 
-def test_first_refresh_reads_everything_and_equals_a_full_extraction(small, tmp_path):
+@pytest.fixture
+def postgresql(small) -> bool:
+    """True on PostgreSQL; on SQLite, first checks that the snapshot is refused there."""
+    if connection.vendor == "postgresql":
+        return True
+    db = DjangoDB()
+    try:
+        assert not S.Snapshot.supports(db)
+        with pytest.raises(ValueError, match="PostgreSQL"):
+            S.Snapshot("unused").refresh(db)
+    finally:
+        db.close()
+    return False
+
+
+def test_first_refresh_reads_everything_and_equals_a_full_extraction(postgresql, tmp_path):
+    if not postgresql:
+        return
     tables, report, fresh = _refresh(tmp_path)
     _assert_same(tables, fresh)
     assert report["residents"]["rows_read"] == fresh["residents"].num_rows > 0
     assert all(r["extracted"] == r["blocks"] for r in report.values())
 
 
-def test_an_unchanged_database_reads_no_rows(small, tmp_path):
+def test_an_unchanged_database_reads_no_rows(postgresql, tmp_path):
+    if not postgresql:
+        return
     _refresh(tmp_path)
     tables, report, fresh = _refresh(tmp_path)
     _assert_same(tables, fresh)
@@ -53,7 +74,9 @@ def test_an_unchanged_database_reads_no_rows(small, tmp_path):
     assert {r["extracted"] for r in report.values()} == {0}
 
 
-def test_edits_inserts_and_deletes_re_extract_only_their_blocks(small, tmp_path, monkeypatch):
+def test_edits_inserts_and_deletes_re_extract_only_their_blocks(postgresql, tmp_path, monkeypatch):
+    if not postgresql:
+        return
     from jiayi.programmes.models import Visit
     from jiayi.residents.models import Measurement, Resident
 
@@ -63,7 +86,6 @@ def test_edits_inserts_and_deletes_re_extract_only_their_blocks(small, tmp_path,
     visit = Visit.objects.order_by("pk").first()
     Visit.objects.filter(pk=visit.pk).update(sbp=(visit.sbp or 120) + 1)
     Measurement.objects.order_by("-pk").first().delete()
-    # A code changed past its first characters still counts (strings are codes).
     someone = Resident.objects.filter(residence_status="registered").order_by("pk").first()
     Resident.objects.filter(pk=someone.pk).update(residence_status="non_registered")
 
@@ -76,7 +98,9 @@ def test_edits_inserts_and_deletes_re_extract_only_their_blocks(small, tmp_path,
     assert untouched and all(report[name]["extracted"] == 0 for name in untouched)
 
 
-def test_a_new_block_is_added_and_an_emptied_block_removed(small, tmp_path, monkeypatch):
+def test_a_new_block_is_added_and_an_emptied_block_removed(postgresql, tmp_path, monkeypatch):
+    if not postgresql:
+        return
     from jiayi.residents.models import Measurement
 
     monkeypatch.setattr(S, "BLOCK", 2)
@@ -89,7 +113,9 @@ def test_a_new_block_is_added_and_an_emptied_block_removed(small, tmp_path, monk
     assert report["measurements"]["rows_read"] >= 1
 
 
-def test_compute_on_duckdb_through_the_snapshot_follows_the_database(small, tmp_path, settings):
+def test_compute_on_duckdb_follows_the_database(postgresql, tmp_path, settings):
+    """With a snapshot folder configured: on PostgreSQL the run goes through it, on SQLite it is ignored;
+    either way DuckDB's values follow the database's."""
     from jiayi.indicators.engine import compute
     from jiayi.indicators.models import IndicatorValue
     from jiayi.programmes.models import Visit
@@ -111,4 +137,4 @@ def test_compute_on_duckdb_through_the_snapshot_follows_the_database(small, tmp_
     assert after != before
     assert {n for (code, period, level, _u), (n, _d) in after.items()
             if code == "ht.control_rate" and period == "2025" and level == "district"} == {0}
-    assert any(tmp_path.iterdir())
+    assert any(tmp_path.iterdir()) is postgresql

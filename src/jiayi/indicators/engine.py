@@ -81,15 +81,18 @@ class Evaluation:
 
 
 def open_source(backend_name: str, progress: Progress = None) -> tuple[Backend, dict]:
-    """The backend and its raw tables, read from the Django database (for DuckDB and Spark through the
-    on-disk snapshot when one is configured: only the changed blocks leave the database)."""
+    """The backend and its raw tables, read from the Django database (for DuckDB and Spark on PostgreSQL
+    through the on-disk snapshot when one is configured: only the changed blocks leave the database)."""
     from jiayi.indicators.snapshot import Snapshot, snapshot_dir
 
     db = DjangoDB()
     if backend_name == "db":
         return db, raw_from_django(db)
     root = snapshot_dir()
-    arrow = Snapshot(root).refresh(db, progress) if root else extract_arrow(db, progress=progress)
+    if root and Snapshot.supports(db):
+        arrow = Snapshot(root).refresh(db, progress)
+    else:
+        arrow = extract_arrow(db, progress=progress)
     db.close()
     backend = connect(backend_name)
     return backend, {name: backend.load(name, table) for name, table in arrow.items()}

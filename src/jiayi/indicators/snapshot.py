@@ -1,19 +1,20 @@
-"""A local columnar copy of the raw projections, refreshed block by block from the Django database.
+"""A local columnar copy of the raw projections, refreshed block by block from PostgreSQL.
 
-DuckDB and Spark read the raw projections (:data:`jiayi.indicators.facts.RAW`) as Arrow. Reading a
-million-resident district out of PostgreSQL or SQLite takes about a minute, most of it spent moving
-rows that did not change since yesterday. The snapshot keeps the last extraction on disk (one Arrow
-IPC file per table and block of 65,536 row ids) with a checksum of every block; a run asks the
-database for the checksums only (one aggregate query per table, no rows leave the database),
-re-extracts the blocks whose checksum changed and deletes the blocks that disappeared. A daily run on
-an append-mostly district therefore reads only the newest block of each busy table.
+DuckDB and Spark read the raw projections (:data:`jiayi.indicators.facts.RAW`) as Arrow, streamed out
+of the database on every run. When the database is on another host, most of a nightly run is spent
+moving rows that did not change since yesterday. The snapshot keeps the last extraction on disk (one
+Arrow IPC file per table and block of 65,536 row ids) with a checksum of every block; a run asks the
+database for the checksums only (one aggregate query per table: a few hundred rows cross the network),
+re-extracts the blocks whose checksum changed and deletes the blocks that disappeared.
 
-Checksums: row count, sum of row ids and a sum of per-row hashes per block. PostgreSQL hashes the
-whole projected row (``hash_record``; ``hashtext`` of its text before version 14); SQLite has no hash
-function, so its checksum is the portable arithmetic one of the period fingerprints with the strings
-coded by their length and their first and last eight characters (the raw string columns are codes).
-The checksum method, the compiled projection and the database identity are part of the manifest:
-changing any of them starts afresh.
+PostgreSQL only, and off unless ``JIAYI_INDICATOR_SNAPSHOT_DIR`` is set (ADR 0007): the checksum
+query costs about as much as a local ``COPY`` of the same rows, so on one machine it saves little,
+and SQLite (always local, with no hash function) is read directly.
+
+Checksums: row count, sum of row ids and a sum of per-row hashes per block; PostgreSQL hashes the
+whole projected row (``hash_record``; ``hashtext`` of its text before version 14). The checksum
+method, the compiled projection and the database identity are part of the manifest: changing any of
+them starts afresh.
 
 A refresh holds an exclusive file lock (one writer at a time); files are written to a temporary
 name and renamed, and the manifest is written last, so an interrupted run leaves a consistent copy
@@ -34,7 +35,6 @@ import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.feather as feather
-from ibis import _
 
 from jiayi.indicators.backends import DjangoDB, arrow_schema
 from jiayi.indicators.facts import RawSpec, _django_getter, available_raw
@@ -45,12 +45,10 @@ __all__ = ["BLOCK", "Snapshot", "snapshot_dir"]
 BLOCK = 1 << 16
 #: Bump when the file layout or the checksum changes (every snapshot is rebuilt).
 VERSION = 1
-_PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43)
-_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_.-"
 
 
 def snapshot_dir() -> Path | None:
-    """Where the snapshot lives (``settings.JIAYI["INDICATOR_SNAPSHOT_DIR"]``); None turns it off."""
+    """Where the snapshot lives (``settings.JIAYI["INDICATOR_SNAPSHOT_DIR"]``); None when it is off."""
     from django.conf import settings
 
     value = settings.JIAYI.get("INDICATOR_SNAPSHOT_DIR")
@@ -62,69 +60,31 @@ def snapshot_dir() -> Path | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _string_code(value: ibis.Value) -> ibis.Value:
-    code = value.length() * 4099
-    n = value.length()
-    for i in range(8):
-        code = code + (ibis.literal(_ALPHABET).find(value.substr(i, 1)) + 2) * (67 * i + 1)
-        tail = (n - i - 1).clip(lower=0)
-        code = code + (ibis.literal(_ALPHABET).find(value.substr(tail, 1)) + 2) * (71 * i + 3)
-    return code
-
-
-def _portable_block_query(spec: RawSpec, expr: ibis.Table) -> ibis.Table:
-    id_col = next(iter(spec.schema))
-    mix = ibis.literal(0)
-    for k, (col, dtype) in enumerate(spec.schema.items()):
-        value = expr[col]
-        if dtype == "string":
-            value = _string_code(value)
-        elif dtype == "boolean":
-            value = value.cast("int64")
-        elif dtype == "float64":
-            value = (value * 1000).round().cast("int64")
-        mix = mix + (value.fill_null(-7).abs() % 1_000_003 + 1) * _PRIMES[k % len(_PRIMES)]
-    weight = (expr[id_col] % 997) + 1
-    return (
-        expr.mutate(_block=(expr[id_col] // BLOCK).cast("int64"), _h=(mix % 1_000_003) * weight)
-        .group_by("_block")
-        .aggregate(n=_["_h"].count(), ids=expr[id_col].sum(), mix=_["_h"].sum())
-    )
-
-
 def _checksums(db: DjangoDB, spec: RawSpec, expr: ibis.Table) -> dict[int, list[int]]:
     """Block -> [rows, sum of ids, sum of row hashes], computed in the database."""
     id_col = next(iter(spec.schema))
-    if db.vendor == "postgresql":
-        sql = str(db.con.compile(expr))
-        # hash_record (PostgreSQL 14+) hashes the row without printing it; older servers hash its text.
-        row_hash = "hash_record(t)" if db._django.pg_version >= 140000 else "hashtext(t::text)"
-        query = (
-            f'SELECT ("{id_col}" / {BLOCK})::bigint AS b, count(*), sum("{id_col}"), '
-            f"sum({row_hash}::bigint) FROM ({sql}) AS t GROUP BY 1"
-        )
-        with db._django.connection.cursor() as cursor:
-            cursor.execute(query)
-            rows = cursor.fetchall()
-    else:
-        table = db.to_arrow(_portable_block_query(spec, expr))
-        rows = zip(*[table.column(c).to_pylist() for c in ("_block", "n", "ids", "mix")], strict=True)
+    sql = str(db.con.compile(expr))
+    query = (
+        f'SELECT ("{id_col}" / {BLOCK})::bigint AS b, count(*), sum("{id_col}"), '
+        f"sum({_row_hash(db)}::bigint) FROM ({sql}) AS t GROUP BY 1"
+    )
+    with db._django.connection.cursor() as cursor:
+        cursor.execute(query)
+        rows = cursor.fetchall()
     return {int(b): [int(n), int(ids or 0), int(mix or 0)] for b, n, ids, mix in rows}
 
 
-def _method(db: DjangoDB) -> str:
-    if db.vendor == "postgresql":
-        return "pg-hash-record" if db._django.pg_version >= 140000 else "pg-hashtext"
-    return "portable-v1"
+def _row_hash(db: DjangoDB) -> str:
+    # hash_record (PostgreSQL 14+) hashes the row without printing it; older servers hash its text.
+    return "hash_record(t)" if db._django.pg_version >= 140000 else "hashtext(t::text)"
 
 
 def _database_identity(db: DjangoDB) -> str:
     settings = db._django.settings_dict
     parts = [db.vendor, str(settings.get("HOST") or ""), str(settings.get("PORT") or ""), str(settings["NAME"])]
-    if db.vendor == "postgresql":
-        with db._django.connection.cursor() as cursor:
-            cursor.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
-            parts.append(str(cursor.fetchone()[0]))
+    with db._django.connection.cursor() as cursor:
+        cursor.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
+        parts.append(str(cursor.fetchone()[0]))
     return "|".join(parts)
 
 
@@ -142,6 +102,10 @@ class Snapshot:
         #: What the last refresh did, per table: blocks kept, re-extracted, deleted; rows read.
         self.report: dict[str, dict[str, int]] = {}
 
+    @staticmethod
+    def supports(db: DjangoDB) -> bool:
+        return db.vendor == "postgresql"
+
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -154,6 +118,8 @@ class Snapshot:
 
     def refresh(self, db: DjangoDB, progress: Callable[[str], None] | None = None) -> dict[str, pa.Table]:
         """Bring the copy up to date with the database and return every raw table as Arrow."""
+        if not self.supports(db):
+            raise ValueError(f"the indicator snapshot needs PostgreSQL, not {db.vendor}")
         getter = _django_getter(db)
         identity = _database_identity(db)
         base = self.root / hashlib.sha256(identity.encode()).hexdigest()[:16]
@@ -169,7 +135,7 @@ class Snapshot:
     def _refresh_table(self, db: DjangoDB, folder: Path, spec: RawSpec, expr: ibis.Table, identity: str) -> pa.Table:
         folder.mkdir(parents=True, exist_ok=True)
         signature = hashlib.sha256(json.dumps(
-            [VERSION, _method(db), identity, dict(spec.schema), str(db.con.compile(expr))]
+            [VERSION, _row_hash(db), identity, dict(spec.schema), str(db.con.compile(expr))]
         ).encode()).hexdigest()
         manifest_path = folder / "manifest.json"
         try:
