@@ -57,6 +57,7 @@ demo: install system-deps migrate
 	  touch var/demo-$(DEMO_DISTRICT)-$(DEMO_SEED).stamp; \
 	fi
 	$(BIN)/python manage.py contracts_expire
+	$(BIN)/python manage.py indicators compute --backend duckdb
 	$(BIN)/python manage.py demo_accounts
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
