@@ -18,6 +18,13 @@ from jiayi.org.models import AreaLevel, InstitutionType, Role, StaffCategory, Te
 from tests import factories as f
 
 PASSWORD = "pass-12345678"
+TOKEN_URL = "/api/v1/auth/token"
+
+
+def token_post(client, username: str, password: str = PASSWORD, **extra):
+    """POST a login to the API token endpoint (``extra``: request META, e.g. REMOTE_ADDR)."""
+    data = {"username": username, "password": password}
+    return client.post(TOKEN_URL, data, content_type="application/json", **extra)
 
 
 @pytest.fixture(autouse=True)
@@ -134,9 +141,7 @@ def api_client(client):
             if user is None:
                 self.token = None
                 return
-            r = client.post(
-                "/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, content_type="application/json"
-            )
+            r = token_post(client, user.username)
             assert r.status_code == 200, r.content
             self.token = r.json()["access_token"]
 

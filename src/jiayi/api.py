@@ -6,6 +6,7 @@ Bad input answers 422 with field paths (`detail[].loc`), concurrent edits 409, n
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -59,19 +60,10 @@ def unauthenticated(request, exc):
     return api.create_response(request, {"detail": "Unauthorized"}, status=401)
 
 
-class LoginThrottled(Exception):
-    """Too many failed logins for the username or from the address (jiayi.core.throttle)."""
-
-    def __init__(self, retry_after: int):
-        self.retry_after = retry_after
-        super().__init__(f"login throttled for {retry_after}s")
-
-
-@api.exception_handler(LoginThrottled)
-def login_throttled(request, exc: LoginThrottled):
-    response = api.create_response(request, {"detail": throttle.message(exc.retry_after)}, status=429)
-    response["Retry-After"] = str(exc.retry_after)
-    return response
+@api.exception_handler(PermissionDenied)
+def forbidden(request, exc: PermissionDenied):
+    """A service refusing an action the caller may not take on an object they can see."""
+    return api.create_response(request, {"detail": str(exc) or "无权进行此操作"}, status=403)
 
 
 class TokenIn(Schema):
@@ -94,7 +86,9 @@ def token(request, payload: TokenIn):
     addr = client_addr(request)
     wait = throttle.retry_after(payload.username, addr)
     if wait is not None:  # refused before the password is checked, so guessing goes no further
-        raise LoginThrottled(wait)
+        response = api.create_response(request, {"detail": throttle.message(wait)}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None or not user.is_active:
         throttle.record_failure(payload.username, addr)

@@ -5,18 +5,15 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, token_post
 
-TOKEN = "/api/v1/auth/token"
 PER_USERNAME = settings.JIAYI["LOGIN_FAILURES_PER_USERNAME"]
 PER_ADDRESS = settings.JIAYI["LOGIN_FAILURES_PER_ADDRESS"]
 WINDOW = settings.JIAYI["LOGIN_LOCKOUT_SECONDS"]
 
 
 def _token(client, username: str, password: str, addr: str = "10.0.0.1"):
-    return client.post(
-        TOKEN, {"username": username, "password": password}, content_type="application/json", REMOTE_ADDR=addr
-    )
+    return token_post(client, username, password, REMOTE_ADDR=addr)
 
 
 @pytest.mark.django_db
@@ -64,8 +61,5 @@ def test_guessing_many_usernames_from_one_address_locks_the_address(client, dist
 def test_the_429_is_translated(client, district):
     for _ in range(PER_USERNAME):
         _token(client, "doctor_a", "wrong-password")
-    r = client.post(
-        TOKEN, {"username": "doctor_a", "password": PASSWORD}, content_type="application/json",
-        REMOTE_ADDR="10.0.0.1", HTTP_ACCEPT_LANGUAGE="en",
-    )
+    r = token_post(client, "doctor_a", PASSWORD, REMOTE_ADDR="10.0.0.1", HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code == 429 and "Too many failed logins" in r.json()["detail"]

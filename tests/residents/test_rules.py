@@ -18,6 +18,7 @@ from jiayi.residents.rules import (
     bmi_class,
     check_measurements,
     derive_key_populations,
+    latest_birth_date,
     waist_class,
 )
 
@@ -263,6 +264,22 @@ def test_age_property(born: date, days: int) -> None:
     age = age_on(born, on)
     assert 0 <= age <= days // 365
     assert age_on(born, on + timedelta(days=1)) in (age, age + 1)
+
+
+def test_latest_birth_date_of_a_leap_day() -> None:
+    assert latest_birth_date(date(2024, 2, 29), 1) == date(2023, 2, 28)
+    assert latest_birth_date(date(2024, 2, 29), 4) == date(2020, 2, 29)
+    assert latest_birth_date(date(2025, 6, 15), 65) == date(1960, 6, 15)
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)), st.integers(0, 120))
+def test_latest_birth_date_agrees_with_age_on(on: date, years: int) -> None:
+    latest = latest_birth_date(on, years)
+    assert age_on(latest, on) >= years
+    if years == 0:
+        assert latest == on
+    else:  # a day later is too young
+        assert age_on(latest + timedelta(days=1), on) < years
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, token_post
 
 LOGIN = "/login/"
 PER_USERNAME = settings.JIAYI["LOGIN_FAILURES_PER_USERNAME"]
@@ -49,10 +49,7 @@ def test_other_users_are_unaffected_and_a_success_resets(client, district):
 def test_failures_on_the_page_and_the_api_count_together(client, district):
     for _ in range(PER_USERNAME):
         _login(client, "doctor_a", "wrong-password")
-    r = client.post(
-        "/api/v1/auth/token", {"username": "doctor_a", "password": PASSWORD}, content_type="application/json",
-        REMOTE_ADDR="10.0.1.2",
-    )
+    r = token_post(client, "doctor_a", PASSWORD, REMOTE_ADDR="10.0.1.2")
     assert r.status_code == 429
 
 

@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from jiayi.core.middleware import client_addr, current_request
 from jiayi.core.models import AccessAction, AccessEvent
 
 
-def audit(
-    user,
-    action: str,
-    obj: Any = None,
-    *,
-    resident_id: int | None = None,
-    object_type: str | None = None,
-    object_id: str | int | None = None,
-    detail: dict | None = None,
-    request=None,
-) -> AccessEvent:
-    event = _event(
-        user, action, obj, resident_id=resident_id, object_type=object_type, object_id=object_id, detail=detail,
-        request=request,
-    )
+class EventContext(TypedDict, total=False):
+    """The keywords of ``audit`` (and ``_event``) besides the user, action and object."""
+
+    resident_id: int | None
+    object_type: str | None
+    object_id: str | int | None
+    detail: dict | None
+    request: Any
+
+
+def audit(user, action: str, obj: Any = None, **context: Unpack[EventContext]) -> AccessEvent:
+    event = _event(user, action, obj, **context)
     event.save()
     return event
 

@@ -298,6 +298,7 @@ def record_number_ruleset(code: str | None = None) -> RuleSet:
     ``hrn-2011`` when ``code`` is empty. KeyError naming the registered codes for an unknown code."""
     return rulesets.get(RECORD_NUMBER_PROGRAMME, code) if code else HRN_2011
 
+
 COMMUNITY_KINDS: Final[dict[str, str]] = {
     "neighbourhood": "居民委员会",
     "village": "村民委员会",

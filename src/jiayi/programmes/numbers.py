@@ -52,6 +52,7 @@ from jiayi.programmes.models import (
 )
 from jiayi.residents.diagnoses import DIAGNOSIS_PREFIXES
 from jiayi.residents.models import Problem, Resident
+from jiayi.residents.rules import latest_birth_date
 
 GROUPS = ("institution", "team", "doctor", "area", "total")
 _GROUP_FIELD = {
@@ -233,13 +234,7 @@ def _expected(user, programme: str, group_by: str, end: date) -> dict[Any, int] 
         if prevalence is None:
             return None
         min_age = int(params.value("estimated_min_age"))
-        # Aged min_age or more on ``end``: born on or before the same day min_age years earlier
-        # (29 February -> 28 February, so a leap-day birth counts from 1 March, as residents.rules.age_on).
-        try:
-            born_by = end.replace(year=end.year - min_age)
-        except ValueError:
-            born_by = end.replace(year=end.year - min_age, day=28)
-        qs = residents.filter(birth_date__lte=born_by)
+        qs = residents.filter(birth_date__lte=latest_birth_date(end, min_age))  # aged min_age or more on end
         counts = (
             {None: qs.count()} if key is None else dict(qs.values(key).annotate(n=Count("pk")).values_list(key, "n"))
         )

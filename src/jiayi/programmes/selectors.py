@@ -31,6 +31,7 @@ from jiayi.programmes.models import (
     Visit,
 )
 from jiayi.residents.models import Measurement, Resident
+from jiayi.residents.rules import latest_birth_date
 
 #: Labels of referral reasons that are not rule codes.
 EXTRA_REASON_LABELS = {"screening_confirm": "筛查血压升高，转上级医院确诊"}
@@ -383,13 +384,6 @@ def referrals_awaiting(user, *, scope: WorklistScope, limit: int = 100) -> list[
 # ---------------------------------------------------------------------------------------------
 
 
-def _years_ago(today: date, years: int) -> date:
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - years, day=28)
-
-
 def screening_candidates(
     user, *, today: date | None = None, page: int = 1, page_size: int = 50, audit_read: bool = True
 ) -> tuple[list[Resident], bool]:
@@ -409,7 +403,7 @@ def screening_candidates(
     qs = (
         Resident.objects.visible_to(user)
         .in_resident_population()
-        .filter(birth_date__lte=_years_ago(today, min_age))
+        .filter(birth_date__lte=latest_birth_date(today, min_age))
         .exclude(Exists(measured))
         .exclude(Exists(enrolled))
         .exclude(Exists(open_case))

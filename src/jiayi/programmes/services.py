@@ -1025,11 +1025,7 @@ def screening_confirm(
         diagnosed_on=diagnosed_on or start,
         source=EnrolmentSource.SCREENING,
     )
-    updated = ScreeningCase.objects.filter(pk=case.pk, version=version).update(
-        status=ScreeningStatus.CONFIRMED, closed_on=start, enrolment=enrolment, version=F("version") + 1
-    )
-    if updated != 1:
-        raise ConcurrentEditError(_("该筛查记录已被他人修改，请刷新后重试。"))
+    _case_write(case, version, status=ScreeningStatus.CONFIRMED, closed_on=start, enrolment=enrolment)
     Task.objects.filter(
         resident=case.resident, programme=case.programme, enrolment__isnull=True, status=TaskStatus.DUE
     ).update(status=TaskStatus.DONE, done_on=start)

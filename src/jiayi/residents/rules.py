@@ -38,6 +38,7 @@ __all__ = [
     "bmi_class",
     "check_measurements",
     "derive_key_populations",
+    "latest_birth_date",
     "round_half_up",
     "waist_class",
 ]
@@ -262,6 +263,15 @@ def age_on(birth_date: date, on: date) -> int:
     if (on.month, on.day) < (birth_date.month, birth_date.day):
         years -= 1
     return years
+
+
+def latest_birth_date(on: date, years: int) -> date:
+    """The latest birth date of someone aged ``years`` or more on ``on`` (as :func:`age_on`: a 29 February
+    birth counts from 1 March in common years, so 29 February becomes 28 February)."""
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:  # 29 February
+        return on.replace(year=on.year - years, day=28)
 
 
 #: code -> (Chinese name, English name), in the order of RULES.md §6.
