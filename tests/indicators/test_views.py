@@ -222,3 +222,33 @@ def test_a_district_without_a_preset_of_its_own_falls_back(computed, client):
     client.force_login(d.district_admin.user)
     r = client.get(f"/indicators/district/{d.commission.pk}/", {"period": "2025"})
     assert r.context["preset"].code == FALLBACK_PRESET == "gusu-2021"
+
+
+def test_the_district_lists_its_centres_without_a_query_per_centre(district):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jiayi.indicators import selectors
+    from jiayi.org.models import InstitutionType
+    from tests import factories as f
+
+    d = district
+    user = d.district_admin.user
+    unit = selectors.unit_get(user, "district", d.commission.pk)
+
+    def listed():
+        with CaptureQueriesContext(connection) as queries:
+            centres = [c.id for c in selectors.children(user, unit)]
+        return centres, len(queries.captured_queries)
+
+    before, queries_before = listed()
+    assert before == [d.centre_a.pk, d.centre_b.pk]
+    extra = [f.institution(f"310104-C1{i}", f"新中心{i}", InstitutionType.CENTRE, d.street_a, d.commission).pk
+             for i in range(3)]
+    # a centre of another district is not listed
+    other = f.institution("310105-WJW", "长宁区卫生健康委员会", InstitutionType.HEALTH_COMMISSION, d.county)
+    f.institution("310105-C01", "新华路社区卫生服务中心", InstitutionType.CENTRE, d.street_a, other)
+    listed()  # the org tree is cached per process: creating institutions emptied the cache
+    after, queries_after = listed()
+    assert after == [d.centre_a.pk, d.centre_b.pk, *extra]
+    assert queries_after == queries_before

@@ -8,10 +8,8 @@ on an object they can see a 403.
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import wraps
 from typing import Annotated, Literal
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
@@ -29,17 +27,6 @@ fhir_router = Router(tags=["fhir"])
 
 LevelCode = Literal["district", "street", "centre", "station", "team", "doctor"]
 PeriodCode = Annotated[str, Field(pattern=r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-YTD(0[1-9]|1[0-2]))?$")]
-
-
-def _forbidden_as_403(view):
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except PermissionDenied as exc:
-            raise HttpError(403, str(exc) or "无权进行此操作") from exc
-
-    return wrapper
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,7 +239,6 @@ class PresetIn(Schema):
 
 
 @router.post("/indicators/presets", response={201: PresetOut})
-@_forbidden_as_403
 def preset_create(request, payload: PresetIn):
     staff = getattr(request.user, "staff", None)
     if staff is None:
@@ -270,7 +256,6 @@ class TargetsIn(Schema):
 
 
 @router.put("/indicators/presets/{code}/targets", response=PresetOut)
-@_forbidden_as_403
 def preset_targets_update(request, code: str, payload: TargetsIn):
     view = selectors.preset_get(request.user, code)
     if view.builtin or view.preset is None:
@@ -359,13 +344,13 @@ class ReportIn(Schema):
 
 
 @router.post("/indicators/reports", response={201: ReportOut})
-@_forbidden_as_403
 def report_submit(request, payload: ReportIn):
+    from jiayi.org.models import Institution
     from jiayi.org.selectors import institutions_visible_to
 
     try:
         institution = institutions_visible_to(request.user).get(pk=payload.institution_id)
-    except Exception as exc:
+    except Institution.DoesNotExist as exc:
         raise Http404 from exc
     report = services.report_submit(actor=request.user, institution=institution, period=payload.period,
                                     note=payload.note)
@@ -383,7 +368,6 @@ class ReviewIn(Schema):
 
 
 @router.post("/indicators/reports/{report_id}/review", response=ReportOut)
-@_forbidden_as_403
 def report_review(request, report_id: int, payload: ReviewIn):
     report = selectors.report_get(request.user, report_id)
     report = services.report_review(actor=request.user, report=report, action=payload.action, reason=payload.reason)
@@ -395,7 +379,6 @@ class ResubmitIn(Schema):
 
 
 @router.post("/indicators/reports/{report_id}/resubmit", response={201: ReportOut})
-@_forbidden_as_403
 def report_resubmit(request, report_id: int, payload: ResubmitIn):
     report = selectors.report_get(request.user, report_id)
     new = services.report_resubmit(actor=request.user, report=report, note=payload.note)
@@ -436,7 +419,6 @@ def run_list(request):
 
 
 @router.post("/indicators/runs", response={202: dict})
-@_forbidden_as_403
 def run_enqueue(request, payload: RunIn):
     result = services.compute_enqueue(actor=request.user, backend=payload.backend, year=payload.year,
                                       incremental=payload.incremental)

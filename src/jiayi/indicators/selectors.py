@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext as _
@@ -45,6 +45,7 @@ from jiayi.org.models import (
     Team,
     TeamRole,
 )
+from jiayi.org.selectors import institution_subtree_ids
 
 LEVELS = [c for c, _label in Level.choices]
 LEVEL_LABELS = dict(Level.choices)
@@ -175,8 +176,13 @@ def children(user, unit: Unit) -> list[Unit]:
     out: list[Unit] = []
     visible = set(institution_ids_visible_to(user) or [])
     if unit.level == "district":
-        for inst in Institution.objects.filter(type__in=PRIMARY_CARE_CENTRE_TYPES, pk__in=visible).order_by("code"):
-            if _district_of(inst) is not None and _district_of(inst).pk == unit.id:
+        # Narrowed to the district's subtree first, with the parent at hand, so that finding each centre's
+        # district (nearest commission above it) costs no query per centre.
+        in_district = visible.intersection(institution_subtree_ids(unit.id))
+        for inst in (Institution.objects.filter(type__in=PRIMARY_CARE_CENTRE_TYPES, pk__in=in_district)
+                     .select_related("parent").order_by("code")):
+            district = _district_of(inst)
+            if district is not None and district.pk == unit.id:
                 out.append(Unit("centre", inst.pk, inst.name, inst.pk))
     elif unit.level == "centre":
         for inst in Institution.objects.filter(parent_id=unit.id, pk__in=visible).order_by("code"):
@@ -262,13 +268,11 @@ def periods_available(kind: str | None = None) -> list[str]:
     return [p.code for p in sorted(periods, key=lambda p: (p.end, p.start), reverse=True) if not kind or p.kind == kind]
 
 
-def default_period() -> str | None:
-    """The latest computed year (its value so far while it runs), else the latest period."""
-    years = periods_available("year")
-    if years:
-        return years[0]
-    anything = periods_available()
-    return anything[0] if anything else None
+def default_period(available: list[str] | None = None) -> str | None:
+    """The latest computed year (its value so far while it runs), else the latest period; ``available``
+    is :func:`periods_available` when the caller already has it."""
+    available = periods_available() if available is None else available
+    return next((c for c in available if P.parse(c).kind == "year"), available[0] if available else None)
 
 
 def unit_values(user, unit: Unit, period: str) -> dict[str, IndicatorValue]:
@@ -320,10 +324,7 @@ class PresetView:
 
 
 def presets_for(user) -> list[PresetView]:
-    out = [
-        PresetView(p.code, p.title, p.year, True, p.document, list(p.targets), area=p.area)
-        for p in presets_mod.PRESETS.values()
-    ]
+    out = [_builtin_view(p) for p in presets_mod.PRESETS.values()]
     for p in TargetPreset.objects.visible_to(user).prefetch_related("items"):
         out.append(_custom_view(p))
     return out
@@ -354,6 +355,10 @@ def default_preset_code(user) -> str:
     return FALLBACK_PRESET
 
 
+def _builtin_view(p: presets_mod.Preset) -> PresetView:
+    return PresetView(p.code, p.title, p.year, True, p.document, list(p.targets), area=p.area)
+
+
 def _custom_view(p: TargetPreset) -> PresetView:
     targets = [
         presets_mod.Target(label=i.label, target=i.target, indicator=i.indicator or None, mode=i.mode,
@@ -366,8 +371,7 @@ def _custom_view(p: TargetPreset) -> PresetView:
 
 def preset_get(user, code: str) -> PresetView:
     if code in presets_mod.PRESETS:
-        p = presets_mod.PRESETS[code]
-        return PresetView(p.code, p.title, p.year, True, p.document, list(p.targets), area=p.area)
+        return _builtin_view(presets_mod.PRESETS[code])
     try:
         return _custom_view(TargetPreset.objects.visible_to(user).get(code=code))
     except TargetPreset.DoesNotExist as exc:
@@ -550,8 +554,10 @@ def awaiting_resubmission(user) -> list[tuple[Report, ReportEvent | None]]:
     staff = getattr(user, "staff", None)
     if staff is None or staff.role not in SUBMITTER_ROLES:
         return []
-    returned = list(reports_visible(user).filter(state=ReportState.RETURNED, institution_id=staff.institution_id))
-    return [(r, return_event(r)) for r in returned]
+    returns = Prefetch("events", ReportEvent.objects.filter(action=ReportAction.RETURN).order_by("-at", "-id"),
+                       to_attr="returns")
+    returned = reports_visible(user).filter(state=ReportState.RETURNED, institution_id=staff.institution_id)
+    return [(r, r.returns[0] if r.returns else None) for r in returned.prefetch_related(returns)]
 
 
 def return_event(report: Report) -> ReportEvent | None:

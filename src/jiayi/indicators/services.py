@@ -43,6 +43,7 @@ from jiayi.org.models import (
 )
 
 __all__ = [
+    "can_resubmit",
     "can_review",
     "compute_enqueue",
     "preset_create",
@@ -178,6 +179,13 @@ def reviewer_level(report: Report) -> str | None:
     if report.state == ReportState.CENTRE_APPROVED:
         return "district"
     return None
+
+
+def can_resubmit(user, report: Report) -> bool:
+    """Whether ``user`` may correct a returned ``report`` and resubmit it (what :func:`report_resubmit` checks)."""
+    staff = getattr(user, "staff", None)
+    return (report.state == ReportState.RETURNED and staff is not None and staff.active
+            and staff.institution_id == report.institution_id and staff.role in SUBMITTER_ROLES)
 
 
 def can_review(user, report: Report) -> bool:

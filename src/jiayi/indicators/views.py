@@ -34,14 +34,8 @@ def _staff_only(request) -> None:
         raise Http404
 
 
-def _fmt(value, unit: str = "%") -> str:
-    if value is None:
-        return "—"
-    return f"{value:.1f}%" if unit == "%" else f"{value:.2f}"
-
-
-def _period_choices() -> list[dict]:
-    return [{"code": c, "label": selectors.tr(P.parse(c).label)} for c in selectors.periods_available()]
+def _period_choices(available: list[str]) -> list[dict]:
+    return [{"code": c, "label": selectors.tr(P.parse(c).label)} for c in available]
 
 
 @login_required
@@ -57,7 +51,8 @@ def dashboard(request):
 def unit(request, level: str, unit_id: int):
     _staff_only(request)
     u = selectors.unit_get(request.user, level, unit_id)
-    period = request.GET.get("period") or selectors.default_period()
+    available = selectors.periods_available()
+    period = request.GET.get("period") or selectors.default_period(available)
     if period:
         try:
             period = P.parse(period).code
@@ -128,7 +123,7 @@ def unit(request, level: str, unit_id: int):
     }
     preset_target = next((r for r in rows if r.target.indicator == indicator), None)
     return render(request, "indicators/unit.html", {
-        "unit": u, "period": period, "periods": _period_choices(), "presets": presets, "preset": preset,
+        "unit": u, "period": period, "periods": _period_choices(available), "presets": presets, "preset": preset,
         "target_rows": rows, "summary": selectors.preset_total(rows) if rows else None, "groups": groups,
         "indicator": ind, "child_rows": child_rows, "crumbs": selectors.breadcrumbs(request.user, u),
         "streets": selectors.streets(request.user, u), "chart": chart, "ctx_rules": ctx_rules,
@@ -203,8 +198,6 @@ def compute(request):
     try:
         services.compute_enqueue(actor=request.user, backend=request.POST.get("backend", "db"),
                                  incremental=request.POST.get("incremental", "1") == "1")
-    except PermissionDenied:
-        raise
     except DomainValidationError as exc:
         messages.error(request, " ".join(m for ms in exc.errors.values() for m in ms))
     else:
@@ -358,14 +351,12 @@ def report(request, pk: int):
 
 def _report_context(request, r: Report, diff: list | None = None, errors: dict | None = None) -> dict:
     diff = diff if diff is not None else selectors.report_diff(r, selectors.catalogue_text())
-    staff = getattr(request.user, "staff", None)
     return {
         "report": r, "diff": diff, "differences": sum(1 for d in diff if d.differs),
         "events": selectors.report_history(r), "can_review": services.can_review(request.user, r),
         "reviewer": services.reviewer_level(r),
         "returned_by": selectors.return_event(r) if r.state == ReportState.RETURNED else None,
-        "can_resubmit": (r.state == ReportState.RETURNED and staff is not None and staff.active
-                         and staff.institution_id == r.institution_id and staff.role in services.SUBMITTER_ROLES),
+        "can_resubmit": services.can_resubmit(request.user, r),
         "versions": Report.objects.filter(institution=r.institution, period=r.period).order_by("version"),
         "errors": errors or {},
     }
