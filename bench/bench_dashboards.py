@@ -25,33 +25,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import setup as _setup
+from _common import stats as _stats
+
 INDICATOR = "ht.standardised_rate"
 PRESET = "gusu-2021"
-
-
-def _setup(database_url: str | None) -> None:
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("JIAYI_ALLOW_DEV_KEY", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiayi.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-
-
-def _stats(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-    p95 = ordered[max(0, min(len(ordered) - 1, round(0.95 * len(ordered)) - 1))]
-    return {"median_ms": round(statistics.median(ordered), 1), "p95_ms": round(p95, 1),
-            "max_ms": round(ordered[-1], 1), "n": len(ordered)}
 
 
 def _run_summary(run) -> dict:

@@ -26,14 +26,17 @@ import json
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT
+from _common import setup as _setup
+from _common import stats as _stats
+
 PG_BASE = os.environ.get("JIAYI_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DISTRICT = "xuhui"
 SEED = 1
@@ -42,16 +45,6 @@ SEED = 1
 # ---------------------------------------------------------------------------------------------
 # Workers (run in a subprocess with their own DATABASE_URL)
 # ---------------------------------------------------------------------------------------------
-
-
-def _setup(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("JIAYI_ALLOW_DEV_KEY", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiayi.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
 
 
 def _pending_migrations() -> int:
@@ -92,13 +85,6 @@ def worker_synth(args) -> dict:
         "rows": result.counts,
         "skipped_stages": result.skipped,
     }
-
-
-def _stats(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-    p95 = ordered[max(0, min(len(ordered) - 1, round(0.95 * len(ordered)) - 1))]
-    return {"median_ms": round(statistics.median(ordered), 1), "p95_ms": round(p95, 1),
-            "max_ms": round(ordered[-1], 1), "n": len(ordered)}
 
 
 def worker_latency(args) -> dict:

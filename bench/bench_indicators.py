@@ -27,25 +27,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _setup(database_url: str | None) -> None:
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("JIAYI_ALLOW_DEV_KEY", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiayi.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import setup as _setup
 
 
 def _load(backend, raw: dict) -> dict:

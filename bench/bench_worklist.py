@@ -24,23 +24,9 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _setup(database_url: str | None) -> None:
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("JIAYI_ALLOW_DEV_KEY", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiayi.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(0.95 * len(ordered)) - 1))]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import p95 as _p95
+from _common import setup as _setup
 
 
 def _summary(name: str, samples: list[float], **extra) -> dict:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import functools
 import io
 import itertools
 import os
@@ -84,7 +85,9 @@ class Backend(abc.ABC):
 # ---------------------------------------------------------------------------------------------
 
 
+@functools.cache
 def _sqlite_backend_class():
+    # Built on first use: ibis' SQLite backend imports pandas, too slow for every process start.
     from ibis.backends.sqlite import Backend as SQLiteBackend
 
     class DjangoSQLite(SQLiteBackend):
@@ -102,8 +105,6 @@ def _sqlite_backend_class():
     return DjangoSQLite
 
 
-_DjangoSQLite = _sqlite_backend_class()
-
 
 class DjangoDB(Backend):
     """ibis on Django's own connection (SQLite or PostgreSQL), inside the current transaction."""
@@ -118,14 +119,13 @@ class DjangoDB(Backend):
         raw = self._django.connection
         self.vendor = self._django.vendor
         if self.vendor == "sqlite":
-            self.con = _DjangoSQLite.from_connection(raw)
+            self.con = _sqlite_backend_class().from_connection(raw)
             # ibis turns on case-sensitive LIKE; Django's icontains on this connection needs it off.
             raw.execute("PRAGMA case_sensitive_like = OFF")
         elif self.vendor == "postgresql":
             self.con = ibis.postgres.from_connection(raw)
         else:
             raise RuntimeError(f"the indicator engine does not support the {self.vendor} database")
-        self._cached: list[ibis.Table] = []
         self._temp: list[str] = []
 
     def table(self, name: str) -> ibis.Table:

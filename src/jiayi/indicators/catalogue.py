@@ -21,14 +21,10 @@ import ibis
 
 from jiayi.indicators.facts import LEVELS, Facts, RuleContext
 from jiayi.indicators.texts import Text
+from jiayi.indicators.texts import mark as _
 from jiayi.residents.rules import KEY_POPULATIONS
 
 __all__ = ["CATALOGUE", "GROUPS", "OUTPUT_COLUMNS", "Indicator", "get", "indicators"]
-
-
-def _(s: str, **args: object) -> Text:
-    """Mark a message for translation; the page translates it (``selectors.tr``)."""
-    return Text(s, **args)
 
 
 def ngettext(singular: str, plural: str, count: str, **args: object) -> Text:

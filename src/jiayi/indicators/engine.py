@@ -177,10 +177,10 @@ def _rollup(
             acc[0] += n
             acc[1] += d
         for (w, u), (n, d) in sums.items():
-            d_units = d / divisor
+            n, d_units = float(n), float(d / divisor)
+            value = ind.value(n, d_units)
             for p in by_window.get(w, ()):
-                value = ind.value(float(n), float(d_units))
-                rows.append(Row(ind.code, p.code, level, u, float(n), float(d_units), value))
+                rows.append(Row(ind.code, p.code, level, u, n, d_units, value))
     return rows
 
 

@@ -203,6 +203,11 @@ class RawSpec:
     relevance: Relevance | None = None
     later: tuple[tuple[Relevance, tuple[str, ...]], ...] = ()
 
+    @property
+    def id_column(self) -> str:
+        """The row id: the first column of the schema."""
+        return next(iter(self.schema))
+
     def build(self, table: TableGetter) -> ibis.Table:
         expr = self.project(table)
         return expr.select(*[expr[c].cast(t).name(c) for c, t in self.schema.items()])
@@ -1264,7 +1269,7 @@ def fingerprint_query(name: str, table: ibis.Table, *, native_hash: bool = False
     ``RawSpec.later`` are digested separately, at their own relevance day (none when it is null).
     """
     spec = RAW[name]
-    id_col = next(iter(spec.schema))
+    id_col = spec.id_column
     later_cols = {c for _rel, cols in spec.later for c in cols}
     parts: list[tuple[ibis.Value, list[str]]] = [(
         _relevance(table, spec.relevance, -1_000_000), [c for c in spec.schema if c not in later_cols]

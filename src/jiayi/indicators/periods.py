@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Final
 
 from jiayi.indicators.texts import Text
+from jiayi.indicators.texts import mark as _
 
 __all__ = [
     "EPOCH",
@@ -31,11 +32,6 @@ __all__ = [
 ]
 
 EPOCH: Final[date] = date(1970, 1, 1)
-
-
-def _(s: str, **args: object) -> Text:
-    """Mark a message for translation; the page translates it (``selectors.tr``)."""
-    return Text(s, **args)
 
 
 #: Month names (message ids), January first.

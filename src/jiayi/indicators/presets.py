@@ -11,14 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from jiayi.indicators.texts import Text
+from jiayi.indicators.texts import mark as _
 
 __all__ = ["PRESETS", "Preset", "Target", "get"]
-
-
-def _(s: str, **args: object) -> Text:
-    """Mark a message for translation; the page translates it (``selectors.tr``)."""
-    return Text(s, **args)
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def snapshot_dir() -> Path | None:
 
 def _checksums(db: DjangoDB, spec: RawSpec, expr: ibis.Table) -> dict[int, list[int]]:
     """Block -> [rows, sum of ids, sum of row hashes], computed in the database."""
-    id_col = next(iter(spec.schema))
+    id_col = spec.id_column
     sql = str(db.con.compile(expr))
     query = (
         f'SELECT ("{id_col}" / {BLOCK})::bigint AS b, count(*), sum("{id_col}"), '
@@ -169,7 +169,7 @@ class Snapshot:
     def _blocks_filter(spec: RawSpec, expr: ibis.Table, blocks: list[int], total: int) -> ibis.Table:
         if len(blocks) * 2 > total:
             return expr  # most of the table changed (or the first run): read it whole
-        id_col = expr[next(iter(spec.schema))]
+        id_col = expr[spec.id_column]
         ranges: list[list[int]] = []
         for b in blocks:
             if ranges and ranges[-1][1] == b:
@@ -184,7 +184,7 @@ class Snapshot:
 
     @staticmethod
     def _write_blocks(folder: Path, spec: RawSpec, table: pa.Table, blocks: list[int]) -> None:
-        id_col = next(iter(spec.schema))
+        id_col = spec.id_column
         block_of = pc.divide(table.column(id_col), pa.scalar(BLOCK, pa.int64())) if table.num_rows else None
         for b in blocks:
             part = table.filter(pc.equal(block_of, b)) if block_of is not None else table.slice(0, 0)

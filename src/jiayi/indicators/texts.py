@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["Text"]
+__all__ = ["Text", "mark"]
 
 
 class Text(str):
@@ -41,3 +41,8 @@ class Text(str):
         else:
             template = ngettext(self.msgid, self.plural, int(self.args[self.count]))  # type: ignore[index,call-overload]
         return template.format(**args) if args else template
+
+
+def mark(msgid: str, **args: object) -> Text:
+    """Mark a message for translation (the pure modules import it as ``_``); the page translates it."""
+    return Text(msgid, **args)
