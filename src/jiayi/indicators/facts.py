@@ -237,7 +237,7 @@ def _measurements(t: TableGetter) -> ibis.Table:
 
 def _problems(t: TableGetter) -> ibis.Table:
     p = t("residents.Problem")
-    return p.filter(p.kind == "disease").select(
+    return p.filter((p.kind == "disease") & p.removed_at.isnull()).select(  # removed: entered in error
         problem_id=p.id, resident_id=p.resident_id, icd10=p.icd10.upper(), diagnosed_day=_day(p.diagnosed_on),
         resolved_day=_day(p.resolved_on),
     )

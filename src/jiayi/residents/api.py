@@ -5,16 +5,28 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.pagination import PageNumberPagination, paginate
 
 from jiayi.core.audit import audit_view
-from jiayi.core.errors import DomainValidationError
+from jiayi.core.errors import ConcurrentEditError, DomainValidationError
 from jiayi.core.scoping import can_write_clinical, get_visible_or_404, institution_ids_visible_to
 from jiayi.org.models import Area, Institution
-from jiayi.residents import selectors, services
-from jiayi.residents.models import HealthRecord, IdType, Measurement, Relationship, ResidenceStatus, Sex
+from jiayi.residents import icd10, selectors, services
+from jiayi.residents.diagnoses import diagnosis_groups
+from jiayi.residents.models import (
+    HealthRecord,
+    IdType,
+    Measurement,
+    Problem,
+    ProblemKind,
+    Relationship,
+    ResidenceStatus,
+    Sex,
+)
 
 router = Router(tags=["residents"])
 
@@ -336,6 +348,142 @@ def measurement_create(request, resident_id: int, payload: MeasurementIn):
     measured_at = data.pop("measured_at")
     m = services.measurement_record(actor=request.user, resident=r, measured_at=measured_at, **data)
     return Status(201, _measurement_out(m))
+
+
+# ---------------------------------------------------------------------------------------------
+# Problems (既往史 / diagnoses) and the ICD-10 code list
+# ---------------------------------------------------------------------------------------------
+
+KindCode = Literal[tuple(ProblemKind.values)]  # type: ignore[valid-type]
+Code = Annotated[str, Field(max_length=10)]
+ProblemName = Annotated[str, Field(max_length=100)]
+Note = Annotated[str, Field(max_length=300)]
+Reason = Annotated[str, Field(max_length=200)]
+
+
+class ProblemOut(Schema):
+    id: int
+    version: int
+    kind: str
+    icd10: str
+    category: str
+    code_title_zh: str
+    code_title_en: str
+    diagnosis_groups: list[str]
+    name: str
+    diagnosed_on: date | None
+    resolved_on: date | None
+    resolved_reason: str
+    note: str
+    recorded_at: datetime
+    updated_at: datetime | None
+
+
+class ProblemIn(Schema):
+    icd10: Code = ""
+    name: ProblemName = ""
+    kind: KindCode = ProblemKind.DISEASE  # type: ignore[valid-type]
+    diagnosed_on: date | None = None
+    note: Note = ""
+
+
+class ProblemPatch(Schema):
+    """Send the ``version`` you read. ``resolved_on`` (with ``resolved_reason``) marks it cured/ended."""
+
+    version: int
+    icd10: Code | None = None
+    name: ProblemName | None = None
+    kind: KindCode | None = None  # type: ignore[valid-type]
+    diagnosed_on: date | None = None
+    note: Note | None = None
+    resolved_on: date | None = None
+    resolved_reason: Reason = ""
+
+
+class ProblemRemoveParams(Schema):
+    version: int
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Icd10Out(Schema):
+    code: str
+    level: str
+    title_zh: str
+    title_en: str
+    block: str
+    chapter: str
+
+
+class Icd10Params(Schema):
+    q: Annotated[str, Field(max_length=50)] = ""
+
+
+def _problem_out(p: Problem) -> dict:
+    entry = icd10.lookup(p.icd10) if p.icd10 else None
+    return {
+        "id": p.pk, "version": p.version, "kind": p.kind, "icd10": p.icd10, "category": p.category,
+        "code_title_zh": entry.title_zh if entry else "", "code_title_en": entry.title_en if entry else "",
+        "diagnosis_groups": sorted(diagnosis_groups([p.icd10])) if p.icd10 else [],
+        "name": p.name, "diagnosed_on": p.diagnosed_on, "resolved_on": p.resolved_on,
+        "resolved_reason": p.resolved_reason, "note": p.note, "recorded_at": p.recorded_at,
+        "updated_at": p.updated_at,
+    }
+
+
+@router.get("/residents/{resident_id}/problems", response=list[ProblemOut])
+def problem_list(request, resident_id: int):
+    """The resident's problems, resolved ones included (removed ones are not)."""
+    r = selectors.resident_get(request.user, resident_id)
+    return [_problem_out(p) for p in selectors.problems_for(r)]
+
+
+@router.post("/residents/{resident_id}/problems", response={201: ProblemOut})
+def problem_create(request, resident_id: int, payload: ProblemIn):
+    _require_writer(request)
+    r = selectors.resident_get(request.user, resident_id, audit_read=False)
+    p = services.problem_add(actor=request.user, resident=r, **payload.dict())
+    return Status(201, _problem_out(p))
+
+
+@router.patch("/residents/{resident_id}/problems/{problem_id}", response=ProblemOut)
+def problem_update(request, resident_id: int, problem_id: int, payload: ProblemPatch):
+    _require_writer(request)
+    r = selectors.resident_get(request.user, resident_id, audit_read=False)
+    p = selectors.problem_get(r, problem_id)
+    changes = payload.dict(exclude_unset=True)
+    version = changes.pop("version")
+    resolved_on = changes.pop("resolved_on", None)
+    reason = changes.pop("resolved_reason", "")
+    changes = {k: v for k, v in changes.items() if v is not None or k == "diagnosed_on"}
+    with transaction.atomic():
+        if changes:
+            p = services.problem_update(actor=request.user, problem=p, version=version, **changes)
+            version = p.version
+        if resolved_on is not None:
+            p = services.problem_resolve(
+                actor=request.user, problem=p, version=version, resolved_on=resolved_on, reason=reason
+            )
+        elif not changes and version != p.version:
+            raise ConcurrentEditError("该诊断已被他人修改，请刷新后重试。")
+    return _problem_out(p)
+
+
+@router.delete("/residents/{resident_id}/problems/{problem_id}", response={204: None})
+def problem_remove(request, resident_id: int, problem_id: int, params: Query[ProblemRemoveParams]):
+    """Remove a problem entered in error (soft: kept for the audit trail, hidden everywhere)."""
+    _require_writer(request)
+    r = selectors.resident_get(request.user, resident_id, audit_read=False)
+    p = selectors.problem_get(r, problem_id)
+    services.problem_remove(actor=request.user, problem=p, version=params.version, reason=params.reason)
+    return Status(204, None)
+
+
+@router.get("/codes/icd10", response=list[Icd10Out], tags=["codes"])
+@paginate(PageNumberPagination, page_size=20, max_page_size=100)
+def icd10_search(request, params: Query[Icd10Params]):
+    """ICD-10 categories and subcategories matching ``q``: a code ('F20'), or words of the Chinese or
+    English title ('精神', 'schizo'). Codes without a Chinese title have ``title_zh`` empty."""
+    return icd10.search(params.q)
 
 
 __all__ = ["Sex", "router"]

@@ -247,8 +247,29 @@ class ProblemKind(models.TextChoices):
     TRANSFUSION = "transfusion", _("输血")
 
 
+class ProblemQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(resident__in=Resident.objects.visible_to(user))
+
+    def active(self):
+        """Not resolved: what the key-population tags and the programmes read."""
+        return self.filter(resolved_on__isnull=True)
+
+
+class ProblemManager(models.Manager.from_queryset(ProblemQuerySet)):  # type: ignore[misc]
+    """Hides problems removed as entered in error from every reader (``resident.problems`` too);
+    ``Problem.all_objects`` still sees them (history, audit)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
 class Problem(models.Model):
-    """既往史: a diagnosis (ICD-10) or event with its date."""
+    """既往史: a diagnosis (ICD-10) or event with its date.
+
+    Written by ``residents.services`` only (``problem_add`` / ``_update`` / ``_resolve`` / ``_remove``):
+    ``version`` detects concurrent edits; removal is soft (``removed_at`` with its reason). New columns
+    have database defaults so bulk loaders that name only the original columns keep working."""
 
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="problems")
     kind = models.CharField(_("类别"), max_length=12, choices=ProblemKind.choices, default=ProblemKind.DISEASE)
@@ -256,15 +277,32 @@ class Problem(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     diagnosed_on = models.DateField(_("确诊日期"), null=True, blank=True)
     resolved_on = models.DateField(_("痊愈/终止日期"), null=True, blank=True)
+    resolved_reason = models.CharField(_("终止原因"), max_length=200, blank=True, default="", db_default="")
+    note = models.CharField(_("备注"), max_length=300, blank=True, default="", db_default="")
     recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    version = models.PositiveIntegerField(_("版本"), default=1, db_default=1)
+    updated_at = models.DateTimeField(_("更新时间"), null=True, blank=True)
+    removed_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
+    removed_reason = models.CharField(_("删除原因"), max_length=200, blank=True, default="", db_default="")
+    removed_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = ProblemManager()
+    all_objects = ProblemQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("既往史")
         verbose_name_plural = _("既往史")
         ordering = ["diagnosed_on"]
+        base_manager_name = "all_objects"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.icd10})" if self.icd10 else self.name
+
+    @property
+    def category(self) -> str:
+        """The 3-character ICD-10 category ('F20' for 'F20.0'); '' when uncoded."""
+        return self.icd10[:3].upper()
 
 
 class MeasurementSource(models.TextChoices):

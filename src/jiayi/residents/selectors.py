@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from jiayi.core.audit import audit_search, audit_view, audit_views
 from jiayi.core.ids import IdNumberError, upgrade_15_to_18
 from jiayi.core.scoping import get_visible_or_404
-from jiayi.residents.models import HealthRecord, Household, IdType, Measurement, Resident
+from jiayi.residents.models import HealthRecord, Household, IdType, Measurement, Problem, Resident
 
 _ID18 = re.compile(r"^\d{17}[\dXx]$")
 _RECORD17 = re.compile(r"^\d{17}$")
@@ -103,6 +105,19 @@ def health_record_for(resident: Resident) -> HealthRecord | None:
 
 def measurements_for(resident: Resident, *, limit: int = 200) -> list[Measurement]:
     return list(resident.measurements.order_by("-measured_at")[:limit])
+
+
+def problems_for(resident: Resident) -> list[Problem]:
+    """The resident's problems (removed ones excluded): unresolved first, then by diagnosis date.
+    The caller has read ``resident`` through ``resident_get`` (scoped and audited)."""
+    rows = list(resident.problems.select_related("recorded_by"))
+    rows.sort(key=lambda p: (p.resolved_on is not None, p.diagnosed_on or date.min, p.pk))
+    return rows
+
+
+def problem_get(resident: Resident, pk: int) -> Problem:
+    """One of the resident's problems (404 for another resident's, or a removed one)."""
+    return get_object_or_404(resident.problems.all(), pk=pk)
 
 
 def bp_series(resident: Resident, *, limit: int = 60) -> list[dict]:

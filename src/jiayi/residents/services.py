@@ -18,6 +18,7 @@ from jiayi.core.audit import audit
 from jiayi.core.errors import ConcurrentEditError, DomainValidationError
 from jiayi.core.models import AccessAction
 from jiayi.org.models import Area, AreaLevel, Institution, Staff
+from jiayi.residents import icd10 as icd10_codes
 from jiayi.residents import rules
 from jiayi.residents.diagnoses import diagnosis_groups
 from jiayi.residents.models import (
@@ -27,6 +28,7 @@ from jiayi.residents.models import (
     KeyPopulationTag,
     Measurement,
     Problem,
+    ProblemKind,
     RecordSerialCounter,
     Relationship,
     ResidenceStatus,
@@ -313,24 +315,188 @@ def measurement_record(
     return m
 
 
+PROBLEM_EDITABLE = ("kind", "icd10", "name", "diagnosed_on", "note")
+
+
+def _problem_snapshot(problem: Problem) -> dict[str, Any]:
+    """The audited state of a problem (JSON-ready), for the before/after of every change."""
+    out: dict[str, Any] = {}
+    for f in (*PROBLEM_EDITABLE, "resolved_on", "resolved_reason", "removed_reason", "version"):
+        v = getattr(problem, f)
+        out[f] = v.isoformat() if isinstance(v, date) else v
+    return out
+
+
+def _clean_problem(
+    *, resident: Resident, kind: str, icd10: str, name: str, diagnosed_on: date | None, note: str,
+    exclude_pk: int | None = None, active: bool = True,
+) -> tuple[str, str]:
+    """Validate a problem's fields; return (normalised code, name). Raises with every field's message;
+    an unresolved problem may not share its ICD-10 category with another unresolved one."""
+    errors: dict[str, str] = {}
+    if kind not in ProblemKind.values:
+        errors["kind"] = _("请选择类别。")
+    code = icd10_codes.normalise(icd10 or "")
+    entry = icd10_codes.lookup(code) if code else None
+    if code and entry is None:
+        errors["icd10"] = _("ICD-10编码 %(code)s 不在编码表中，请从编码表中选择。") % {"code": code}
+    elif not code and kind == ProblemKind.DISEASE:
+        errors["icd10"] = _("疾病须填写ICD-10编码。")
+    name = (name or "").strip()
+    if not name and entry is not None:
+        name = entry.title_zh or entry.title_en
+    if not name:
+        errors["name"] = _("请填写名称。")
+    elif len(name) > Problem._meta.get_field("name").max_length:
+        errors["name"] = _("名称不能超过100个字。")
+    if len(note or "") > Problem._meta.get_field("note").max_length:
+        errors["note"] = _("备注不能超过300个字。")
+    if diagnosed_on and diagnosed_on > timezone.localdate():
+        errors["diagnosed_on"] = _("确诊日期不能晚于今天。")
+    elif diagnosed_on and diagnosed_on < resident.birth_date:
+        errors["diagnosed_on"] = _("确诊日期不能早于出生日期。")
+    duplicate = False
+    if not errors and entry is not None and active:
+        same = Problem.objects.active().filter(resident=resident, icd10__startswith=entry.category)
+        if exclude_pk is not None:
+            same = same.exclude(pk=exclude_pk)
+        other = same.first()
+        if other is not None:
+            duplicate = True
+            errors["icd10"] = _("该居民已有未终止的同类诊断：%(name)s（%(code)s）。") % {
+                "name": other.name, "code": other.icd10,
+            }
+    if errors:
+        raise DomainValidationError(errors, code="duplicate" if duplicate else "invalid")
+    return (entry.code if entry is not None else ""), name
+
+
+def _lock_resident(resident: Resident) -> None:
+    """Serialise the writes of one resident's problems (PostgreSQL row lock; SQLite writes are serial),
+    so two people adding the same diagnosis at once cannot both pass the duplicate check."""
+    Resident.objects.select_for_update().filter(pk=resident.pk).values_list("pk", flat=True).first()
+
+
 @transaction.atomic
 def problem_add(
-    *, actor, resident: Resident, name: str, icd10: str = "", diagnosed_on: date | None = None, kind: str = "disease"
+    *,
+    actor,
+    resident: Resident,
+    name: str = "",
+    icd10: str = "",
+    diagnosed_on: date | None = None,
+    kind: str = ProblemKind.DISEASE,
+    note: str = "",
 ) -> Problem:
-    if diagnosed_on and diagnosed_on > timezone.localdate():
-        raise DomainValidationError({"diagnosed_on": _("确诊日期不能晚于今天。")})
-    if diagnosed_on and diagnosed_on < resident.birth_date:
-        raise DomainValidationError({"diagnosed_on": _("确诊日期不能早于出生日期。")})
-    p = Problem.objects.create(resident=resident, name=name, icd10=icd10.upper(), diagnosed_on=diagnosed_on, kind=kind)
-    audit(actor, AccessAction.CREATE, p, resident_id=resident.pk)
+    """Record a problem. A disease needs a code from the ICD-10 list (its name defaults to the code's
+    title); no second unresolved problem of the same ICD-10 category. Tags follow (diagnosis groups)."""
+    _lock_resident(resident)
+    code, name = _clean_problem(
+        resident=resident, kind=kind, icd10=icd10, name=name, diagnosed_on=diagnosed_on, note=note
+    )
+    p = Problem.objects.create(
+        resident=resident, kind=kind, icd10=code, name=name, diagnosed_on=diagnosed_on, note=(note or "").strip(),
+        recorded_by=_staff(actor), updated_at=timezone.now(),
+    )
+    audit(actor, AccessAction.CREATE, p, detail={"after": _problem_snapshot(p)})
     key_population_refresh(resident=resident)
     return p
+
+
+def _problem_write(problem: Problem, version: int, **values: Any) -> Problem:
+    updated = Problem.objects.filter(pk=problem.pk, version=version).update(
+        version=F("version") + 1, updated_at=timezone.now(), **values
+    )
+    if updated != 1:
+        raise ConcurrentEditError(_("该诊断已被他人修改，请刷新后重试。"))
+    return Problem.all_objects.get(pk=problem.pk)
+
+
+@transaction.atomic
+def problem_update(*, actor, problem: Problem, version: int, **changes: Any) -> Problem:
+    """Correct a problem if nobody changed it since ``version`` was read (else ConcurrentEditError).
+    A new code without a new name takes the code's title."""
+    unknown = set(changes) - set(PROBLEM_EDITABLE)
+    if unknown:
+        raise DomainValidationError({k: _("该字段不可修改。") for k in unknown})
+    resident = problem.resident
+    _lock_resident(resident)
+    before = _problem_snapshot(problem)
+    merged = {f: getattr(problem, f) for f in PROBLEM_EDITABLE}
+    merged.update(changes)
+    if "icd10" in changes and "name" not in changes and icd10_codes.normalise(changes["icd10"] or "") != problem.icd10:
+        merged["name"] = ""
+    code, name = _clean_problem(
+        resident=resident, exclude_pk=problem.pk, active=problem.resolved_on is None, **merged
+    )
+    values = {**{k: merged[k] for k in changes}, "icd10": code, "name": name}
+    if "note" in values:
+        values["note"] = (values["note"] or "").strip()
+    problem = _problem_write(problem, version, **values)
+    after = _problem_snapshot(problem)
+    changed = sorted(k for k in after if after[k] != before[k] and k != "version")
+    audit(actor, AccessAction.UPDATE, problem, detail={
+        "fields": changed, "before": {k: before[k] for k in changed}, "after": {k: after[k] for k in changed},
+    })
+    key_population_refresh(resident=resident)
+    return problem
+
+
+@transaction.atomic
+def problem_resolve(
+    *, actor, problem: Problem, version: int, resolved_on: date | None = None, reason: str = ""
+) -> Problem:
+    """Mark a problem cured or ended (痊愈/终止) on ``resolved_on`` (today by default), with a reason."""
+    resolved_on = resolved_on or timezone.localdate()
+    errors: dict[str, str] = {}
+    if problem.resolved_on is not None:
+        errors["resolved_on"] = _("该诊断已终止。")
+    elif resolved_on > timezone.localdate():
+        errors["resolved_on"] = _("终止日期不能晚于今天。")
+    elif problem.diagnosed_on and resolved_on < problem.diagnosed_on:
+        errors["resolved_on"] = _("终止日期不能早于确诊日期。")
+    elif resolved_on < problem.resident.birth_date:
+        errors["resolved_on"] = _("终止日期不能早于出生日期。")
+    reason = (reason or "").strip()
+    if len(reason) > Problem._meta.get_field("resolved_reason").max_length:
+        errors["reason"] = _("原因不能超过200个字。")
+    if errors:
+        raise DomainValidationError(errors)
+    _lock_resident(problem.resident)
+    before = _problem_snapshot(problem)
+    problem = _problem_write(problem, version, resolved_on=resolved_on, resolved_reason=reason)
+    after = _problem_snapshot(problem)
+    audit(actor, AccessAction.UPDATE, problem, detail={
+        "fields": ["resolved_on", "resolved_reason"],
+        "before": {k: before[k] for k in ("resolved_on", "resolved_reason")},
+        "after": {k: after[k] for k in ("resolved_on", "resolved_reason")},
+    })
+    key_population_refresh(resident=problem.resident)
+    return problem
+
+
+@transaction.atomic
+def problem_remove(*, actor, problem: Problem, version: int, reason: str) -> Problem:
+    """Remove a problem entered in error: kept (soft), hidden from every reader, audited with its state."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainValidationError({"reason": _("请填写删除原因。")})
+    if len(reason) > Problem._meta.get_field("removed_reason").max_length:
+        raise DomainValidationError({"reason": _("原因不能超过200个字。")})
+    _lock_resident(problem.resident)
+    before = _problem_snapshot(problem)
+    problem = _problem_write(
+        problem, version, removed_at=timezone.now(), removed_by=_staff(actor), removed_reason=reason
+    )
+    audit(actor, AccessAction.DELETE, problem, detail={"before": before, "reason": reason})
+    key_population_refresh(resident=problem.resident)
+    return problem
 
 
 def key_population_refresh(*, resident: Resident, on: date | None = None) -> set[str]:
     """Recompute the resident's key-population tags from the record; returns the current set."""
     on = on or timezone.localdate()
-    codes = list(resident.problems.filter(resolved_on__isnull=True).values_list("icd10", flat=True))
+    codes = list(resident.problems.active().values_list("icd10", flat=True))
     recorded = {
         code for code, flag in (
             ("disabled", resident.disabled), ("poverty_lifted", resident.poverty_lifted),
