@@ -10,5 +10,6 @@ urlpatterns = [
     path("programmes/", include("jiayi.programmes.urls")),
     path("contracts/", include("jiayi.contracts.urls")),
     path("indicators/", include("jiayi.indicators.urls")),
+    path("", include("jiayi.residents.urls")),
     path("", include("jiayi.web.urls")),
 ]

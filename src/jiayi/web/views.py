@@ -231,7 +231,6 @@ def _resident_context(request: HttpRequest, resident: Resident, form: Measuremen
         "basic_info": basic,
         "family_history": _labelled(record.family_history, FAMILY_LABELS) if record else [],
         "living_conditions": _labelled(record.living_conditions, LIVING_LABELS) if record else [],
-        "problems": list(resident.problems.all()),
         "tags": _tags(resident),
         "street": resident.area.parent,
         "resident_panels": panels.resident_panels(),
