@@ -1,0 +1,111 @@
+"""Two writers of one resident's problems at once (run on PostgreSQL as well as SQLite).
+
+The first writer keeps its transaction open until the second has started and, on PostgreSQL, waits
+for the first's lock on the resident; then both finish. On SQLite, IMMEDIATE transactions make the
+second wait for the first from its start, which gives the same outcome."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from jiayi.core.errors import ConcurrentEditError, DomainValidationError
+from jiayi.residents import services
+from jiayi.residents.models import Problem
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _second_waits_for_a_lock(timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cur:
+        while time.monotonic() < deadline:
+            cur.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cur.fetchone()[0]:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+def _race(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[dict[str, Any], dict[str, Exception]]:
+    results: dict[str, Any] = {}
+    errors: dict[str, Exception] = {}
+    first_done, release = threading.Event(), threading.Event()
+
+    def run_first() -> None:
+        try:
+            with transaction.atomic():
+                results["first"] = first()
+                first_done.set()
+                release.wait(60)
+        except Exception as exc:  # collected and asserted by the caller
+            errors["first"] = exc
+        finally:
+            first_done.set()
+            connection.close()
+
+    def run_second() -> None:
+        try:
+            results["second"] = second()
+        except Exception as exc:  # collected and asserted by the caller
+            errors["second"] = exc
+        finally:
+            connection.close()
+
+    t1 = threading.Thread(target=run_first)
+    t1.start()
+    assert first_done.wait(60)
+    t2 = threading.Thread(target=run_second)
+    t2.start()
+    try:
+        if connection.vendor == "postgresql":
+            assert _second_waits_for_a_lock(), "the second writer never waited for the first"
+    finally:
+        release.set()
+        t1.join(60)
+        t2.join(60)
+    return results, errors
+
+
+def test_two_people_adding_the_same_diagnosis_at_once_record_it_once(district):
+    r = district.resident_a
+
+    def add(code: str):
+        return lambda: services.problem_add(actor=district.doctor_a.user, resident=r, icd10=code)
+
+    results, errors = _race(add("F20.0"), add("F20.3"))
+    assert "first" not in errors
+    assert isinstance(errors.get("second"), DomainValidationError) and errors["second"].code == "duplicate"
+    assert list(Problem.objects.filter(resident=r).values_list("icd10", flat=True)) == ["F20.0"]
+
+
+def test_two_edits_of_the_same_version_at_once_keep_the_first_and_refuse_the_second(district):
+    p = services.problem_add(actor=None, resident=district.resident_a, icd10="I10")
+
+    def edit(note: str):
+        return lambda: services.problem_update(actor=None, problem=p, version=1, note=note)
+
+    results, errors = _race(edit("第一人"), edit("第二人"))
+    assert "first" not in errors
+    assert isinstance(errors.get("second"), ConcurrentEditError)
+    p.refresh_from_db()
+    assert (p.note, p.version) == ("第一人", 2)
+
+
+def test_an_edit_racing_a_removal_of_the_same_version_loses(district):
+    p = services.problem_add(actor=None, resident=district.resident_a, icd10="E11")
+    results, errors = _race(
+        lambda: services.problem_remove(actor=None, problem=p, version=1, reason="录入错误"),
+        lambda: services.problem_update(actor=None, problem=p, version=1, note="迟到的修改"),
+    )
+    assert "first" not in errors and isinstance(errors.get("second"), ConcurrentEditError)
+    kept = Problem.all_objects.get(pk=p.pk)
+    assert kept.removed_at is not None and kept.note == ""
