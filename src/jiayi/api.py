@@ -106,8 +106,10 @@ from jiayi.indicators.api import fhir_router as indicators_fhir_router  # noqa: 
 from jiayi.indicators.api import router as indicators_router  # noqa: E402
 from jiayi.programmes.api import router as programmes_router  # noqa: E402
 from jiayi.residents.api import router as residents_router  # noqa: E402
+from jiayi.residents.codes_api import router as codes_router  # noqa: E402
 
 api.add_router("/", residents_router)
+api.add_router("/", codes_router)
 api.add_router("/", programmes_router)
 api.add_router("/", contracts_router)
 api.add_router("/", indicators_router)

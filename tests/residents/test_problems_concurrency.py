@@ -82,7 +82,7 @@ def test_two_people_adding_the_same_diagnosis_at_once_record_it_once(district):
         return lambda: services.problem_add(actor=district.doctor_a.user, resident=r, icd10=code)
 
     results, errors = _race(add("F20.0"), add("F20.3"))
-    assert "first" not in errors
+    assert "first" not in errors and results["first"].icd10 == "F20.0"
     assert isinstance(errors.get("second"), DomainValidationError) and errors["second"].code == "duplicate"
     assert list(Problem.objects.filter(resident=r).values_list("icd10", flat=True)) == ["F20.0"]
 
@@ -94,7 +94,7 @@ def test_two_edits_of_the_same_version_at_once_keep_the_first_and_refuse_the_sec
         return lambda: services.problem_update(actor=None, problem=p, version=1, note=note)
 
     results, errors = _race(edit("第一人"), edit("第二人"))
-    assert "first" not in errors
+    assert "first" not in errors and results["first"].version == 2
     assert isinstance(errors.get("second"), ConcurrentEditError)
     p.refresh_from_db()
     assert (p.note, p.version) == ("第一人", 2)
@@ -102,7 +102,7 @@ def test_two_edits_of_the_same_version_at_once_keep_the_first_and_refuse_the_sec
 
 def test_an_edit_racing_a_removal_of_the_same_version_loses(district):
     p = services.problem_add(actor=None, resident=district.resident_a, icd10="E11")
-    results, errors = _race(
+    _results, errors = _race(
         lambda: services.problem_remove(actor=None, problem=p, version=1, reason="录入错误"),
         lambda: services.problem_update(actor=None, problem=p, version=1, note="迟到的修改"),
     )

@@ -9,7 +9,6 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
 
 from jiayi.core.audit import audit_view
 from jiayi.core.errors import ConcurrentEditError, DomainValidationError
@@ -351,7 +350,7 @@ def measurement_create(request, resident_id: int, payload: MeasurementIn):
 
 
 # ---------------------------------------------------------------------------------------------
-# Problems (既往史 / diagnoses) and the ICD-10 code list
+# Problems (既往史 / diagnoses); the ICD-10 code search is in residents.codes_api
 # ---------------------------------------------------------------------------------------------
 
 KindCode = Literal[tuple(ProblemKind.values)]  # type: ignore[valid-type]
@@ -403,19 +402,6 @@ class ProblemPatch(Schema):
 class ProblemRemoveParams(Schema):
     version: int
     reason: Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class Icd10Out(Schema):
-    code: str
-    level: str
-    title_zh: str
-    title_en: str
-    block: str
-    chapter: str
-
-
-class Icd10Params(Schema):
-    q: Annotated[str, Field(max_length=50)] = ""
 
 
 def _problem_out(p: Problem) -> dict:
@@ -476,14 +462,6 @@ def problem_remove(request, resident_id: int, problem_id: int, params: Query[Pro
     p = selectors.problem_get(r, problem_id)
     services.problem_remove(actor=request.user, problem=p, version=params.version, reason=params.reason)
     return Status(204, None)
-
-
-@router.get("/codes/icd10", response=list[Icd10Out], tags=["codes"])
-@paginate(PageNumberPagination, page_size=20, max_page_size=100)
-def icd10_search(request, params: Query[Icd10Params]):
-    """ICD-10 categories and subcategories matching ``q``: a code ('F20'), or words of the Chinese or
-    English title ('精神', 'schizo'). Codes without a Chinese title have ``title_zh`` empty."""
-    return icd10.search(params.q)
 
 
 __all__ = ["Sex", "router"]
