@@ -120,7 +120,8 @@ def group(code: str) -> Group | None:
 def search(query: str, *, limit: int | None = None) -> list[Icd10Code]:
     """Codes matching ``query``: a code or its start ('F2', 'F20', 'F20.0'), or words of a Chinese or
     English title ('精神', 'schizo'). Every word must match. Exact code first, then codes starting with
-    the query in code order (categories before their subcategories), then title matches in code order."""
+    the query in code order (categories before their subcategories), then title matches: those whose
+    title starts with the query, then the other categories, then the other subcategories."""
     q = (query or "").strip()
     cl = code_list()
     if not q:
@@ -139,5 +140,11 @@ def search(query: str, *, limit: int | None = None) -> list[Icd10Code]:
             prefix.append(c)
         elif all(w in text for w in words):
             titles.append(c)
+    # Titles that start with the query first ('精神' → 精神分裂症 before 使用酒精引起的精神…), then
+    # categories before subcategories; code order within each (sorted is stable).
+    first = words[0] if words else ""
+    titles.sort(key=lambda c: (
+        not (c.title_zh.startswith(q) or c.title_en.lower().startswith(first)), c.level != CATEGORY,
+    ))
     hits = exact + prefix + titles
     return hits[:limit] if limit is not None else hits
