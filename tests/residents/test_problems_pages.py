@@ -214,3 +214,16 @@ def test_the_code_search_in_english_shows_english_titles(login, district):
     client.cookies["django_language"] = "en"
     html = client.get(reverse("icd10_search"), {"q": "F20"}, **HTMX).content.decode()
     assert 'data-title="Schizophrenia"' in html
+
+
+def test_the_section_and_its_messages_in_english(login, district):
+    r = district.resident_a1
+    services.problem_add(actor=None, resident=r, icd10="F20")
+    client = login("doctor_a")
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    section = _section(client.get(reverse("resident_detail", args=[r.pk])).content.decode())
+    assert "Medical history and diagnoses" in section and "Schizophrenia" in section
+    answer = client.post(reverse("problem_add", args=[r.pk]), {"icd10": "F20.1", "kind": "disease"}, **HTMX)
+    assert "already has an unresolved diagnosis of the same category" in answer.content.decode()
+    answer = client.post(reverse("problem_add", args=[r.pk]), {"icd10": "Q99.99", "kind": "disease"}, **HTMX)
+    assert "is not in the code list" in answer.content.decode()
