@@ -70,3 +70,19 @@ def test_every_page_sends_anonymous_to_login(client, route, name):
     r = client.get(_concrete(route))
     assert r.status_code == 302, f"{route} ({name}) answered {r.status_code} to an anonymous visitor"
     assert "/login/" in r["Location"]
+
+
+# Endpoints and pages this matrix must cover by name (so that a rename or a lost router fails here,
+# not silently): the problems (diagnoses) API and pages and the ICD-10 code search.
+COVERED_API = {
+    ("GET", "/api/v1/residents/{resident_id}/problems"), ("POST", "/api/v1/residents/{resident_id}/problems"),
+    ("PATCH", "/api/v1/residents/{resident_id}/problems/{problem_id}"),
+    ("DELETE", "/api/v1/residents/{resident_id}/problems/{problem_id}"),
+    ("GET", "/api/v1/codes/icd10"),
+}
+COVERED_PAGES = {"problems_section", "problem_add", "problem_edit", "problem_resolve", "problem_remove", "icd10_search"}
+
+
+def test_the_matrix_walks_the_named_endpoints_and_pages():
+    assert COVERED_API <= set(_api_operations())
+    assert COVERED_PAGES <= {name for _route, name in PAGES}
