@@ -84,5 +84,5 @@ COVERED_PAGES = {"problems_section", "problem_add", "problem_edit", "problem_res
 
 
 def test_the_matrix_walks_the_named_endpoints_and_pages():
-    assert COVERED_API <= set(_api_operations())
-    assert COVERED_PAGES <= {name for _route, name in PAGES}
+    assert COVERED_API - set(_api_operations()) == set()
+    assert COVERED_PAGES - {name for _route, name in PAGES} == set()

@@ -248,8 +248,7 @@ class ProblemKind(models.TextChoices):
 
 
 class ProblemQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(resident__in=Resident.objects.visible_to(user))
+    """Read through the resident (``resident.problems`` after ``selectors.resident_get``: scoped)."""
 
     def active(self):
         """Not resolved: what the key-population tags and the programmes read."""
