@@ -1,5 +1,5 @@
 """In Debian's Chromium: type '精神' in the code box, pick 精神分裂症 from the results, save, and see
-the diagnosis (and its key-population tag) in the problems section — htmx end to end."""
+the diagnosis in the problems section and its key-population tag in the page head — htmx end to end."""
 
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ def test_search_a_code_pick_it_and_save_the_diagnosis(live_server, district, chr
             page.wait_for_selector("[data-testid=problem-list] td.mono:has-text('F20')")
             section = page.locator("[data-testid=problems]").inner_text()
             assert "精神分裂症" in section and "2012-05-03" in section and "诊断已保存" in section
+            page.wait_for_selector("#resident-tags .tag-severe_mental")  # the page head's tags follow
             page.screenshot(path=str(tmp_path / "saved.png"), full_page=True)
         finally:
             browser.close()

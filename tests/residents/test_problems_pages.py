@@ -227,3 +227,15 @@ def test_the_section_and_its_messages_in_english(login, district):
     assert "already has an unresolved diagnosis of the same category" in answer.content.decode()
     answer = client.post(reverse("problem_add", args=[r.pk]), {"icd10": "Q99.99", "kind": "disease"}, **HTMX)
     assert "is not in the code list" in answer.content.decode()
+
+
+def test_a_saved_diagnosis_also_refreshes_the_page_heads_tags(login, district):
+    r = district.resident_a1  # 56: no tag yet
+    page = login("doctor_a").get(reverse("resident_detail", args=[r.pk])).content.decode()
+    assert '<div id="resident-tags">' in page and "严重精神障碍患者" not in page
+    answer = login("doctor_a").post(reverse("problem_add", args=[r.pk]), {"icd10": "F20", "kind": "disease"}, **HTMX)
+    html = answer.content.decode()
+    oob = html[html.index('<div id="resident-tags" hx-swap-oob="true">'):]
+    assert "tag-severe_mental" in oob and "严重精神障碍患者" in oob
+    bad = login("doctor_a").post(reverse("problem_add", args=[r.pk]), {"icd10": "F20.1", "kind": "disease"}, **HTMX)
+    assert "hx-swap-oob" not in bad.content.decode()  # nothing saved: the head stays as it is

@@ -59,6 +59,15 @@ def _language() -> str:
     return get_language() or "zh-hans"
 
 
+def key_population_tags(resident: Resident) -> list[dict[str, Any]]:
+    """The resident's key-population tags with their labels in the page's language (the page head)."""
+    return [
+        {"code": tag.code, "label": _(KEY_POPULATIONS.get(tag.code, (tag.code, ""))[0]), "derived": tag.derived,
+         "since": tag.since}
+        for tag in resident.key_population_tags.order_by("code")
+    ]
+
+
 def problem_rows(problems: list[Problem]) -> list[dict[str, Any]]:
     """What the section's table shows per problem: the code's title in the page's language (English
     where the code list has no Chinese title) and the key populations its code puts the resident in."""
@@ -86,7 +95,9 @@ def section_context(
     saved: str = "",
 ) -> dict[str, Any]:
     """The context of ``residents/_problems.html``. ``mode``: add, edit, resolve or remove (the form
-    open in the section); ``saved``: the message of the write that just succeeded."""
+    open in the section); ``saved``: the message of the write that just succeeded — the answer then
+    also carries the page head's key-population tags (an htmx out-of-band swap), which the write may
+    have changed."""
     can_write = can_write_clinical(request.user)
     if can_write and form is None and mode == "add":
         form = ProblemForm()
@@ -97,6 +108,7 @@ def section_context(
         "problem_mode": mode,
         "problem_target": problem,
         "problem_saved": saved,
+        "oob_tags": key_population_tags(resident) if saved else None,
         "can_write": can_write,
     }
 

@@ -29,6 +29,7 @@ from jiayi.core.audit import audit_view
 from jiayi.core.scoping import can_audit, can_write_clinical
 from jiayi.residents import selectors as resident_selectors
 from jiayi.residents.models import Household, Measurement, Resident
+from jiayi.residents.views import key_population_tags
 from jiayi.web import panels
 from jiayi.web import selectors as web_selectors
 from jiayi.web.forms import AuditFilterForm, MeasurementForm, ResidentForm, ThrottledAuthenticationForm
@@ -170,16 +171,6 @@ def _blood_type(record) -> str:
     return text
 
 
-def _tags(resident: Resident) -> list[dict[str, Any]]:
-    from jiayi.residents.rules import KEY_POPULATIONS
-
-    out = []
-    for tag in resident.key_population_tags.order_by("code"):
-        label = KEY_POPULATIONS.get(tag.code, (tag.code, ""))[0]
-        out.append({"code": tag.code, "label": _(label), "derived": tag.derived, "since": tag.since})
-    return out
-
-
 def _measurement_table(measurements: list[Measurement]) -> tuple[list[str], list[dict[str, Any]]]:
     """Only the columns with at least one value, so the table stays narrow."""
     columns = [c for c in MEASUREMENT_COLUMNS if any(getattr(m, c) is not None for m in measurements)]
@@ -231,7 +222,7 @@ def _resident_context(request: HttpRequest, resident: Resident, form: Measuremen
         "basic_info": basic,
         "family_history": _labelled(record.family_history, FAMILY_LABELS) if record else [],
         "living_conditions": _labelled(record.living_conditions, LIVING_LABELS) if record else [],
-        "tags": _tags(resident),
+        "tags": key_population_tags(resident),
         "street": resident.area.parent,
         "resident_panels": panels.resident_panels(),
     }
