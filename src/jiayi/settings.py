@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "jiayi.residents",
     "jiayi.contracts",
     "jiayi.programmes",
+    # Programmes: one app (folder) each, registering itself with the programme engine.
+    "jiayi.programmes.hypertension",
+    "jiayi.programmes.diabetes",
     "jiayi.indicators",
     "jiayi.synth",
     "jiayi.interop",

@@ -38,7 +38,6 @@ from jiayi.programmes.models import (
     Referral,
     ScreeningCase,
     Visit,
-    VisitClass,
     VisitMode,
 )
 from jiayi.residents import selectors as resident_selectors
@@ -143,7 +142,8 @@ class EnrolmentOut(Schema):
 class VisitIn(Schema):
     resident_id: int
     visit_date: date
-    visit_type: Literal["follow_up", "annual_check"] = "follow_up"
+    #: one of the programme's visit types (``GET /programmes/{programme}/schema``); default its first
+    visit_type: Annotated[str, Field(max_length=20)] | None = None
     mode: ModeCode = "clinic"  # type: ignore[valid-type]
     form: dict[str, Any]
     long_prescription: bool = False
@@ -396,7 +396,7 @@ def _visit_out(v: Visit) -> dict[str, Any]:
         "dbp": v.dbp,
         "fasting_glucose": float(v.fasting_glucose) if v.fasting_glucose is not None else None,
         "classification": v.classification,
-        "classification_label": str(VisitClass(v.classification).label) if v.classification else "",
+        "classification_label": engine.outcome_label(v.programme, v.classification),
         "at_target": v.at_target,
         "next_due": v.next_due,
         "referral": list(v.referral_reasons) if v.referred else None,

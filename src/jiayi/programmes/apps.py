@@ -9,13 +9,12 @@ class ProgrammesConfig(AppConfig):
     verbose_name = "公共卫生项目"
 
     def ready(self) -> None:
+        # The programmes themselves are apps (jiayi.programmes.hypertension, ...) that register in
+        # their own ready().
         from jiayi.programmes import (
-            engine,
+            panels,
             rules,  # noqa: F401  (registers the engine's rule sets)
         )
-
-        engine.autodiscover()
-        from jiayi.programmes import panels
 
         with contextlib.suppress(ImportError):  # the page registries (jiayi.web.panels) are optional
             panels.register()

@@ -21,7 +21,10 @@ from typing import Any
 from jiayi.core import rulesets
 from jiayi.programmes import chronic_rules
 from jiayi.programmes.chronic_rules import PatientFacts, VisitFacts, VisitOutcome
-from jiayi.programmes.engine import Evaluation
+from jiayi.programmes.spec import Evaluation, Outcome
+
+#: The four classes of a chronic follow-up visit (此次随访分类), the programmes' declared outcomes.
+CHRONIC_OUTCOMES: tuple[Outcome, ...] = tuple(Outcome(c, lbl) for c, lbl in chronic_rules.CLASSIFICATIONS.items())
 
 
 def _f(form: Mapping[str, Any], key: str) -> float | None:
@@ -53,6 +56,8 @@ class ChronicRulesAdapter:
     """Hypertension / diabetes follow-up rules (RULES.md §2.3-2.4) behind the engine's interface."""
 
     programme: str  # rule-set programme: 'hypertension' or 'diabetes'
+    #: the form field a visit that cannot be classified is reported on (its control measurement)
+    error_field: str = "sbp"
 
     def ruleset(self, code: str) -> rulesets.RuleSet:
         return rulesets.get(self.programme, code)

@@ -1,55 +1,45 @@
 """The programme registry: what a programme brings to the engine.
 
-Every programme is a sub-package of ``jiayi.programmes`` with a ``programme.py`` that calls
-:func:`register` once. The engine (models, services, work lists, numbers) is the same for all;
-a programme contributes
-
-- its code and Chinese names, the ICD-10 code added to the resident's problems on enrolment;
-- its visit-form schema (:mod:`jiayi.programmes.schema`);
-- a rules adapter: turns a validated form into the pure rules' facts and evaluates them under the
-  enrolment's rule set (classification, at-target, next due date, referral);
-- the contract service codes its visits fulfil;
-- which form values are copied into the resident's measurements.
-
-Adding a programme = adding a folder with ``schema.py``, ``rules.py`` and ``programme.py``;
-:func:`autodiscover` (called from the app config) imports every ``programme.py``.
+Every programme is a folder that is a Django app (``jiayi.programmes.hypertension``, a test-only
+``tests.plugin_programmes.schedule_demo``, ...) listed in ``INSTALLED_APPS``; its app config imports
+its ``programme.py``, which calls :func:`register` once with a :class:`Programme` — the pure
+:class:`~jiayi.programmes.spec.ProgrammeSpec` (kind, eligibility, visit types and their forms,
+outcomes, rules adapter or schedule, diagnosis groups, the problem added on enrolment, service items,
+panels, work-list entries) plus the display helpers the pages need. The engine (models, services,
+work lists, pages, API) reads only this registry; it names no programme.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from jiayi.programmes.schema import FormSchema
+from jiayi.programmes.spec import Evaluation, Kind, ProgrammeSpec
 
 __all__ = [
     "Evaluation",
+    "Kind",
     "Programme",
     "RulesAdapter",
     "all_programmes",
-    "autodiscover",
     "get",
+    "outcome_label",
+    "outcome_labels",
     "register",
+    "unregister",
 ]
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    """What the rules concluded about one visit."""
-
-    classification: str  # key of chronic_rules.CLASSIFICATIONS / models.VisitClass
-    at_target: bool | None  # control measurement below target; None if not measured
-    next_due: date
-    referral: tuple[str, ...] | None  # reason codes, None = no referral
-    urgent: bool
-
-
 class RulesAdapter(Protocol):
-    """The pure rules of one programme as the engine calls them."""
+    """The pure rules of one programme as the engine calls them.
+
+    ``error_field``: the form field a ValueError of :meth:`evaluate` (visit cannot be classified) is
+    reported on.
+    """
+
+    error_field: str
 
     def evaluate(
         self,
@@ -66,23 +56,7 @@ class RulesAdapter(Protocol):
 
 
 @dataclass(frozen=True)
-class Programme:
-    code: str  # 'hypertension'; also the rule-set programme
-    name: str  # 高血压患者健康管理
-    short_name: str  # 高血压
-    icd10: str  # added as a Problem on enrolment (key-population tag follows)
-    problem_name: str
-    schema: FormSchema
-    rules: RulesAdapter
-    #: visit type -> contract service code (contracts.services.service_delivered)
-    service_codes: Mapping[str, str]
-    #: form field -> residents.Measurement field, recorded with each visit (source follow_up)
-    measurement_fields: Mapping[str, str] = field(default_factory=dict)
-    #: the measurement that decides control: 'bp' or 'fasting_glucose'
-    control_measure: str = "bp"
-    #: form fields shown as "last time" hints (never prefilled: they must be measured)
-    hint_fields: tuple[str, ...] = ()
-    order: int = 100
+class Programme(ProgrammeSpec):
     #: optional hook: form -> medication lines (defaults to form["medications"])
     medication_lines: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None
 
@@ -99,6 +73,17 @@ class Programme:
 
         return gettext(self.short_name)
 
+    @property
+    def icd10(self) -> str:
+        """The ICD-10 code of the problem the programme adds on enrolment ('' if it declares none)."""
+        return self.problem.icd10 if self.problem is not None else ""
+
+    @property
+    def outcome_labels(self) -> dict[str, str]:
+        from django.utils.translation import gettext
+
+        return {o.code: gettext(o.label) for o in self.outcomes}
+
     def lines_from(self, form: Mapping[str, Any]) -> list[dict[str, Any]]:
         if self.medication_lines is not None:
             return self.medication_lines(form)
@@ -109,9 +94,19 @@ _REGISTRY: dict[str, Programme] = {}
 
 
 def register(programme: Programme) -> Programme:
-    """Register a programme (idempotent for the same code, so module reloads are harmless)."""
+    """Register a programme (idempotent for the same code, so module reloads are harmless).
+
+    ValueError when the declaration is invalid (:meth:`ProgrammeSpec.problems`)."""
+    problems = programme.problems()
+    if problems:
+        raise ValueError(f"programme {programme.code!r} is not valid: {'; '.join(problems)}")
     _REGISTRY[programme.code] = programme
     return programme
+
+
+def unregister(code: str) -> None:
+    """Remove a programme (tests); KeyError if it is not registered."""
+    del _REGISTRY[code]
 
 
 def get(code: str) -> Programme:
@@ -126,16 +121,19 @@ def all_programmes() -> list[Programme]:
     return sorted(_REGISTRY.values(), key=lambda p: (p.order, p.code))
 
 
-def autodiscover() -> None:
-    """Import ``jiayi.programmes.<pkg>.programme`` for every sub-package that has one."""
-    import jiayi.programmes as package
+def outcome_label(programme: str, code: str) -> str:
+    """The translated label of outcome ``code`` of ``programme`` ('' for no outcome; the code itself
+    when the programme or outcome is unknown, e.g. a visit of a programme no longer installed)."""
+    if not code:
+        return ""
+    prog = _REGISTRY.get(programme)
+    return prog.outcome_labels.get(code, code) if prog is not None else code
 
-    for info in pkgutil.iter_modules(package.__path__):
-        if not info.ispkg:
-            continue
-        name = f"{package.__name__}.{info.name}.programme"
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+
+def outcome_labels() -> dict[str, str]:
+    """Every registered programme's outcome labels by code (for pages listing several programmes)."""
+    out: dict[str, str] = {}
+    for prog in all_programmes():
+        for code, label in prog.outcome_labels.items():
+            out.setdefault(code, label)
+    return out

@@ -55,6 +55,7 @@ class EnrolmentEndReason(models.TextChoices):
     TRANSFERRED = "transferred", _("转至其他机构管理")
     DIAGNOSIS_REVISED = "diagnosis_revised", _("诊断更正")
     REFUSED = "refused", _("拒绝管理")
+    COMPLETED = "completed", _("管理周期结束")
     OTHER = "other", _("其他")
 
 
@@ -232,6 +233,8 @@ class TaskKind(models.TextChoices):
     REFERRAL_FOLLOW_UP = "referral_follow_up", _("转诊后随访")
     ANNUAL_CHECK = "annual_check", _("年度健康检查")
     SCREENING_RECHECK = "screening_recheck", _("筛查复测")
+    #: the next contact of a schedule or episode programme (its window from the rule set's schedule)
+    SCHEDULED = "scheduled", _("计划服务")
 
 
 class TaskStatus(models.TextChoices):

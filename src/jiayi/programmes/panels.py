@@ -18,7 +18,6 @@ def home_context(request) -> Mapping[str, Any]:
 def resident_context(request, resident) -> Mapping[str, Any]:
     from jiayi.core.scoping import can_write_clinical
     from jiayi.programmes import engine, selectors
-    from jiayi.programmes.models import VisitClass
 
     rows = []
     enrolled = set()
@@ -44,7 +43,7 @@ def resident_context(request, resident) -> Mapping[str, Any]:
         "pg_available": [p for p in engine.all_programmes() if p.code not in enrolled],
         "pg_risk": selectors.resident_risk(resident),
         "pg_can_write": can_write_clinical(request.user),
-        "pg_class_labels": {c: str(lbl) for c, lbl in VisitClass.choices},
+        "pg_class_labels": engine.outcome_labels(),
         "pg_title": _("慢病管理与风险评估"),
     }
 

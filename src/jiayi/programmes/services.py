@@ -9,6 +9,7 @@ keeps the medication plan and tells the contracts app which service was delivere
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from jiayi.core.audit import audit
 from jiayi.core.errors import ConcurrentEditError, ConflictError, DomainValidationError
 from jiayi.core.models import AccessAction
 from jiayi.org.models import Institution, Staff, Team
-from jiayi.programmes import engine
+from jiayi.programmes import engine, spec
 from jiayi.programmes import rules as engine_rules
 from jiayi.programmes.models import (
     FACE_TO_FACE_MODES,
@@ -49,13 +50,12 @@ from jiayi.programmes.models import (
     VisitType,
 )
 from jiayi.residents import rules as resident_rules
-from jiayi.residents.diagnoses import DIAGNOSIS_PREFIXES
+from jiayi.residents.diagnoses import DIAGNOSIS_PREFIXES, diagnosis_groups
 from jiayi.residents.models import Measurement, ResidenceStatus, Resident
 
 log = logging.getLogger(__name__)
 
 FOLLOW_UP_KINDS = (TaskKind.FOLLOW_UP, TaskKind.REFERRAL_FOLLOW_UP)
-RECORDED_VISIT_TYPES = (VisitType.FOLLOW_UP, VisitType.ANNUAL_CHECK)
 
 
 def _staff(actor) -> Staff | None:
@@ -78,11 +78,34 @@ def _programme(code: str) -> engine.Programme:
 # ---------------------------------------------------------------------------------------------
 
 
-def _problem_present(resident: Resident, programme: engine.Programme) -> bool:
-    group = {"I10": "hypertension", "E11": "diabetes"}.get(programme.icd10)
-    prefixes = DIAGNOSIS_PREFIXES.get(group or "", (programme.icd10,))
+def _active_codes(resident: Resident) -> list[str]:
     codes = resident.problems.filter(resolved_on__isnull=True).values_list("icd10", flat=True)
-    return any((c or "").upper().replace(".", "").startswith(prefixes) for c in codes)
+    return [(c or "").upper().replace(".", "") for c in codes]
+
+
+def _problem_present(codes: Sequence[str], programme: engine.Programme) -> bool:
+    """Whether the record already has a problem in one of the programme's diagnosis groups (or the
+    code the programme would add)."""
+    prefixes = tuple(p for g in programme.diagnosis_groups for p in DIAGNOSIS_PREFIXES.get(g, ()))
+    if programme.problem is not None:
+        prefixes += (programme.problem.icd10.upper().replace(".", ""),)
+    return bool(prefixes) and any(c.startswith(prefixes) for c in codes)
+
+
+def _eligibility_refusals(resident: Resident, prog: engine.Programme, on: date, codes: Sequence[str]) -> list[str]:
+    open_episodes = set(
+        Enrolment.objects.filter(resident=resident, end_date__isnull=True).values_list("programme", flat=True)
+    )
+    return [
+        _(msg)
+        for msg in prog.eligibility.refusals(
+            birth_date=resident.birth_date,
+            sex=resident.sex,
+            on=on,
+            diagnosis_groups=diagnosis_groups(codes),
+            open_episodes=open_episodes,
+        )
+    ]
 
 
 @transaction.atomic
@@ -99,9 +122,12 @@ def enrolment_create(
     diagnosed_on: date | None = None,
     source: str = EnrolmentSource.CLINIC,
 ) -> Enrolment:
-    """Take a resident into management (纳入管理) under a rule set; adds the diagnosis to the record
-    (I10 / E11, so the key-population tag follows) and schedules the first follow-up and the annual
-    check."""
+    """Take a resident into management (纳入管理) under a rule set, or open an episode.
+
+    Refuses a resident the programme's eligibility excludes (age, sex, diagnosis group, episode). Adds
+    the programme's declared problem to the record when none of its diagnosis groups is there (so the
+    key-population tag follows). A follow-up programme gets its first follow-up (and the annual check,
+    if it records one); a schedule or episode programme gets the first contact due from its schedule."""
     prog = _programme(programme)
     errors: dict[str, str] = {}
     today = _today()
@@ -131,6 +157,10 @@ def enrolment_create(
         errors["doctor_id"] = _("该医生已不在岗。")
     if Enrolment.objects.filter(resident=resident, programme=prog.code, end_date__isnull=True).exists():
         errors["resident_id"] = _("该居民已在本项目管理中。")
+    codes = _active_codes(resident)
+    refusals = _eligibility_refusals(resident, prog, start_date, codes)
+    if refusals and "resident_id" not in errors:
+        errors["resident_id"] = " ".join(refusals)
     if errors:
         raise DomainValidationError(errors)
     staff = _staff(actor)
@@ -151,16 +181,25 @@ def enrolment_create(
         enrolled_by=staff,
     )
     audit(actor, AccessAction.CREATE, enrolment)
-    if not _problem_present(resident, prog):
+    if prog.problem is not None and not _problem_present(codes, prog):
         from jiayi.residents.services import problem_add
 
         problem_add(
             actor=actor,
             resident=resident,
-            name=prog.problem_name,
-            icd10=prog.icd10,
+            name=prog.problem.name,
+            icd10=prog.problem.icd10,
             diagnosed_on=diagnosed_on or start_date,
         )
+    if prog.kind == engine.Kind.FOLLOW_UP:
+        _first_follow_up(enrolment, prog)
+    else:
+        _schedule_next(enrolment=enrolment, prog=prog, visit=None)
+    return enrolment
+
+
+def _first_follow_up(enrolment: Enrolment, prog: engine.Programme) -> None:
+    start_date = enrolment.start_date
     _task_open(
         enrolment=enrolment,
         kind=TaskKind.FOLLOW_UP,
@@ -168,13 +207,80 @@ def enrolment_create(
         priority=TaskPriority.ROUTINE,
         reason=_("纳入管理后首次随访"),
     )
-    _task_open(
-        enrolment=enrolment,
-        kind=TaskKind.ANNUAL_CHECK,
-        due_date=engine_rules.annual_check_due(None, start_date),
-        priority=TaskPriority.PLANNED,
+    if _records_annual_check(prog):
+        _task_open(
+            enrolment=enrolment,
+            kind=TaskKind.ANNUAL_CHECK,
+            due_date=engine_rules.annual_check_due(None, start_date),
+            priority=TaskPriority.PLANNED,
+        )
+
+
+def _records_annual_check(prog: engine.Programme) -> bool:
+    return any(v.code == VisitType.ANNUAL_CHECK for v in prog.visit_types)
+
+
+#: How far ahead calendar-point schedules are laid out (this year and the next).
+SCHEDULE_HORIZON_YEARS = 1
+
+
+def _schedule_items(enrolment: Enrolment, prog: engine.Programme) -> tuple[Sequence[spec.ScheduleItem], date | None]:
+    """The enrolment's schedule from its rule set, and the episode's expected end (None: no end)."""
+    plan = rulesets.get(prog.code, enrolment.ruleset).value(prog.schedule_param)
+    if isinstance(plan, spec.EpisodePlan):
+        return plan.contacts, spec.episode_expected_end(plan, enrolment.start_date)
+    return tuple(plan), None
+
+
+def schedule_windows(
+    enrolment: Enrolment, prog: engine.Programme, *, extra_visit: date | None = None
+) -> tuple[list[spec.DueWindow], dict[str, date], spec.DueWindow | None]:
+    """(windows, fulfilled {key: visit date}, next window) of a schedule or episode enrolment, counting
+    its recorded visits (and ``extra_visit``, one being recorded)."""
+    items, expected_end = _schedule_items(enrolment, prog)
+    today = _today()
+    end = enrolment.end_date or expected_end
+    due = spec.windows(
+        items,
+        birth_date=enrolment.resident.birth_date,
+        start=enrolment.start_date,
+        until=date(today.year + SCHEDULE_HORIZON_YEARS, 12, 31),
+        end=end,
     )
-    return enrolment
+    dates = list(Visit.objects.filter(enrolment=enrolment, is_deleted=False).values_list("visit_date", flat=True))
+    if extra_visit is not None:
+        dates.append(extra_visit)
+    done = spec.fulfilled(due, dates)
+    return due, done, spec.next_window(due, done, today)
+
+
+def _schedule_next(*, enrolment: Enrolment, prog: engine.Programme, visit: Visit | None) -> spec.DueWindow | None:
+    """Close the open scheduled contact when ``visit`` fulfilled a window; open the next one due."""
+    _due, done, nxt = schedule_windows(enrolment, prog)
+    if visit is not None and visit.visit_date in done.values():
+        _tasks_close(
+            resident=enrolment.resident,
+            programme=enrolment.programme,
+            kinds=[TaskKind.SCHEDULED],
+            visit=visit,
+            on=visit.visit_date,
+        )
+    open_task = Task.objects.filter(enrolment=enrolment, kind=TaskKind.SCHEDULED, status=TaskStatus.DUE).first()
+    if nxt is None:
+        if open_task is not None:
+            Task.objects.filter(pk=open_task.pk).update(status=TaskStatus.CANCELLED)
+        return None
+    reason = _("{label}（目标日期 {d}）").format(label=_(nxt.label), d=nxt.target.isoformat())[:200]
+    if open_task is None or open_task.due_date != nxt.closes or open_task.reason != reason:
+        _task_open(
+            enrolment=enrolment,
+            kind=TaskKind.SCHEDULED,
+            due_date=nxt.closes,
+            priority=TaskPriority.ROUTINE,
+            reason=reason,
+            source_visit=visit,
+        )
+    return nxt
 
 
 @transaction.atomic
@@ -239,6 +345,31 @@ def enrolment_end(
     MedicationPlan.objects.filter(enrolment=enrolment, status=PlanStatus.ACTIVE).update(status=PlanStatus.STOPPED)
     audit(actor, AccessAction.UPDATE, enrolment, detail={"ended": reason})
     return enrolment
+
+
+def episode_open(
+    *, actor, resident: Resident, programme: str, start_date: date, **kwargs: Any
+) -> Enrolment:
+    """Open an episode (pregnancy, TB treatment, home sickbed) starting ``start_date``: an enrolment of
+    an episode programme, whose planned contacts are due from its start."""
+    if _programme(programme).kind != engine.Kind.EPISODE:
+        raise DomainValidationError({"programme": _("该项目不是阶段性管理项目。")})
+    return enrolment_create(actor=actor, resident=resident, programme=programme, start_date=start_date, **kwargs)
+
+
+def episode_close(*, actor, enrolment: Enrolment, version: int, end_date: date, note: str = "") -> Enrolment:
+    """Close an episode at its end (delivery and postpartum care done, treatment completed, sickbed
+    discharged); its open contacts are cancelled."""
+    if _programme(enrolment.programme).kind != engine.Kind.EPISODE:
+        raise DomainValidationError({"programme": _("该项目不是阶段性管理项目。")})
+    return enrolment_end(
+        actor=actor,
+        enrolment=enrolment,
+        version=version,
+        end_date=end_date,
+        reason=EnrolmentEndReason.COMPLETED,
+        note=note,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,9 +446,10 @@ def _prefix(errors: Mapping[str, Sequence[str]], prefix: str) -> dict[str, list[
     return {(f"{prefix}.{k}" if k else prefix): list(v) for k, v in errors.items()}
 
 
-def _clean_form(prog: engine.Programme, form: Mapping[str, Any]) -> dict[str, Any]:
+def _clean_form(prog: engine.Programme, form: Mapping[str, Any], visit_type: str | None = None) -> dict[str, Any]:
     # The rules fill values into Chinese message templates: they translate each template first.
-    clean, errors = prog.schema.validate(form, translate=_)
+    schema = prog.visit_type(visit_type).form if visit_type else prog.schema
+    clean, errors = schema.validate(form, translate=_)
     numbers = {k: clean.get(k) for k in resident_rules.MEASUREMENT_RANGES if clean.get(k) is not None}
     for field, msg in resident_rules.check_measurements(numbers, translate=_).items():
         if field not in errors:
@@ -347,6 +479,8 @@ def _evaluate(
     previous: Visit | None,
 ) -> engine.Evaluation:
     resident = enrolment.resident
+    if prog.rules is None:  # a schedule or episode programme that does not classify its visits
+        return engine.Evaluation(classification="", at_target=None, next_due=None, referral=None, urgent=False)
     try:
         return prog.rules.evaluate(
             form=form,
@@ -357,7 +491,7 @@ def _evaluate(
             ruleset_code=enrolment.ruleset,
         )
     except ValueError as exc:
-        field = "form.fasting_glucose" if prog.control_measure == "fasting_glucose" else "form.sbp"
+        field = f"form.{prog.rules.error_field}" if prog.rules.error_field else "form"
         raise DomainValidationError({field: _(str(exc))}) from exc
 
 
@@ -387,7 +521,9 @@ def _check_plan(
         )
 
 
-def _validate_visit_header(enrolment: Enrolment, visit_date: date, visit_type: str, mode: str) -> None:
+def _validate_visit_header(
+    prog: engine.Programme, enrolment: Enrolment, visit_date: date, visit_type: str, mode: str
+) -> None:
     errors: dict[str, str] = {}
     if enrolment.end_date is not None:
         errors["resident_id"] = _("该居民未纳入本项目管理（管理已结束）。")
@@ -395,7 +531,7 @@ def _validate_visit_header(enrolment: Enrolment, visit_date: date, visit_type: s
         errors["visit_date"] = _("随访日期不能晚于今天。")
     elif visit_date < enrolment.start_date:
         errors["visit_date"] = _("随访日期不能早于纳入管理日期（{d}）。").format(d=enrolment.start_date.isoformat())
-    if visit_type not in RECORDED_VISIT_TYPES:
+    if visit_type not in {v.code for v in prog.visit_types}:
         errors["visit_type"] = _("随访类型无效。")
     if mode not in VisitMode.values:
         errors["mode"] = _("随访方式无效。")
@@ -447,10 +583,9 @@ def _record_measurement(*, actor, prog: engine.Programme, visit: Visit, clean: M
 
 
 def _service_delivered(*, actor, prog: engine.Programme, visit: Visit) -> None:
-    """Tell the contracts app which package service this visit delivered (fulfilment)."""
-    codes = [prog.service_codes.get(VisitType.FOLLOW_UP)]
-    if visit.visit_type == VisitType.ANNUAL_CHECK:
-        codes.append(prog.service_codes.get(VisitType.ANNUAL_CHECK))
+    """Tell the contracts app which package services this visit delivered (fulfilment): the service
+    items its programme declares for the visit type."""
+    codes = prog.visit_type(visit.visit_type).service_items
     try:
         from jiayi.contracts.services import service_delivered
     except ImportError:  # the contracts app is optional for the engine
@@ -577,7 +712,7 @@ def visit_record(
     enrolment: Enrolment,
     visit_date: date,
     form: Mapping[str, Any],
-    visit_type: str = VisitType.FOLLOW_UP,
+    visit_type: str | None = None,
     mode: str = VisitMode.CLINIC,
     doctor: Staff | None = None,
     plan: PlanOptions | None = None,
@@ -592,16 +727,20 @@ def visit_record(
     """
     prog = _programme(enrolment.programme)
     plan = plan or PlanOptions()
+    visit_type = visit_type or prog.visit_types[0].code
     # Serialise visits of one enrolment (two doctors saving at once must not both schedule a task).
     enrolment = Enrolment.objects.select_for_update().select_related("resident").get(pk=enrolment.pk)
-    _validate_visit_header(enrolment, visit_date, visit_type, mode)
-    clean = _clean_form(prog, form)
+    _validate_visit_header(prog, enrolment, visit_date, visit_type, mode)
+    clean = _clean_form(prog, form, visit_type)
     if Visit.objects.filter(
         enrolment=enrolment, visit_date=visit_date, visit_type=visit_type, is_deleted=False
     ).exists():
         raise DomainValidationError({"visit_date": _("该日期已有同类随访记录。")}, code="duplicate")
     previous = previous_visit(enrolment, visit_date)
     ev = _evaluate(prog, enrolment, visit_date, clean, previous)
+    if prog.kind != engine.Kind.FOLLOW_UP:  # the schedule says when the next contact is due
+        nxt = schedule_windows(enrolment, prog, extra_visit=visit_date)[2]
+        ev = dataclasses.replace(ev, next_due=nxt.target if nxt else None)
     lines = prog.lines_from(clean)
     _check_plan(enrolment, lines, plan, _recent_classes(enrolment, ev.classification, visit_date))
 
@@ -624,8 +763,11 @@ def visit_record(
     )
     audit(actor, AccessAction.CREATE, visit, detail={"classification": ev.classification})
     is_latest = not Visit.objects.filter(enrolment=enrolment, is_deleted=False, visit_date__gt=visit_date).exists()
-    if is_latest:
+    if prog.kind != engine.Kind.FOLLOW_UP:
+        _schedule_next(enrolment=enrolment, prog=prog, visit=visit)
+    elif is_latest:
         _schedule_after(enrolment=enrolment, visit=visit, ev=ev)
+    if is_latest:
         _plan_from_visit(actor=actor, enrolment=enrolment, visit=visit, lines=lines, plan=plan)
     if ev.referral:
         _open_referral(enrolment=enrolment, visit=visit, clean=clean, ev=ev)
@@ -645,9 +787,11 @@ def visit_update(*, actor, visit: Visit, version: int, form: Mapping[str, Any], 
         raise DomainValidationError({"mode": _("随访方式无效。")})
     if visit.is_deleted:
         raise DomainValidationError({"": _("该随访记录已删除。")})
-    clean = _clean_form(prog, form)
+    clean = _clean_form(prog, form, visit.visit_type)
     previous = previous_visit(enrolment, visit.visit_date, exclude_pk=visit.pk)
     ev = _evaluate(prog, enrolment, visit.visit_date, clean, previous)
+    if prog.kind != engine.Kind.FOLLOW_UP:  # the date is unchanged: so is the schedule
+        ev = dataclasses.replace(ev, next_due=visit.next_due)
     updated = Visit.objects.filter(pk=visit.pk, version=version).update(
         version=F("version") + 1,
         updated_at=timezone.now(),
@@ -663,7 +807,7 @@ def visit_update(*, actor, visit: Visit, version: int, form: Mapping[str, Any], 
         enrolment=enrolment, is_deleted=False, visit_date__gt=visit.visit_date
     ).exists()
     scheduled = Task.objects.filter(source_visit=visit, status=TaskStatus.DUE, kind__in=FOLLOW_UP_KINDS).first()
-    if is_latest and scheduled is not None:
+    if prog.kind == engine.Kind.FOLLOW_UP and is_latest and scheduled is not None:
         Task.objects.filter(pk=scheduled.pk).update(status=TaskStatus.CANCELLED)
         _schedule_after(enrolment=enrolment, visit=visit, ev=ev)
     referral = Referral.objects.filter(visit=visit).first()

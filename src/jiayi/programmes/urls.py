@@ -1,8 +1,20 @@
-from django.urls import path
+"""Programme pages. Fixed pages sit at fixed first segments; everything of one programme sits under
+``registers/<programme>/`` (the engine's register, enrolment and visit pages, then the programme's own
+URLconf, ``ProgrammeSpec.urls``, namespaced by its code), so no programme code can shadow a fixed page
+and no fixed page can shadow a programme."""
 
-from jiayi.programmes import views
+from django.urls import include, path
+
+from jiayi.programmes import engine, views
 
 app_name = "programmes"
+
+programme_patterns = [
+    path("", views.register, name="register"),
+    path("residents/<int:resident_id>/enrol/", views.enrol, name="enrol"),
+    path("residents/<int:resident_id>/visits/new/", views.visit_new, name="visit_new"),
+    path("residents/<int:resident_id>/visits/preview/", views.visit_preview, name="visit_preview"),
+]
 
 urlpatterns = [
     path("worklist/", views.worklist, name="worklist"),
@@ -17,8 +29,10 @@ urlpatterns = [
     path("visits/<int:pk>/edit/", views.visit_edit, name="visit_edit"),
     path("enrolments/<int:pk>/end/", views.enrolment_end, name="enrolment_end"),
     path("enrolments/<int:pk>/plan/", views.plan, name="plan"),
-    path("<slug:programme>/", views.register, name="register"),
-    path("<slug:programme>/residents/<int:resident_id>/enrol/", views.enrol, name="enrol"),
-    path("<slug:programme>/residents/<int:resident_id>/visits/new/", views.visit_new, name="visit_new"),
-    path("<slug:programme>/residents/<int:resident_id>/visits/preview/", views.visit_preview, name="visit_preview"),
+    path("registers/<slug:programme>/", include(programme_patterns)),
+    *(
+        path(f"registers/{p.code}/x/", include((p.urls, p.code)))
+        for p in engine.all_programmes()
+        if p.urls
+    ),
 ]

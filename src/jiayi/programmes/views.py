@@ -36,9 +36,7 @@ from jiayi.programmes.models import (
     Referral,
     ScreeningCase,
     Visit,
-    VisitClass,
     VisitMode,
-    VisitType,
 )
 from jiayi.programmes.schema import (
     BOOL,
@@ -352,7 +350,7 @@ def _visit_context(
         "last": last,
         "plan": plan,
         "modes": [(c, str(lbl)) for c, lbl in VisitMode.choices],
-        "visit_types": [(c, str(lbl)) for c, lbl in VisitType.choices if c in services.RECORDED_VISIT_TYPES],
+        "visit_types": [(v.code, _(v.label)) for v in prog.visit_types],
         "recent": selectors.visits_for(enrolment, limit=6),
         "next_task": selectors.next_task(enrolment),
         "ruleset": rulesets.get(prog.code, enrolment.ruleset),
@@ -377,7 +375,7 @@ def visit_new(request: HttpRequest, programme: str, resident_id: int) -> HttpRes
     header = {
         "visit_date": today.isoformat(),
         "mode": VisitMode.CLINIC,
-        "visit_type": VisitType.FOLLOW_UP,
+        "visit_type": prog.visit_types[0].code,
         "long_prescription": bool(
             selectors.active_plan(enrolment) and selectors.active_plan(enrolment).long_prescription
         ),
@@ -419,8 +417,11 @@ def visit_new(request: HttpRequest, programme: str, resident_id: int) -> HttpRes
 
 
 def _outcome_message(visit: Visit) -> str:
-    label = str(VisitClass(visit.classification).label) if visit.classification else ""
-    msg = _("随访已保存：%(cls)s，下次随访日期 %(due)s。") % {"cls": label, "due": f"{visit.next_due:%Y-%m-%d}"}
+    label = engine.outcome_label(visit.programme, visit.classification)
+    if visit.next_due is None:
+        msg = _("随访已保存：%(cls)s。") % {"cls": label}
+    else:
+        msg = _("随访已保存：%(cls)s，下次随访日期 %(due)s。") % {"cls": label, "due": f"{visit.next_due:%Y-%m-%d}"}
     if visit.referred:
         msg += " " + _("须转诊：%(reasons)s。") % {
             "reasons": "；".join(selectors.reason_label(c) for c in visit.referral_reasons)
@@ -449,7 +450,7 @@ def visit_preview(request: HttpRequest, programme: str, resident_id: int) -> Htt
             "ev": ev,
             "reasons": reasons,
             "preview_errors": sorted({m for msgs in errors.values() for m in msgs}),
-            "class_label": str(VisitClass(ev.classification).label) if ev else "",
+            "class_label": engine.outcome_label(prog.code, ev.classification) if ev else "",
         },
     )
 
@@ -474,7 +475,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "medications": visit.form.get("medications") or [],
             "reasons": [selectors.reason_label(c) for c in visit.referral_reasons],
             "referral": Referral.objects.filter(visit=visit).first(),
-            "class_label": str(VisitClass(visit.classification).label) if visit.classification else "",
+            "class_label": engine.outcome_label(visit.programme, visit.classification),
             "can_write": can_write_clinical(request.user),
             "drug_classes": {k: _(v) for k, v in DRUG_CLASSES.items()},
             "dose_units": {k: _(v) for k, v in DOSE_UNITS.items()},
@@ -662,7 +663,7 @@ def resident_programmes(request: HttpRequest, resident_id: int) -> HttpResponse:
             "risk": selectors.resident_risk(resident),
             "available": [p for p in engine.all_programmes() if p.code not in enrolled],
             "can_write": can_write_clinical(request.user),
-            "class_labels": {c: str(lbl) for c, lbl in VisitClass.choices},
+            "class_labels": engine.outcome_labels(),
         },
     )
 
@@ -899,7 +900,7 @@ def register(request: HttpRequest, programme: str) -> HttpResponse:
             "page_no": page,
             "has_next": has_next,
             "today": timezone.localdate(),
-            "class_labels": {c: str(lbl) for c, lbl in VisitClass.choices},
+            "class_labels": engine.outcome_labels(),
         },
     )
 

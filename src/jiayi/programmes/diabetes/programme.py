@@ -5,20 +5,28 @@ from __future__ import annotations
 from django.utils.translation import gettext_noop
 
 from jiayi.programmes import engine
-from jiayi.programmes.chronic import ChronicRulesAdapter
+from jiayi.programmes.chronic import CHRONIC_OUTCOMES, ChronicRulesAdapter
 from jiayi.programmes.diabetes import rules  # noqa: F401  (registers the rule sets)
 from jiayi.programmes.diabetes.schema import SCHEMA
+from jiayi.programmes.spec import Kind, ProblemSpec, VisitTypeSpec
 
 PROGRAMME = engine.register(
     engine.Programme(
         code="diabetes",
         name=gettext_noop("2型糖尿病患者健康管理"),
         short_name=gettext_noop("糖尿病"),
-        icd10="E11",
-        problem_name=gettext_noop("2型糖尿病"),
-        schema=SCHEMA,
-        rules=ChronicRulesAdapter("diabetes"),
-        service_codes={"follow_up": "dm_follow_up", "annual_check": "annual_check"},
+        kind=Kind.FOLLOW_UP,
+        visit_types=(
+            VisitTypeSpec("follow_up", gettext_noop("随访"), SCHEMA, service_items=("dm_follow_up",)),
+            VisitTypeSpec(
+                "annual_check", gettext_noop("年度健康检查"), SCHEMA, service_items=("dm_follow_up", "annual_check")
+            ),
+        ),
+        outcomes=CHRONIC_OUTCOMES,
+        rules=ChronicRulesAdapter("diabetes", error_field="fasting_glucose"),
+        diagnosis_groups=("diabetes",),
+        problem=ProblemSpec(icd10="E11", name=gettext_noop("2型糖尿病")),
+        key_population="diabetes",
         measurement_fields={
             "sbp": "sbp",
             "dbp": "dbp",
@@ -29,7 +37,6 @@ PROGRAMME = engine.register(
             "random_glucose": "random_glucose",
             "hba1c": "hba1c",
         },
-        control_measure="fasting_glucose",
         hint_fields=("fasting_glucose", "sbp", "dbp"),
         order=20,
     )

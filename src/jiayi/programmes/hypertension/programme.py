@@ -5,20 +5,28 @@ from __future__ import annotations
 from django.utils.translation import gettext_noop
 
 from jiayi.programmes import engine
-from jiayi.programmes.chronic import ChronicRulesAdapter
+from jiayi.programmes.chronic import CHRONIC_OUTCOMES, ChronicRulesAdapter
 from jiayi.programmes.hypertension import rules  # noqa: F401  (registers the rule sets)
 from jiayi.programmes.hypertension.schema import SCHEMA
+from jiayi.programmes.spec import Kind, ProblemSpec, VisitTypeSpec
 
 PROGRAMME = engine.register(
     engine.Programme(
         code="hypertension",
         name=gettext_noop("高血压患者健康管理"),
         short_name=gettext_noop("高血压"),
-        icd10="I10",
-        problem_name=gettext_noop("原发性高血压"),
-        schema=SCHEMA,
-        rules=ChronicRulesAdapter("hypertension"),
-        service_codes={"follow_up": "ht_follow_up", "annual_check": "annual_check"},
+        kind=Kind.FOLLOW_UP,
+        visit_types=(
+            VisitTypeSpec("follow_up", gettext_noop("随访"), SCHEMA, service_items=("ht_follow_up",)),
+            VisitTypeSpec(
+                "annual_check", gettext_noop("年度健康检查"), SCHEMA, service_items=("ht_follow_up", "annual_check")
+            ),
+        ),
+        outcomes=CHRONIC_OUTCOMES,
+        rules=ChronicRulesAdapter("hypertension", error_field="sbp"),
+        diagnosis_groups=("hypertension",),
+        problem=ProblemSpec(icd10="I10", name=gettext_noop("原发性高血压")),
+        key_population="hypertension",
         measurement_fields={
             "sbp": "sbp",
             "dbp": "dbp",
@@ -26,7 +34,6 @@ PROGRAMME = engine.register(
             "height": "height",
             "weight": "weight",
         },
-        control_measure="bp",
         hint_fields=("sbp", "dbp", "heart_rate"),
         order=10,
     )
