@@ -35,6 +35,7 @@ __all__ = [
     "Outcome",
     "ProblemSpec",
     "ProgrammeSpec",
+    "RuleVector",
     "ScheduleItem",
     "VisitTypeSpec",
     "WorklistEntry",
@@ -146,12 +147,14 @@ class Outcome:
 @dataclass(frozen=True)
 class VisitTypeSpec:
     """A kind of visit the programme records, its form (a :class:`~jiayi.programmes.schema.FormSchema`)
-    and the contract service items a visit of this type delivers."""
+    and the contract service items a visit of this type delivers. ``example``: a filled-in form that
+    validates (API documentation and the programme contract test)."""
 
     code: str
     label: str
     form: Any
     service_items: tuple[str, ...] = ()
+    example: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -319,6 +322,33 @@ def episode_expected_end(plan: EpisodePlan, start: date) -> date:
     return start + timedelta(days=plan.expected_days)
 
 
+@dataclass(frozen=True)
+class RuleVector:
+    """A worked example the programme's rules must reproduce (from RULES.md / ALGORITHMS.md, or the
+    programme's own source), run by the programme contract test.
+
+    Follow-up kind: ``form`` at ``visit_date`` (after a visit classified ``previous``) gives
+    ``classification``, ``next_due`` and ``referral`` (True/False; None = not checked). Schedule and
+    episode kinds: an enrolment from ``start`` with visits on ``visits`` has, on ``today``, the window
+    ``next_key`` due next ('' = nothing is due any more).
+    """
+
+    name: str
+    ruleset: str
+    birth_date: date
+    sex: str = "M"
+    form: Mapping[str, Any] = field(default_factory=dict)
+    visit_date: date | None = None
+    previous: str | None = None
+    classification: str | None = None
+    next_due: date | None = None
+    referral: bool | None = None
+    start: date | None = None
+    visits: tuple[date, ...] = ()
+    today: date | None = None
+    next_key: str | None = None
+
+
 #: The characters a programme code is made of (it is a URL segment, a column value and a rule-set key).
 PROGRAMME_CODE_CHARS: Final[str] = "abcdefghijklmnopqrstuvwxyz0123456789_"
 
@@ -353,6 +383,7 @@ class ProgrammeSpec:
     #: templates the resident page shows for an enrolment of this programme (after the engine's row)
     panels: tuple[str, ...] = ()
     worklist: tuple[WorklistEntry, ...] = ()
+    rule_vectors: tuple[RuleVector, ...] = ()
     #: dotted path of the programme's own URLconf, mounted under its own prefix ('' = none)
     urls: str = ""
     order: int = 100

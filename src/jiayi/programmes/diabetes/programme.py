@@ -8,7 +8,10 @@ from jiayi.programmes import engine
 from jiayi.programmes.chronic import CHRONIC_OUTCOMES, ChronicRulesAdapter
 from jiayi.programmes.diabetes import rules  # noqa: F401  (registers the rule sets)
 from jiayi.programmes.diabetes.schema import SCHEMA
+from jiayi.programmes.diabetes.vectors import VECTORS
 from jiayi.programmes.spec import Kind, ProblemSpec, VisitTypeSpec
+
+EXAMPLE = {"fasting_glucose": 6.1, "sbp": 128, "dbp": 78, "adherence": "regular"}
 
 PROGRAMME = engine.register(
     engine.Programme(
@@ -17,9 +20,13 @@ PROGRAMME = engine.register(
         short_name=gettext_noop("糖尿病"),
         kind=Kind.FOLLOW_UP,
         visit_types=(
-            VisitTypeSpec("follow_up", gettext_noop("随访"), SCHEMA, service_items=("dm_follow_up",)),
+            VisitTypeSpec("follow_up", gettext_noop("随访"), SCHEMA, service_items=("dm_follow_up",), example=EXAMPLE),
             VisitTypeSpec(
-                "annual_check", gettext_noop("年度健康检查"), SCHEMA, service_items=("dm_follow_up", "annual_check")
+                "annual_check",
+                gettext_noop("年度健康检查"),
+                SCHEMA,
+                service_items=("dm_follow_up", "annual_check"),
+                example=EXAMPLE,
             ),
         ),
         outcomes=CHRONIC_OUTCOMES,
@@ -38,6 +45,7 @@ PROGRAMME = engine.register(
             "hba1c": "hba1c",
         },
         hint_fields=("fasting_glucose", "sbp", "dbp"),
+        rule_vectors=VECTORS,
         order=20,
     )
 )

@@ -8,7 +8,10 @@ from jiayi.programmes import engine
 from jiayi.programmes.chronic import CHRONIC_OUTCOMES, ChronicRulesAdapter
 from jiayi.programmes.hypertension import rules  # noqa: F401  (registers the rule sets)
 from jiayi.programmes.hypertension.schema import SCHEMA
+from jiayi.programmes.hypertension.vectors import VECTORS
 from jiayi.programmes.spec import Kind, ProblemSpec, VisitTypeSpec
+
+EXAMPLE = {"sbp": 132, "dbp": 82, "adherence": "regular", "heart_rate": 72}
 
 PROGRAMME = engine.register(
     engine.Programme(
@@ -17,9 +20,13 @@ PROGRAMME = engine.register(
         short_name=gettext_noop("高血压"),
         kind=Kind.FOLLOW_UP,
         visit_types=(
-            VisitTypeSpec("follow_up", gettext_noop("随访"), SCHEMA, service_items=("ht_follow_up",)),
+            VisitTypeSpec("follow_up", gettext_noop("随访"), SCHEMA, service_items=("ht_follow_up",), example=EXAMPLE),
             VisitTypeSpec(
-                "annual_check", gettext_noop("年度健康检查"), SCHEMA, service_items=("ht_follow_up", "annual_check")
+                "annual_check",
+                gettext_noop("年度健康检查"),
+                SCHEMA,
+                service_items=("ht_follow_up", "annual_check"),
+                example=EXAMPLE,
             ),
         ),
         outcomes=CHRONIC_OUTCOMES,
@@ -35,6 +42,7 @@ PROGRAMME = engine.register(
             "weight": "weight",
         },
         hint_fields=("sbp", "dbp", "heart_rate"),
+        rule_vectors=VECTORS,
         order=10,
     )
 )
