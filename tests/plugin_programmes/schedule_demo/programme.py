@@ -55,6 +55,7 @@ PROGRAMME = engine.register(
         schedule_param="schedule",
         measurement_fields={"weight": "weight"},
         worklist=(WorklistEntry("scheduled", _("计划检查")),),
+        panels=("schedule_demo/_panel.html",),
         rule_vectors=(
             RuleVector(
                 "newborn: the one-month check is next",

@@ -1,0 +1,129 @@
+"""Adding a programme touches only its folder and one line of INSTALLED_APPS.
+
+The three test-only programmes in tests/plugin_programmes/ (one per kind) are installed by
+tests/settings.py and named nowhere else; they appear in the work list, on the resident page and in
+the programme pages through the registry alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from jiayi.programmes import engine, services, spec
+from tests import factories as f
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMOS = {
+    "followup_demo": spec.Kind.FOLLOW_UP,
+    "schedule_demo": spec.Kind.SCHEDULE,
+    "episode_demo": spec.Kind.EPISODE,
+}
+
+
+def test_each_demo_is_one_installed_app_of_its_kind():
+    for code, kind in DEMOS.items():
+        assert f"tests.plugin_programmes.{code}" in settings.INSTALLED_APPS
+        assert engine.get(code).kind == kind
+    assert "jiayi.programmes.hypertension" in settings.INSTALLED_APPS
+    assert "jiayi.programmes.diabetes" in settings.INSTALLED_APPS
+
+
+def test_no_file_outside_its_folder_names_a_demo_programme():
+    """The demos are named only in their own folders and in the one INSTALLED_APPS line each of the
+    test settings (and by this test)."""
+    allowed = {ROOT / "tests" / "settings.py", Path(__file__).resolve()}
+    offenders: list[str] = []
+    for base in ("src", "tests", "bench"):
+        for path in (ROOT / base).rglob("*"):
+            if path.suffix not in {".py", ".html", ".toml", ".js", ".po", ".cfg", ".txt"} or path in allowed:
+                continue
+            if "plugin_programmes" in path.parts:
+                continue
+            text = path.read_text(encoding="utf-8", errors="ignore")
+            offenders += [f"{path.relative_to(ROOT)}: {code}" for code in DEMOS if code in text]
+    settings_text = (ROOT / "tests" / "settings.py").read_text(encoding="utf-8")
+    assert offenders == []
+    assert all(settings_text.count(f'"tests.plugin_programmes.{code}"') == 1 for code in DEMOS)
+
+
+def _resident(district, code: str):
+    today = timezone.localdate()
+    if code == "schedule_demo":  # a newborn: the one-month check is ahead
+        return f.resident(inst=district.centre_a, area_=district.community_a, name="小明", sex="M", birth=today)
+    return f.resident(
+        inst=district.centre_a,
+        area_=district.community_a,
+        name="钱七",
+        sex="F",
+        birth=today.replace(year=today.year - 40),
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", list(DEMOS))
+def test_demo_appears_in_the_work_list_and_on_the_resident_page(client, district, code):
+    prog = engine.get(code)
+    resident = _resident(district, code)
+    client.force_login(district.doctor_a.user)
+    page = client.get(reverse("resident_detail", args=[resident.pk])).content.decode()
+    enrol_url = reverse("programmes:enrol", args=[code, resident.pk])
+    assert enrol_url in page, "offered on the resident page before enrolment"
+
+    open_ = services.episode_open if prog.kind == spec.Kind.EPISODE else services.enrolment_create
+    open_(
+        actor=district.doctor_a.user,
+        resident=resident,
+        programme=code,
+        start_date=timezone.localdate(),
+        doctor=district.doctor_a,
+        team=district.team_a,
+    )
+    page = client.get(reverse("resident_detail", args=[resident.pk])).content.decode()
+    assert prog.display_short_name in page
+    assert reverse("programmes:visit_new", args=[code, resident.pk]) in page
+    assert enrol_url not in page
+    if prog.panels:  # the programme's own panel is shown under its row
+        assert 'data-testid="schedule-demo-panel"' in page
+
+    worklist = client.get(reverse("programmes:worklist"), {"bucket": "all_open", "programme": code}).content.decode()
+    assert resident.name in worklist
+    assert prog.display_short_name in worklist
+    register = client.get(reverse("programmes:register", args=[code])).content.decode()
+    assert resident.name in register
+    form = client.get(reverse("programmes:visit_new", args=[code, resident.pk])).content.decode()
+    assert prog.schema.fields[0].label in form
+
+
+@pytest.mark.django_db
+def test_demo_visit_from_the_page(client, district):
+    """A visit of the schedule demo recorded through the page closes its task and schedules the next."""
+    from jiayi.programmes.models import Task, TaskStatus
+
+    resident = _resident(district, "schedule_demo")
+    enrolment = services.enrolment_create(
+        actor=district.doctor_a.user,
+        resident=resident,
+        programme="schedule_demo",
+        start_date=timezone.localdate(),
+        doctor=district.doctor_a,
+    )
+    task = Task.objects.get(enrolment=enrolment, status=TaskStatus.DUE)
+    client.force_login(district.doctor_a.user)
+    r = client.post(
+        reverse("programmes:visit_new", args=["schedule_demo", resident.pk]),
+        {"visit_date": timezone.localdate().isoformat(), "mode": "clinic", "visit_type": "check", "weight": "3.4"},
+    )
+    assert r.status_code == 302, r.content.decode()[:2000]
+    task.refresh_from_db()
+    # Today is before the one-month window: the visit fulfils nothing and the task stays due.
+    assert task.status == TaskStatus.DUE
+    r = client.post(
+        reverse("programmes:visit_new", args=["schedule_demo", resident.pk]),
+        {"visit_date": timezone.localdate().isoformat(), "mode": "clinic", "visit_type": "nonsense", "weight": "3.4"},
+    )
+    assert r.status_code == 200 and "随访类型无效" in r.content.decode()
