@@ -1,8 +1,8 @@
 """The programme registry: what a programme brings to the engine.
 
-Every programme is a folder that is a Django app (``jiayi.programmes.hypertension``, a test-only
-a test-only programme under ``tests/plugin_programmes/``, ...) listed in ``INSTALLED_APPS``; its app config imports
-its ``programme.py``, which calls :func:`register` once with a :class:`Programme` — the pure
+Every programme is a folder that is a Django app (``jiayi.programmes.hypertension``, the test-only
+programmes under ``tests/plugin_programmes/``, ...) listed in ``INSTALLED_APPS``; its app config
+imports its ``programme.py``, which calls :func:`register` once with a :class:`Programme` — the pure
 :class:`~jiayi.programmes.spec.ProgrammeSpec` (kind, eligibility, visit types and their forms,
 outcomes, rules adapter or schedule, diagnosis groups, the problem added on enrolment, service items,
 panels, work-list entries) plus the display helpers the pages need. The engine (models, services,
