@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from jiayi.programmes import services
+from jiayi.programmes.hypertension import screening as ht_screening
 from jiayi.programmes.models import Referral
 from tests.programmes.conftest import days_ago, ht_form
 
@@ -19,7 +20,9 @@ def world(district, ht_enrolment):
     visit = services.visit_record(
         actor=district.doctor_a.user, enrolment=ht_enrolment, visit_date=days_ago(3), form=ht_form(sbp=190, dbp=100)
     )
-    out = services.screening_record(actor=district.station_doctor.user, resident=district.resident_a1, sbp=150, dbp=95)
+    out = ht_screening.screening_record(
+        actor=district.station_doctor.user, resident=district.resident_a1, sbp=150, dbp=95
+    )
     return {
         "enrolment": ht_enrolment,
         "visit": visit,
@@ -198,9 +201,9 @@ PAGES = [
     ("programmes:visit_edit", lambda w, d: [w["visit"].pk]),
     ("programmes:enrolment_end", lambda w, d: [w["enrolment"].pk]),
     ("programmes:plan", lambda w, d: [w["enrolment"].pk]),
-    ("programmes:screening_measure", lambda w, d: [d.resident_a1.pk]),
+    ("programmes:hypertension:screening_measure", lambda w, d: [d.resident_a1.pk]),
 ]
-LIST_PAGES = ["programmes:worklist", "programmes:screening", "programmes:numbers", "programmes:forecast"]
+LIST_PAGES = ["programmes:worklist", "programmes:hypertension:screening", "programmes:numbers", "programmes:forecast"]
 POST_PAGES = [
     ("programmes:visit_preview", lambda w, d: ["hypertension", d.resident_a.pk], {"sbp": "150", "dbp": "90"}),
     ("programmes:referral_return", lambda w, d: [w["referral"].pk], {"returned_on": days_ago(0).isoformat()}),

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 
 from jiayi.core.errors import ConflictError
 from jiayi.programmes import services
+from jiayi.programmes.hypertension import screening as ht_screening
 from jiayi.programmes.models import MedicationPlan, PlanStatus, ScreeningCase, ScreeningStatus
 from tests import factories as f
 from tests.programmes.conftest import days_ago
@@ -125,7 +126,7 @@ def test_a_plan_colliding_with_a_writer_that_bypassed_the_lock_is_a_conflict(dis
 
 def _screen(district, resident, sbp: int, dbp: int):
     def record():
-        return services.screening_record(actor=district.doctor_a.user, resident=resident, sbp=sbp, dbp=dbp)
+        return ht_screening.screening_record(actor=district.doctor_a.user, resident=resident, sbp=sbp, dbp=dbp)
 
     return record
 

@@ -8,7 +8,7 @@ import pytest
 
 from jiayi.core.errors import DomainValidationError
 from jiayi.programmes import services
-from jiayi.programmes.models import Enrolment, Referral, Task, TaskKind, TaskStatus, Visit
+from jiayi.programmes.models import Referral, Task, TaskKind, Visit
 from jiayi.residents.models import KeyPopulationTag, Measurement
 from tests.programmes.conftest import days_ago, dm_form, ht_form
 
@@ -230,30 +230,6 @@ def test_visit_form_messages_translate_their_templates_before_the_values(distric
     assert exc.value.errors["form.dbp"][0].startswith("脉压")
 
 
-def test_screening_three_raised_days_make_a_case_to_confirm(district):
-    from datetime import datetime, time
-
-    from django.utils import timezone
-
-    r = district.resident_a1
-    for n in (20, 10, 1):
-        at = timezone.make_aware(datetime.combine(days_ago(n), time(9)))
-        out = services.screening_record(actor=district.station_doctor.user, resident=r, sbp=150, dbp=95, measured_at=at)
-    case = out.case
-    assert case.status == "confirmable" and len(case.raised_days) == 3
-    assert not Task.objects.filter(resident=r, kind="screening_recheck", status="due").exists()
-    e = services.screening_confirm(actor=district.station_doctor.user, case=case, version=case.version)
-    assert e.source == "screening" and Enrolment.objects.filter(resident=r, end_date__isnull=True).exists()
-
-
-def test_a_normal_recheck_closes_the_case(district):
-    r = district.resident_a1
-    out = services.screening_record(actor=district.station_doctor.user, resident=r, sbp=150, dbp=95, measured_at=None)
-    assert out.raised and Task.objects.filter(resident=r, kind="screening_recheck", status=TaskStatus.DUE).exists()
-    out2 = services.screening_record(actor=district.station_doctor.user, resident=r, sbp=128, dbp=80)
-    assert out2.case.status == "ruled_out"
-
-
 def test_annual_check_visit_closes_the_annual_task_and_schedules_next_year(district, ht_enrolment):
     v = _record(district, ht_enrolment, 3, ht_form(), visit_type="annual_check")
     done = Task.objects.get(enrolment=ht_enrolment, kind="annual_check", status="done")
@@ -309,30 +285,6 @@ def test_enrolment_update_moves_open_tasks(district, ht_enrolment):
 # ---------------------------------------------------------------------------------------------
 # Concurrent edits: the version (or state) read is checked where the row is written
 # ---------------------------------------------------------------------------------------------
-
-
-def _raised_case(district):
-    out = services.screening_record(actor=district.station_doctor.user, resident=district.resident_a1, sbp=150, dbp=95)
-    return out.case
-
-
-@pytest.mark.parametrize("second", ["rule_out", "refer"])
-def test_a_screening_action_on_a_stale_case_changes_nothing(district, second):
-    """Both requests read version v; the first refers. The second must not overwrite it (it did: the
-    version was compared with the copy in memory, and the UPDATE was not conditional)."""
-    from jiayi.core.errors import ConcurrentEditError
-    from jiayi.programmes.models import ScreeningCase
-
-    case = _raised_case(district)
-    stale = ScreeningCase.objects.get(pk=case.pk)
-    services.screening_refer(actor=district.station_doctor.user, case=case, version=case.version)
-    with pytest.raises(ConcurrentEditError):
-        if second == "rule_out":
-            services.screening_rule_out(actor=district.station_doctor.user, case=stale, version=stale.version)
-        else:
-            services.screening_refer(actor=district.station_doctor.user, case=stale, version=stale.version)
-    assert ScreeningCase.objects.get(pk=case.pk).status == "referred"
-    assert Referral.objects.filter(resident=district.resident_a1).count() == 1
 
 
 def test_a_referral_returned_twice_at_once_keeps_the_first_outcome(district, ht_enrolment):

@@ -126,8 +126,8 @@ def test_numbers_page_shows_the_rate(client, district, ht_enrolment):
 
 def test_screening_pages(client, district):
     client.force_login(district.station_doctor.user)
-    assert "李四" in client.get(reverse("programmes:screening")).content.decode()
-    url = reverse("programmes:screening_measure", args=[district.resident_a1.pk])
+    assert "李四" in client.get(reverse("programmes:hypertension:screening")).content.decode()
+    url = reverse("programmes:hypertension:screening_measure", args=[district.resident_a1.pk])
     r = client.post(url, {"sbp": "150", "dbp": "96", "waist": "90"})
     assert r.status_code == 200 and "血压升高" in r.content.decode()
     r = client.post(url, {"sbp": "abc", "dbp": ""})

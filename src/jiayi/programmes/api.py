@@ -16,7 +16,7 @@ Paths:
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from django.http import Http404
@@ -29,7 +29,7 @@ from jiayi.core.audit import audit_view
 from jiayi.core.errors import DomainValidationError
 from jiayi.core.scoping import can_write_clinical, get_visible_or_404, institution_ids_visible_to, user_role
 from jiayi.org.models import Role, Staff, Team
-from jiayi.programmes import engine, numbers, selectors, services
+from jiayi.programmes import engine, numbers, screening, selectors, services
 from jiayi.programmes.models import (
     Enrolment,
     EnrolmentEndReason,
@@ -278,17 +278,6 @@ class MedicationPlanOut(Schema):
     lines: list[dict[str, Any]]
 
 
-class ScreeningIn(Schema):
-    resident_id: int
-    sbp: Annotated[int, Field(ge=0, le=1000)]
-    dbp: Annotated[int, Field(ge=0, le=1000)]
-    measured_at: datetime | None = None
-    heart_rate: Annotated[int, Field(ge=0, le=1000)] | None = None
-    height: Annotated[float, Field(ge=0, le=1000)] | None = None
-    weight: Annotated[float, Field(ge=0, le=1000)] | None = None
-    waist: Annotated[float, Field(ge=0, le=1000)] | None = None
-
-
 class ScreeningCaseOut(Schema):
     id: int
     version: int
@@ -460,11 +449,7 @@ def _case_out(c: ScreeningCase) -> dict[str, Any]:
 
 
 def _visit_url(task) -> str:
-    from django.urls import reverse
-
-    if task.kind == "screening_recheck" or task.enrolment_id is None:
-        return reverse("programmes:screening_measure", args=[task.resident_id])
-    return reverse("programmes:visit_new", args=[task.programme, task.resident_id])
+    return selectors.task_url(task)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -740,49 +725,10 @@ def worklist(request, bucket: Literal["due_week", "overdue", "referrals", "all_o
 # ---------------------------------------------------------------------------------------------
 
 
-@router.get("/programmes/screening/candidates", response=CandidatesOut)
-def screening_candidates(request, page: Annotated[int, Field(ge=1, le=10000)] = 1):
-    _require_staff(request)
-    rows, has_next = selectors.screening_candidates(request.user, page=page)
-    today = timezone.localdate()
-    return {
-        "items": [
-            {
-                "resident_id": r.pk,
-                "name": r.name,
-                "sex": r.sex,
-                "age": r.age_on(today),
-                "phone_masked": r.masked_phone,
-                "area": r.area.name,
-            }
-            for r in rows
-        ],
-        "page": page,
-        "has_next": has_next,
-    }
-
-
 @router.get("/programmes/screening/cases", response=list[ScreeningCaseOut])
 def screening_case_list(request, open_only: bool = True):
     _require_staff(request)
     return [_case_out(c) for c in selectors.screening_cases(request.user, open_only=open_only)]
-
-
-@router.post("/programmes/screening/measurements", response={201: ScreeningOut})
-def screening_measure(request, payload: ScreeningIn):
-    _require_writer(request)
-    resident = resident_selectors.resident_get(request.user, payload.resident_id, audit_read=False)
-    data = payload.dict()
-    data.pop("resident_id")
-    out = services.screening_record(actor=request.user, resident=resident, **data)
-    from jiayi.programmes.hypertension.rules import HIGH_RISK_CRITERIA
-
-    return Status(201, {
-        "measurement_id": out.measurement.pk,
-        "raised": out.raised,
-        "high_risk": [{"code": c, "label": HIGH_RISK_CRITERIA[c]} for c in out.high_risk],
-        "case": _case_out(out.case) if out.case is not None else None,
-    })
 
 
 def _case(request, case_id: int) -> ScreeningCase:
@@ -793,7 +739,7 @@ def _case(request, case_id: int) -> ScreeningCase:
 @router.post("/programmes/screening/cases/{case_id}/confirm", response={201: EnrolmentOut})
 def screening_confirm(request, case_id: int, payload: CaseConfirmIn):
     case = _case(request, case_id)
-    e = services.screening_confirm(
+    e = screening.screening_confirm(
         actor=request.user,
         case=case,
         version=payload.version,
@@ -807,7 +753,7 @@ def screening_confirm(request, case_id: int, payload: CaseConfirmIn):
 @router.post("/programmes/screening/cases/{case_id}/refer", response={201: ReferralOut})
 def screening_refer(request, case_id: int, payload: CaseReferIn):
     case = _case(request, case_id)
-    r = services.screening_refer(
+    r = screening.screening_refer(
         actor=request.user, case=case, version=payload.version, to_institution_name=payload.to_institution_name
     )
     return Status(201, _referral_out(r))
@@ -817,7 +763,7 @@ def screening_refer(request, case_id: int, payload: CaseReferIn):
 def screening_rule_out(request, case_id: int, payload: CaseRuleOutIn):
     case = _case(request, case_id)
     return _case_out(
-        services.screening_rule_out(actor=request.user, case=case, version=payload.version, note=payload.note)
+        screening.screening_rule_out(actor=request.user, case=case, version=payload.version, note=payload.note)
     )
 
 
@@ -897,3 +843,19 @@ def stocking_forecast(request, params: Query[ForecastParams]):
 
 
 __all__ = ["router"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The programmes' own endpoints
+# ---------------------------------------------------------------------------------------------
+
+
+def _add_programme_routers() -> None:
+    from django.utils.module_loading import import_string
+
+    for prog in engine.all_programmes():
+        if prog.api:
+            router.add_router("", import_string(prog.api))
+
+
+_add_programme_routers()

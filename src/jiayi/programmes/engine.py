@@ -121,6 +121,10 @@ def all_programmes() -> list[Programme]:
     return sorted(_REGISTRY.values(), key=lambda p: (p.order, p.code))
 
 
+def all_programmes_by_code() -> dict[str, Programme]:
+    return dict(_REGISTRY)
+
+
 def outcome_label(programme: str, code: str) -> str:
     """The translated label of outcome ``code`` of ``programme`` ('' for no outcome; the code itself
     when the programme or outcome is unknown, e.g. a visit of a programme no longer installed)."""

@@ -12,7 +12,13 @@ def home_context(request) -> Mapping[str, Any]:
     from jiayi.programmes import selectors
 
     scope = selectors.resolve_scope(request.user)
-    return {"pg_scope": scope, "pg_counts": selectors.worklist_counts(request.user, scope=scope)}
+    from jiayi.programmes import engine
+
+    return {
+        "pg_scope": scope,
+        "pg_counts": selectors.worklist_counts(request.user, scope=scope),
+        "pg_links": [link for p in engine.all_programmes() for link in p.links],
+    }
 
 
 def resident_context(request, resident) -> Mapping[str, Any]:
@@ -41,6 +47,7 @@ def resident_context(request, resident) -> Mapping[str, Any]:
     return {
         "pg_rows": rows,
         "pg_available": [p for p in engine.all_programmes() if p.code not in enrolled],
+        "pg_screening": [p for p in engine.all_programmes() if p.screening_page and p.code not in enrolled],
         "pg_risk": selectors.resident_risk(resident),
         "pg_can_write": can_write_clinical(request.user),
         "pg_class_labels": engine.outcome_labels(),

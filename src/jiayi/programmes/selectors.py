@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +31,6 @@ from jiayi.programmes.models import (
     Visit,
 )
 from jiayi.residents.models import Measurement, Resident
-from jiayi.residents.rules import latest_birth_date
 
 #: Labels of referral reasons that are not rule codes.
 EXTRA_REASON_LABELS = {"screening_confirm": "筛查血压升高，转上级医院确诊"}
@@ -295,6 +294,30 @@ class WorklistRow:
         except KeyError:
             return self.task.programme
 
+    @property
+    def action_url(self) -> str:
+        return task_url(self.task)
+
+    @property
+    def is_screening(self) -> bool:
+        return self.task.kind == TaskKind.SCREENING_RECHECK or self.task.enrolment_id is None
+
+
+def task_url(task: Task) -> str:
+    """Where a task is done: the programme's screening page of the resident for a screening re-check
+    (or a task outside an enrolment), else a new visit of the programme (the resident page when the
+    programme is no longer installed)."""
+    from django.urls import reverse
+
+    prog = engine.all_programmes_by_code().get(task.programme)
+    if prog is None:
+        return reverse("resident_detail", args=[task.resident_id])
+    if task.kind == TaskKind.SCREENING_RECHECK or task.enrolment_id is None:
+        if prog.screening_page:
+            return reverse(prog.screening_page, args=[task.resident_id])
+        return reverse("resident_detail", args=[task.resident_id])
+    return reverse("programmes:visit_new", args=[task.programme, task.resident_id])
+
 
 def worklist(
     user,
@@ -382,37 +405,6 @@ def referrals_awaiting(user, *, scope: WorklistScope, limit: int = 100) -> list[
 # ---------------------------------------------------------------------------------------------
 # Screening
 # ---------------------------------------------------------------------------------------------
-
-
-def screening_candidates(
-    user, *, today: date | None = None, page: int = 1, page_size: int = 50, audit_read: bool = True
-) -> tuple[list[Resident], bool]:
-    """Residents aged 35+ (rule-set age) of the resident population with no blood pressure measured this
-    calendar year, not in hypertension management and without an open screening case."""
-    today = today or timezone.localdate()
-    rs = rulesets.default_for("hypertension", today)
-    min_age = int(rs.value("screening_min_age"))
-    year_start = timezone.make_aware(timezone.datetime(today.year, 1, 1))
-    measured = Measurement.objects.filter(resident=OuterRef("pk"), sbp__isnull=False, measured_at__gte=year_start)
-    enrolled = Enrolment.objects.filter(resident=OuterRef("pk"), programme="hypertension", end_date__isnull=True)
-    open_case = ScreeningCase.objects.filter(
-        resident=OuterRef("pk"),
-        programme="hypertension",
-        status__in=[ScreeningStatus.RECHECKING, ScreeningStatus.CONFIRMABLE, ScreeningStatus.REFERRED],
-    )
-    qs = (
-        Resident.objects.visible_to(user)
-        .in_resident_population()
-        .filter(birth_date__lte=latest_birth_date(today, min_age))
-        .exclude(Exists(measured))
-        .exclude(Exists(enrolled))
-        .exclude(Exists(open_case))
-    )
-    offset = (max(1, page) - 1) * page_size
-    rows = list(qs.select_related("area").order_by("birth_date", "pk")[offset : offset + page_size + 1])
-    if audit_read:
-        audit_search(user, object_type="programmes.screening", query="hypertension", count=min(len(rows), page_size))
-    return rows[:page_size], len(rows) > page_size
 
 
 def screening_cases(user, *, open_only: bool = True, limit: int = 100) -> list[ScreeningCase]:

@@ -32,6 +32,7 @@ __all__ = [
     "EpisodePlan",
     "Evaluation",
     "Kind",
+    "Link",
     "Outcome",
     "ProblemSpec",
     "ProgrammeSpec",
@@ -164,6 +165,14 @@ class ProblemSpec:
 
     icd10: str
     name: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A page of the programme linked from the home page (url name without arguments) and its label."""
+
+    url_name: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -384,8 +393,16 @@ class ProgrammeSpec:
     panels: tuple[str, ...] = ()
     worklist: tuple[WorklistEntry, ...] = ()
     rule_vectors: tuple[RuleVector, ...] = ()
-    #: dotted path of the programme's own URLconf, mounted under its own prefix ('' = none)
+    #: dotted path of the programme's own URLconf, mounted under its register (``registers/<code>/``,
+    #: namespace ``programmes:<code>``); it may not use the engine's paths there ('' and ``residents/``)
     urls: str = ""
+    #: dotted path of the programme's own ninja Router, added to the API ('' = none)
+    api: str = ""
+    #: url name of the programme's screening page of one resident (argument: the resident id); a
+    #: screening re-check task links there ('' = the programme does not screen)
+    screening_page: str = ""
+    #: pages of the programme linked from the home page's work-list panel
+    links: tuple[Link, ...] = ()
     order: int = 100
 
     @property

@@ -1,9 +1,12 @@
 """Programme pages. Fixed pages sit at fixed first segments; everything of one programme sits under
 ``registers/<programme>/`` (the engine's register, enrolment and visit pages, then the programme's own
 URLconf, ``ProgrammeSpec.urls``, namespaced by its code), so no programme code can shadow a fixed page
-and no fixed page can shadow a programme."""
+and no fixed page can shadow a programme. A programme URLconf that would shadow the engine's pages
+under its register ('' or ``residents/...``) is refused at start-up."""
 
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import include, path
+from django.utils.module_loading import import_module
 
 from jiayi.programmes import engine, views
 
@@ -19,8 +22,6 @@ programme_patterns = [
 urlpatterns = [
     path("worklist/", views.worklist, name="worklist"),
     path("referrals/<int:pk>/return/", views.referral_return, name="referral_return"),
-    path("screening/", views.screening, name="screening"),
-    path("screening/residents/<int:resident_id>/", views.screening_measure, name="screening_measure"),
     path("screening/cases/<int:pk>/<str:action>/", views.screening_case_action, name="screening_case_action"),
     path("numbers/", views.numbers_page, name="numbers"),
     path("forecast/", views.forecast, name="forecast"),
@@ -30,9 +31,18 @@ urlpatterns = [
     path("enrolments/<int:pk>/end/", views.enrolment_end, name="enrolment_end"),
     path("enrolments/<int:pk>/plan/", views.plan, name="plan"),
     path("registers/<slug:programme>/", include(programme_patterns)),
-    *(
-        path(f"registers/{p.code}/x/", include((p.urls, p.code)))
-        for p in engine.all_programmes()
-        if p.urls
-    ),
 ]
+
+ENGINE_PREFIXES = ("residents/",)
+
+
+def _programme_urls(prog: engine.Programme):
+    module = import_module(prog.urls)
+    for pattern in module.urlpatterns:
+        route = str(pattern.pattern)
+        if route in ("", "^", "^$") or route.lstrip("^").startswith(ENGINE_PREFIXES):
+            raise ImproperlyConfigured(f"{prog.urls}: {route!r} would shadow the engine's pages of {prog.code!r}")
+    return path(f"registers/{prog.code}/", include((module.urlpatterns, prog.code)))
+
+
+urlpatterns += [_programme_urls(p) for p in engine.all_programmes() if p.urls]

@@ -28,13 +28,12 @@ from jiayi.core import rulesets
 from jiayi.core.errors import DomainValidationError
 from jiayi.core.scoping import can_write_clinical, get_visible_or_404, institution_ids_visible_to
 from jiayi.org.models import Role, Staff, Team
-from jiayi.programmes import engine, numbers, selectors, services
+from jiayi.programmes import engine, numbers, screening, selectors, services
 from jiayi.programmes.models import (
     Enrolment,
     EnrolmentEndReason,
     MedicationPlan,
     Referral,
-    ScreeningCase,
     Visit,
     VisitMode,
 )
@@ -777,77 +776,6 @@ def forecast(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def screening(request: HttpRequest) -> HttpResponse:
-    page = _int(request.GET.get("page"))
-    candidates, has_next = selectors.screening_candidates(request.user, page=page)
-    today = timezone.localdate()
-    return render(
-        request,
-        "programmes/screening.html",
-        {
-            "candidates": candidates,
-            "has_next": has_next,
-            "page_no": page,
-            "today": today,
-            "cases": selectors.screening_cases(request.user),
-            "can_write": can_write_clinical(request.user),
-            "status_labels": dict(ScreeningCase._meta.get_field("status").choices),
-        },
-    )
-
-
-@staff_required
-@require_http_methods(["GET", "POST"])
-def screening_measure(request: HttpRequest, resident_id: int) -> HttpResponse:
-    resident = resident_selectors.resident_get(request.user, resident_id)
-    fields = ("sbp", "dbp", "heart_rate", "height", "weight", "waist")
-    values = {k: "" for k in fields}
-    errors: dict[str, list[str]] = {}
-    outcome = None
-    if request.method == "POST":
-        _require_writer(request)
-        values = {k: (request.POST.get(k) or "").strip() for k in fields}
-        parsed: dict[str, Any] = {}
-        for k, v in values.items():
-            if not v:
-                continue
-            try:
-                parsed[k] = int(v) if k in ("sbp", "dbp", "heart_rate") else float(v)
-            except ValueError:
-                errors[k] = [_("请输入数字。")]
-        for k in ("sbp", "dbp"):
-            if k not in parsed and k not in errors:
-                errors[k] = [_("请填写血压。")]
-        if not errors:
-            try:
-                outcome = services.screening_record(actor=request.user, resident=resident, **parsed)
-            except DomainValidationError as exc:
-                errors = exc.errors
-            else:
-                values = {k: "" for k in fields}
-    from jiayi.programmes.hypertension.rules import HIGH_RISK_CRITERIA
-
-    case = (
-        ScreeningCase.objects.filter(resident=resident, programme="hypertension").order_by("-opened_on", "-pk").first()
-    )
-    return render(
-        request,
-        "programmes/screening_measure.html",
-        {
-            "resident": resident,
-            "values": values,
-            "errors": errors,
-            "outcome": outcome,
-            "case": case,
-            "high_risk_labels": [_(HIGH_RISK_CRITERIA[c]) for c in (outcome.high_risk if outcome else [])],
-            "risk": selectors.resident_risk(resident),
-            "can_write": can_write_clinical(request.user),
-            "status_labels": dict(ScreeningCase._meta.get_field("status").choices),
-        },
-    )
-
-
-@staff_required
 @require_POST
 def screening_case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     case = selectors.screening_case_get(request.user, pk)
@@ -855,11 +783,13 @@ def screening_case_action(request: HttpRequest, pk: int, action: str) -> HttpRes
     version = _version(request.POST.get("version"))
     try:
         if action == "confirm":
-            e = services.screening_confirm(actor=request.user, case=case, version=version)
-            messages.success(request, _("已确诊并纳入高血压患者管理。"))
+            e = screening.screening_confirm(actor=request.user, case=case, version=version)
+            messages.success(
+                request, _("已确诊并纳入%(programme)s。") % {"programme": _programme(e.programme).display_name}
+            )
             return redirect("programmes:visit_new", programme=e.programme, resident_id=case.resident_id)
         if action == "refer":
-            services.screening_refer(
+            screening.screening_refer(
                 actor=request.user,
                 case=case,
                 version=version,
@@ -867,7 +797,7 @@ def screening_case_action(request: HttpRequest, pk: int, action: str) -> HttpRes
             )
             messages.success(request, _("已转诊确诊，2周内随访转诊结果。"))
         elif action == "rule_out":
-            services.screening_rule_out(
+            screening.screening_rule_out(
                 actor=request.user, case=case, version=version, note=(request.POST.get("note") or "")[:200]
             )
             messages.success(request, _("已排除。"))
@@ -877,7 +807,10 @@ def screening_case_action(request: HttpRequest, pk: int, action: str) -> HttpRes
         for msgs in exc.errors.values():
             for m in msgs:
                 messages.error(request, m)
-    return redirect("programmes:screening")
+    back = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(back)
+    return redirect("programmes:worklist")
 
 
 # ---------------------------------------------------------------------------------------------

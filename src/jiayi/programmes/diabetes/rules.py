@@ -1,4 +1,4 @@
-"""Type 2 diabetes programme rules: rule sets (RULES.md §2.1, §2.3, §2.4).
+"""Type 2 diabetes programme rules: rule sets and screening (RULES.md §2.1, §2.3, §2.4; ALGORITHMS.md §2, §5.3).
 
 Pure Python (no Django). Importing this module registers the programme's rule sets:
 
@@ -8,18 +8,23 @@ Pure Python (no Django). Importing this module registers the programme's rule se
   unchanged: no 2025 diabetes source was reviewed.
 
 Follow-up evaluation is shared with hypertension: :func:`jiayi.programmes.chronic_rules.evaluate_visit`.
+Screening (:func:`screening_result`) classifies fasting glucose, OGTT 2-h glucose, random glucose and
+HbA1c with :func:`jiayi.programmes.risk.glucose_status` (2020 CDS guideline / WHO 1999) and flags the
+high-risk (:func:`high_risk`): pre-diabetes (IFG / IGT) or a Chinese Diabetes Risk Score >= 25.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
 from jiayi.core import rulesets
 from jiayi.core.rulesets import Param, RuleSet
 from jiayi.programmes.chronic_rules import DIABETES, common_params
+from jiayi.programmes.risk import DiabetesRiskScore, GlucoseStatus, glucose_status
 
-__all__ = ["CHRONIC_2025", "NBPHS_2017", "PROGRAMME"]
+__all__ = ["CHRONIC_2025", "HIGH_RISK_CRITERIA", "NBPHS_2017", "PROGRAMME", "high_risk", "screening_result"]
 
 PROGRAMME: Final[str] = DIABETES
 
@@ -60,6 +65,13 @@ NBPHS_2017: Final[RuleSet] = rulesets.register(
             "screening_fpg_tests_per_year": Param(
                 1, "M", "RULES.md §2.1 — Kunming news '建议其每年至少测量1次空腹血糖'"
             ),
+            "screening_confirm_days": Param(
+                2,
+                "M",
+                "ALGORITHMS.md §5.3 — without typical symptoms a second test on another day is required",
+                verified=False,
+                note="中国2型糖尿病防治指南（2020年版）; guideline text not checked",
+            ),
         },
     )
 )
@@ -82,3 +94,55 @@ CHRONIC_2025: Final[RuleSet] = rulesets.register(
         },
     )
 )
+
+
+#: Why a screened resident is high risk for diabetes (the page and the API show the labels).
+HIGH_RISK_CRITERIA: Final[dict[str, str]] = {
+    "cdrs": _("中国糖尿病风险评分≥25分"),
+    "ifg": _("空腹血糖受损"),
+    "igt": _("糖耐量减低"),
+}
+
+
+@dataclass(frozen=True)
+class ScreeningResult:
+    status: GlucoseStatus
+    #: a diabetic-range value: the resident is followed as a screening case
+    raised: bool
+    #: raised readings on this many different days make the case ready to confirm
+    confirm_days: int
+
+
+def screening_result(
+    *,
+    ruleset: RuleSet,
+    fasting_glucose: float | None = None,
+    ogtt_2h: float | None = None,
+    random_glucose: float | None = None,
+    hba1c: float | None = None,
+    typical_symptoms: bool = False,
+) -> ScreeningResult:
+    """A screening glucose reading under the programme's rule set: diabetic range (FPG >= 7.0, 2-h or
+    random >= 11.1, HbA1c >= 6.5) raises it; with typical symptoms one day confirms, without them the
+    rule set's ``screening_confirm_days`` (a second day)."""
+    status = glucose_status(
+        fasting_glucose=fasting_glucose,
+        ogtt_2h=ogtt_2h,
+        random_glucose=random_glucose,
+        hba1c=hba1c,
+        typical_symptoms=typical_symptoms,
+    )
+    confirm = 1 if typical_symptoms else int(ruleset.value("screening_confirm_days"))
+    return ScreeningResult(status=status, raised=status.diagnostic, confirm_days=confirm)
+
+
+def high_risk(*, glucose_category: str | None, score: DiabetesRiskScore | None) -> list[str]:
+    """High-risk criteria met (keys of :data:`HIGH_RISK_CRITERIA`): pre-diabetes, or CDRS >= 25."""
+    out: list[str] = []
+    if score is not None and score.high_risk:
+        out.append("cdrs")
+    if glucose_category in ("ifg", "ifg_igt"):
+        out.append("ifg")
+    if glucose_category in ("igt", "ifg_igt"):
+        out.append("igt")
+    return out

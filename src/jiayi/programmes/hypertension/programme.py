@@ -9,7 +9,7 @@ from jiayi.programmes.chronic import CHRONIC_OUTCOMES, ChronicRulesAdapter
 from jiayi.programmes.hypertension import rules  # noqa: F401  (registers the rule sets)
 from jiayi.programmes.hypertension.schema import SCHEMA
 from jiayi.programmes.hypertension.vectors import VECTORS
-from jiayi.programmes.spec import Kind, ProblemSpec, VisitTypeSpec
+from jiayi.programmes.spec import Kind, Link, ProblemSpec, VisitTypeSpec
 
 EXAMPLE = {"sbp": 132, "dbp": 82, "adherence": "regular", "heart_rate": 72}
 
@@ -43,6 +43,10 @@ PROGRAMME = engine.register(
         },
         hint_fields=("sbp", "dbp", "heart_rate"),
         rule_vectors=VECTORS,
+        urls="jiayi.programmes.hypertension.urls",
+        api="jiayi.programmes.hypertension.api.router",
+        screening_page="programmes:hypertension:screening_measure",
+        links=(Link("programmes:hypertension:screening", gettext_noop("高血压筛查")),),
         order=10,
     )
 )

@@ -123,8 +123,7 @@ NBPHS_2017: Final[RuleSet] = rulesets.register(
 )
 
 _GUIDE_2025 = (
-    "RULES.md §2.4 — 2025 national primary-care hypertension guideline, "
-    "quoted in an open-source implementation"
+    "RULES.md §2.4 — 2025 national primary-care hypertension guideline, quoted in an open-source implementation"
 )
 _GUIDE_2025_NOTE = "confidence L: known second-hand only; verify against the guideline"
 
@@ -206,9 +205,7 @@ def hypertension_high_risk(
             out.append("central_obesity")
     if family_history:
         out.append("family_history")
-    if heavy_drinking or (
-        daily_spirits_ml is not None and daily_spirits_ml >= v("heavy_drinking_spirits_ml")
-    ):
+    if heavy_drinking or (daily_spirits_ml is not None and daily_spirits_ml >= v("heavy_drinking_spirits_ml")):
         out.append("heavy_drinking")
     if age is not None and age >= v("high_risk_age"):
         out.append("age")
