@@ -53,7 +53,7 @@ OPEN_STATUSES = (ScreeningStatus.RECHECKING, ScreeningStatus.CONFIRMABLE)
 
 @dataclass(frozen=True)
 class ScreeningOutcome:
-    measurement: Measurement
+    measurement: Measurement | None  # None: the reading has no measurement column (an OGTT alone)
     raised: bool
     case: ScreeningCase | None
     high_risk: list[str]

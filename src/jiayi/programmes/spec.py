@@ -358,6 +358,12 @@ class RuleVector:
     next_key: str | None = None
 
 
+#: Codes a programme may not take: the fixed segments next to a programme code in the API's paths
+#: (``/programmes/enrolments``, ``/programmes/visits/{id}``, ``/programmes/screening/cases`` ...).
+RESERVED_CODES: Final[frozenset[str]] = frozenset(
+    {"enrolments", "visits", "referrals", "screening", "numbers", "forecast", "registers"}
+)
+
 #: The characters a programme code is made of (it is a URL segment, a column value and a rule-set key).
 PROGRAMME_CODE_CHARS: Final[str] = "abcdefghijklmnopqrstuvwxyz0123456789_"
 
@@ -432,6 +438,8 @@ class ProgrammeSpec:
         errs: list[str] = []
         if not self.code or any(ch not in PROGRAMME_CODE_CHARS for ch in self.code) or len(self.code) > 30:
             errs.append(f"code {self.code!r}: 1-30 of [a-z0-9_]")
+        if self.code in RESERVED_CODES:
+            errs.append(f"code {self.code!r} is reserved (a fixed path segment)")
         if not self.name.strip() or not self.short_name.strip():
             errs.append("name and short_name are required")
         if not isinstance(self.kind, Kind):

@@ -9,7 +9,7 @@ from jiayi.programmes.chronic import CHRONIC_OUTCOMES, ChronicRulesAdapter
 from jiayi.programmes.diabetes import rules  # noqa: F401  (registers the rule sets)
 from jiayi.programmes.diabetes.schema import SCHEMA
 from jiayi.programmes.diabetes.vectors import VECTORS
-from jiayi.programmes.spec import Kind, ProblemSpec, VisitTypeSpec
+from jiayi.programmes.spec import Kind, Link, ProblemSpec, VisitTypeSpec
 
 EXAMPLE = {"fasting_glucose": 6.1, "sbp": 128, "dbp": 78, "adherence": "regular"}
 
@@ -46,6 +46,10 @@ PROGRAMME = engine.register(
         },
         hint_fields=("fasting_glucose", "sbp", "dbp"),
         rule_vectors=VECTORS,
+        urls="jiayi.programmes.diabetes.urls",
+        api="jiayi.programmes.diabetes.api.router",
+        screening_page="programmes:diabetes:screening_measure",
+        links=(Link("programmes:diabetes:screening", gettext_noop("糖尿病筛查")),),
         order=20,
     )
 )

@@ -170,17 +170,19 @@ def screening_record(
     if all(v is None for v in (fasting_glucose, ogtt_2h, random_glucose, hba1c)):
         raise DomainValidationError({"fasting_glucose": _("请至少填写一项血糖或糖化血红蛋白。")})
     screening.lock_resident(resident, PROGRAMME, _("该居民已纳入2型糖尿病患者管理，请录入随访。"))
-    # The OGTT 2-h value has no measurement column: it is kept with the screening case's reading.
-    m = measurement_record(
-        actor=actor,
-        resident=resident,
-        measured_at=measured_at,
-        source="screening",
-        fasting_glucose=fasting_glucose,
-        random_glucose=random_glucose,
-        hba1c=hba1c,
-    )
-    day = timezone.localtime(m.measured_at).date()
+    # The OGTT 2-h value has no measurement column: it is kept with the screening case's reading (an
+    # OGTT alone records no measurement).
+    values = {"fasting_glucose": fasting_glucose, "random_glucose": random_glucose, "hba1c": hba1c}
+    m = None
+    if any(v is not None for v in values.values()):
+        m = measurement_record(actor=actor, resident=resident, measured_at=measured_at, source="screening", **values)
+        measured_at = m.measured_at
+    elif measured_at is not None:
+        if timezone.is_naive(measured_at):
+            measured_at = timezone.make_aware(measured_at)
+        if measured_at > timezone.now():
+            raise DomainValidationError({"measured_at": _("测量时间不能晚于当前时间。")})
+    day = timezone.localtime(measured_at).date() if measured_at is not None else timezone.localdate()
     try:
         rs = rulesets.default_for(PROGRAMME, day)
     except KeyError:
