@@ -481,12 +481,14 @@ def enrolment_create(request, programme: str, payload: EnrolmentIn):
 @router.get("/programmes/enrolments", response=list[EnrolmentOut])
 def enrolment_list(
     request,
-    programme: str = "hypertension",
+    programme: Annotated[str, Field(max_length=30)] | None = None,
     resident_id: int | None = None,
     open_only: bool = True,
     page: Annotated[int, Field(ge=1, le=100000)] = 1,
 ):
-    _programme(programme)
+    """Enrolments of one programme, or of every programme when ``programme`` is not given."""
+    if programme is not None:
+        _programme(programme)
     if resident_id is not None:
         resident_selectors.resident_get(request.user, resident_id, audit_read=False)
     rows, _more = selectors.enrolment_list(

@@ -1,4 +1,4 @@
-"""The rules adapter shared by the hypertension and diabetes programmes.
+"""The rules adapter shared by the chronic follow-up programmes (hypertension, diabetes).
 
 Turns a validated visit form into :class:`chronic_rules.VisitFacts` and evaluates it under the
 enrolment's rule set with :func:`chronic_rules.evaluate_visit`. Pure Python (no Django).
@@ -55,7 +55,7 @@ def visit_facts(form: Mapping[str, Any], visit_date: date) -> VisitFacts:
 class ChronicRulesAdapter:
     """Hypertension / diabetes follow-up rules (RULES.md §2.3-2.4) behind the engine's interface."""
 
-    programme: str  # rule-set programme: 'hypertension' or 'diabetes'
+    programme: str  # the rule-set programme (its folder registered its chronic criteria)
     #: the form field a visit that cannot be classified is reported on (its control measurement)
     error_field: str = "sbp"
 

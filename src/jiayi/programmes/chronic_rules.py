@@ -3,7 +3,8 @@
 Pure Python (no Django). Every threshold and interval is read from a rule set
 (:mod:`jiayi.core.rulesets`); the programme modules :mod:`jiayi.programmes.hypertension.rules` and
 :mod:`jiayi.programmes.diabetes.rules` register theirs (``nbphs-2017``, ``chronic-2025``) on import.
-The rule set's ``programme`` ('hypertension' or 'diabetes') selects the criteria, so one
+The rule set's ``programme`` selects the criteria its folder registered with
+:func:`register_criteria` (the urgent-referral criteria and the control measurement), so one
 :func:`evaluate_visit` serves both.
 
 At each visit (RULES.md §2.3, §2.4):
@@ -23,7 +24,7 @@ visits, which gives at least 4 visits in every calendar year (90 x 4 < 365).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
@@ -34,28 +35,30 @@ from jiayi.residents.rules import age_on
 
 __all__ = [
     "CLASSIFICATIONS",
-    "DIABETES",
     "DM_U3_SYMPTOMS",
     "DM_U6_SYMPTOMS",
     "HTN_U2_SYMPTOMS",
     "HTN_U3_SYMPTOMS",
-    "HYPERTENSION",
     "REFERRAL_REASONS",
     "SYMPTOMS",
     "URGENT_CRITERIA",
+    "ChronicCriteria",
     "PatientFacts",
     "VisitFacts",
     "VisitOutcome",
+    "bp_controlled",
     "bp_target",
     "classify_visit",
     "common_params",
     "diabetes_urgent_reasons",
     "evaluate_visit",
+    "fpg_controlled",
     "hypertension_urgent_reasons",
     "is_controlled",
     "is_controlled_latest",
     "is_standardised",
     "most_severe",
+    "register_criteria",
     "urgent_reasons",
 ]
 
@@ -65,8 +68,6 @@ def _(s: str) -> str:
     return s
 
 
-HYPERTENSION: Final[str] = "hypertension"
-DIABETES: Final[str] = "diabetes"
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary
@@ -283,13 +284,34 @@ def diabetes_urgent_reasons(visit: VisitFacts, ruleset: RuleSet) -> tuple[str, .
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class ChronicCriteria:
+    """What differs between the chronic follow-up programmes: the urgent-referral criteria and whether
+    the control measurement is at target (None: not measured)."""
+
+    urgent: Callable[[VisitFacts, RuleSet], tuple[str, ...]]
+    controlled: Callable[[VisitFacts, PatientFacts, RuleSet], bool | None]
+
+
+_CRITERIA: dict[str, ChronicCriteria] = {}
+
+
+def register_criteria(programme: str, criteria: ChronicCriteria) -> ChronicCriteria:
+    """Register the criteria of the rule sets of ``programme`` (its rules module does, on import)."""
+    _CRITERIA[programme] = criteria
+    return criteria
+
+
+def _criteria(ruleset: RuleSet) -> ChronicCriteria:
+    try:
+        return _CRITERIA[ruleset.programme]
+    except KeyError:
+        raise ValueError(f"rule set {ruleset.label} is not a chronic follow-up rule set") from None
+
+
 def urgent_reasons(visit: VisitFacts, ruleset: RuleSet) -> tuple[str, ...]:
     """The urgent-referral codes of the rule set's programme met by the visit."""
-    if ruleset.programme == HYPERTENSION:
-        return hypertension_urgent_reasons(visit, ruleset)
-    if ruleset.programme == DIABETES:
-        return diabetes_urgent_reasons(visit, ruleset)
-    raise ValueError(f"rule set {ruleset.label} is not a hypertension or diabetes rule set")
+    return _criteria(ruleset).urgent(visit, ruleset)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,21 +327,25 @@ def bp_target(patient: PatientFacts, on: date, ruleset: RuleSet) -> tuple[float,
     return float(v("target_sbp")), float(v("target_dbp"))
 
 
-def is_controlled(visit: VisitFacts, patient: PatientFacts, ruleset: RuleSet) -> bool | None:
-    """Whether the visit's measurement is at target; None when it was not measured.
+def bp_controlled(visit: VisitFacts, patient: PatientFacts, ruleset: RuleSet) -> bool | None:
+    """SBP < target **and** DBP < target (both needed); None when BP was not measured."""
+    if visit.sbp is None or visit.dbp is None:
+        return None
+    sbp_t, dbp_t = bp_target(patient, visit.visit_date, ruleset)
+    return visit.sbp < sbp_t and visit.dbp < dbp_t
 
-    Hypertension: SBP < target **and** DBP < target (both needed). Diabetes: fasting glucose < target.
-    """
-    if ruleset.programme == HYPERTENSION:
-        if visit.sbp is None or visit.dbp is None:
-            return None
-        sbp_t, dbp_t = bp_target(patient, visit.visit_date, ruleset)
-        return visit.sbp < sbp_t and visit.dbp < dbp_t
-    if ruleset.programme == DIABETES:
-        if visit.fasting_glucose is None:
-            return None
-        return bool(visit.fasting_glucose < ruleset.value("target_fpg"))
-    raise ValueError(f"rule set {ruleset.label} is not a hypertension or diabetes rule set")
+
+def fpg_controlled(visit: VisitFacts, patient: PatientFacts, ruleset: RuleSet) -> bool | None:
+    """Fasting glucose < target; None when it was not measured."""
+    if visit.fasting_glucose is None:
+        return None
+    return bool(visit.fasting_glucose < ruleset.value("target_fpg"))
+
+
+def is_controlled(visit: VisitFacts, patient: PatientFacts, ruleset: RuleSet) -> bool | None:
+    """Whether the visit's control measurement is at target (the programme's criteria); None when it
+    was not measured."""
+    return _criteria(ruleset).controlled(visit, patient, ruleset)
 
 
 def classify_visit(visit: VisitFacts, patient: PatientFacts, ruleset: RuleSet) -> str:

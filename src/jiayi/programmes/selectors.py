@@ -71,13 +71,15 @@ def enrolments_for(resident: Resident) -> list[Enrolment]:
 def enrolment_list(
     user,
     *,
-    programme: str,
+    programme: str | None,
     resident_id: int | None = None,
     open_only: bool = True,
     page: int = 1,
     page_size: int = 50,
 ) -> tuple[list[Enrolment], bool]:
-    qs = Enrolment.objects.visible_to(user).filter(programme=programme)
+    qs = Enrolment.objects.visible_to(user)
+    if programme is not None:
+        qs = qs.filter(programme=programme)
     if resident_id is not None:
         qs = qs.filter(resident_id=resident_id)
     if open_only:
@@ -89,7 +91,7 @@ def enrolment_list(
     audit_search(
         user,
         object_type="programmes.enrolment",
-        query=f"{programme}:{resident_id or ''}",
+        query=f"{programme or ''}:{resident_id or ''}",
         count=min(len(rows), page_size),
     )
     return rows[:page_size], len(rows) > page_size

@@ -21,12 +21,20 @@ from typing import Final
 
 from jiayi.core import rulesets
 from jiayi.core.rulesets import Param, RuleSet
-from jiayi.programmes.chronic_rules import DIABETES, common_params
+from jiayi.programmes.chronic_rules import (
+    ChronicCriteria,
+    common_params,
+    diabetes_urgent_reasons,
+    fpg_controlled,
+    register_criteria,
+)
 from jiayi.programmes.risk import DiabetesRiskScore, GlucoseStatus, glucose_status
 
 __all__ = ["CHRONIC_2025", "HIGH_RISK_CRITERIA", "NBPHS_2017", "PROGRAMME", "high_risk", "screening_result"]
 
-PROGRAMME: Final[str] = DIABETES
+PROGRAMME: Final[str] = "diabetes"
+
+register_criteria(PROGRAMME, ChronicCriteria(urgent=diabetes_urgent_reasons, controlled=fpg_controlled))
 
 
 def _(s: str) -> str:

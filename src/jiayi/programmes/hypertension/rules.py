@@ -19,7 +19,13 @@ from typing import Final
 
 from jiayi.core import rulesets
 from jiayi.core.rulesets import Param, RuleSet
-from jiayi.programmes.chronic_rules import HYPERTENSION, common_params
+from jiayi.programmes.chronic_rules import (
+    ChronicCriteria,
+    bp_controlled,
+    common_params,
+    hypertension_urgent_reasons,
+    register_criteria,
+)
 
 __all__ = [
     "CHRONIC_2025",
@@ -36,7 +42,9 @@ def _(s: str) -> str:
     return s
 
 
-PROGRAMME: Final[str] = HYPERTENSION
+PROGRAMME: Final[str] = "hypertension"
+
+register_criteria(PROGRAMME, ChronicCriteria(urgent=hypertension_urgent_reasons, controlled=bp_controlled))
 
 _S24 = "RULES.md §2.4"
 _S21 = "RULES.md §2.1 — exam item on the specification"
