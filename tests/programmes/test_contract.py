@@ -57,7 +57,14 @@ def test_declaration_is_valid(code):
 @pytest.mark.parametrize("code", CODES)
 def test_every_label_is_translated(code):
     prog = _prog(code)
-    labels = [prog.name, prog.short_name, *(o.label for o in prog.outcomes), *(v.label for v in prog.visit_types)]
+    labels = [
+        prog.name,
+        prog.short_name,
+        *(o.label for o in prog.outcomes),
+        *(o.attention for o in prog.outcomes if o.attention),
+        *(v.label for v in prog.visit_types),
+        *(link.label for link in prog.links),
+    ]
     assert all(label.strip() for label in labels)
     with translation.override("en"):
         untranslated = [label for label in labels if gettext(label) == label]

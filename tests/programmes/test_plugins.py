@@ -127,3 +127,29 @@ def test_demo_visit_from_the_page(client, district):
         {"visit_date": timezone.localdate().isoformat(), "mode": "clinic", "visit_type": "nonsense", "weight": "3.4"},
     )
     assert r.status_code == 200 and "随访类型无效" in r.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_follow_up_outcome_declares_its_short_interval(district):
+    """The demo's "unwell" outcome is followed up in two weeks with the reason the programme declares."""
+    from jiayi.programmes.models import Task, TaskPriority, TaskStatus
+
+    resident = _resident(district, "followup_demo")
+    enrolment = services.enrolment_create(
+        actor=district.doctor_a.user,
+        resident=resident,
+        programme="followup_demo",
+        start_date=timezone.localdate(),
+        doctor=district.doctor_a,
+    )
+    visit = services.visit_record(
+        actor=district.doctor_a.user, enrolment=enrolment, visit_date=timezone.localdate(), form={"score": 6}
+    )
+    assert visit.classification == "unwell" and not visit.referred
+    task = Task.objects.get(enrolment=enrolment, status=TaskStatus.DUE)
+    assert (task.priority, task.reason, task.due_date) == (
+        TaskPriority.SHORT_INTERVAL,
+        "状况欠佳，2周内随访",
+        visit.next_due,
+    )
+    assert not resident.problems.exists()

@@ -23,8 +23,19 @@ from jiayi.programmes import chronic_rules
 from jiayi.programmes.chronic_rules import PatientFacts, VisitFacts, VisitOutcome
 from jiayi.programmes.spec import Evaluation, Outcome
 
+
+def _(s: str) -> str:
+    return s
+
+
+#: Every class but "controlled" is followed up within 2 weeks (RULES.md §2.4).
+_SHORT_INTERVAL = _("控制不满意或不良反应，2周内随访")
+
 #: The four classes of a chronic follow-up visit (此次随访分类), the programmes' declared outcomes.
-CHRONIC_OUTCOMES: tuple[Outcome, ...] = tuple(Outcome(c, lbl) for c, lbl in chronic_rules.CLASSIFICATIONS.items())
+CHRONIC_OUTCOMES: tuple[Outcome, ...] = tuple(
+    Outcome(c, lbl, attention="" if c == "controlled" else _SHORT_INTERVAL)
+    for c, lbl in chronic_rules.CLASSIFICATIONS.items()
+)
 
 
 def _f(form: Mapping[str, Any], key: str) -> float | None:

@@ -297,6 +297,12 @@ class WorklistRow:
             return self.task.programme
 
     @property
+    def last_outcome_label(self) -> str:
+        if self.last_visit is None:
+            return ""
+        return engine.outcome_label(self.last_visit.programme, self.last_visit.classification)
+
+    @property
     def action_url(self) -> str:
         return task_url(self.task)
 

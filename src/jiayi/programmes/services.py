@@ -43,7 +43,6 @@ from jiayi.programmes.models import (
     TaskPriority,
     TaskStatus,
     Visit,
-    VisitClass,
     VisitMode,
     VisitType,
 )
@@ -601,6 +600,14 @@ def _service_delivered(*, actor, prog: engine.Programme, visit: Visit) -> None:
             )
 
 
+def _attention(programme: str, classification: str) -> str:
+    """The short-interval reason the programme declares for this outcome ('' = routine)."""
+    for outcome in _programme(programme).outcomes:
+        if outcome.code == classification:
+            return outcome.attention
+    return ""
+
+
 def _schedule_after(*, enrolment: Enrolment, visit: Visit, ev: engine.Evaluation) -> None:
     """Close the open follow-up (and annual check) and schedule the next one."""
     _tasks_close(
@@ -613,9 +620,8 @@ def _schedule_after(*, enrolment: Enrolment, visit: Visit, ev: engine.Evaluation
     if ev.referral:
         kind, priority = TaskKind.REFERRAL_FOLLOW_UP, TaskPriority.URGENT
         reason = _("转诊后2周内随访转诊情况")
-    elif ev.classification != VisitClass.CONTROLLED:
-        kind, priority = TaskKind.FOLLOW_UP, TaskPriority.SHORT_INTERVAL
-        reason = _("控制不满意或不良反应，2周内随访")
+    elif attention := _attention(enrolment.programme, ev.classification):
+        kind, priority, reason = TaskKind.FOLLOW_UP, TaskPriority.SHORT_INTERVAL, _(attention)
     else:
         kind, priority, reason = TaskKind.FOLLOW_UP, TaskPriority.ROUTINE, ""
     _task_open(

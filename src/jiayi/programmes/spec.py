@@ -139,10 +139,15 @@ class Eligibility:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A visit outcome (classification) with its label (a Chinese message id)."""
+    """A visit outcome (classification) with its label (a Chinese message id).
+
+    ``attention``: for an outcome whose next visit is a short-interval one, the reason shown on that
+    task (a message id); empty = a routine outcome.
+    """
 
     code: str
     label: str
+    attention: str = ""
 
 
 @dataclass(frozen=True)

@@ -92,9 +92,7 @@ PROGRAMME = engine.register(
         name=_("阶段性演示项目"),
         short_name=_("阶段演示"),
         kind=Kind.EPISODE,
-        visit_types=(
-            VisitTypeSpec("contact", _("接触"), FORM, example={"status": "ok"}),
-        ),
+        visit_types=(VisitTypeSpec("contact", _("接触"), FORM, example={"status": "ok"}),),
         outcomes=(Outcome("ok", _("正常")), Outcome("concern", _("需关注"))),
         eligibility=Eligibility(sexes=frozenset({"F"})),
         rules=StatusRules(),

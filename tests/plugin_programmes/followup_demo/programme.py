@@ -30,10 +30,8 @@ PROGRAMME = engine.register(
         name=_("随访演示项目"),
         short_name=_("随访演示"),
         kind=Kind.FOLLOW_UP,
-        visit_types=(
-            VisitTypeSpec("follow_up", _("随访"), FORM, example={"score": 3}),
-        ),
-        outcomes=(Outcome("well", _("状况良好")), Outcome("unwell", _("状况欠佳"))),
+        visit_types=(VisitTypeSpec("follow_up", _("随访"), FORM, example={"score": 3}),),
+        outcomes=(Outcome("well", _("状况良好")), Outcome("unwell", _("状况欠佳"), attention=_("状况欠佳，2周内随访"))),
         eligibility=Eligibility(min_age_months=18 * 12),
         rules=ScoreRules(),
         worklist=(WorklistEntry("follow_up", _("随访")),),
