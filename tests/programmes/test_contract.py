@@ -233,3 +233,31 @@ def test_access_matrix(client, api_client, district, resident_for, code):
     assert r.status_code == 200 and r.json()
     api_client.login(district.doctor_b.user)
     assert api_client.get(api).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", CODES)
+def test_api_round_trip(api_client, district, resident_for, code):
+    """Enrol, read the schema and record a visit through the API; bad input is a 422 with a field path."""
+    prog = _prog(code)
+    resident = resident_for(prog)
+    api_client.login(district.doctor_a.user)
+    today = timezone.localdate().isoformat()
+    r = api_client.post(f"/api/v1/programmes/{code}/enrolments", {"resident_id": resident.pk, "start_date": today})
+    assert r.status_code == 201, r.content
+    schema = api_client.get(f"/api/v1/programmes/{code}/schema").json()
+    assert schema["kind"] == prog.kind and [v["code"] for v in schema["visit_types"]] == [
+        v.code for v in prog.visit_types
+    ]
+    assert {o["code"] for o in schema["outcomes"]} == {o.code for o in prog.outcomes}
+    assert api_client.get(f"/api/v1/programmes/{code}/schema", visit_type="nonsense").status_code == 422
+    vt = prog.visit_types[0]
+    body = {"resident_id": resident.pk, "visit_date": today, "visit_type": vt.code, "form": dict(vt.example)}
+    r = api_client.post(f"/api/v1/programmes/{code}/visits", body)
+    assert r.status_code == 201, r.content
+    assert r.json()["visit_type"] == vt.code
+    bad = api_client.post(f"/api/v1/programmes/{code}/visits", {**body, "visit_type": "nonsense"})
+    assert bad.status_code == 422 and ["body", "visit_type"] in [d["loc"] for d in bad.json()["detail"]]
+    bad = api_client.post(f"/api/v1/programmes/{code}/visits", {**body, "form": {"no_such_field": 1}})
+    assert bad.status_code == 422
+    assert ["body", "form", "no_such_field"] in [d["loc"] for d in bad.json()["detail"]]

@@ -563,13 +563,24 @@ def medication_plan_set(request, enrolment_id: int, payload: MedicationPlanIn):
 
 
 @router.get("/programmes/{programme}/schema", response=dict)
-def form_schema(request, programme: str):
+def form_schema(request, programme: str, visit_type: Annotated[str, Field(max_length=20)] | None = None):
+    """The programme's declaration as a client needs it (kind, visit types, outcomes) and the form of
+    ``visit_type`` (default: the first visit type)."""
     _require_staff(request)
     prog = _programme(programme)
+    try:
+        form = prog.visit_type(visit_type).form if visit_type else prog.schema
+    except KeyError:
+        raise DomainValidationError({"visit_type": _("随访类型无效。")}) from None
     return {
         "programme": prog.code,
-        "title": _(prog.schema.title),
-        "sections": [{"code": c, "label": _(label)} for c, label in prog.schema.sections],
+        "kind": str(prog.kind),
+        "visit_types": [
+            {"code": v.code, "label": _(v.label), "service_items": list(v.service_items)} for v in prog.visit_types
+        ],
+        "outcomes": [{"code": o.code, "label": _(o.label)} for o in prog.outcomes],
+        "title": _(form.title),
+        "sections": [{"code": c, "label": _(label)} for c, label in form.sections],
         "fields": [
             {
                 "name": f.name,
@@ -583,7 +594,7 @@ def form_schema(request, programme: str):
                 "choices": [{"code": c, "label": _(label)} for c, label in f.choices],
                 "prefill": f.prefill,
             }
-            for f in prog.schema.fields
+            for f in form.fields
         ],
     }
 
