@@ -153,3 +153,44 @@ def test_a_follow_up_outcome_declares_its_short_interval(district):
         visit.next_due,
     )
     assert not resident.problems.exists()
+
+
+@pytest.mark.django_db
+def test_each_visit_type_has_its_own_form(client, district):
+    """The episode demo's closing assessment has its own form: the page shows it and records with it."""
+    resident = _resident(district, "episode_demo")
+    services.episode_open(
+        actor=district.doctor_a.user,
+        resident=resident,
+        programme="episode_demo",
+        start_date=timezone.localdate(),
+        doctor=district.doctor_a,
+    )
+    client.force_login(district.doctor_a.user)
+    url = reverse("programmes:visit_new", args=["episode_demo", resident.pk])
+    assert 'name="summary"' not in client.get(url).content.decode()
+    assert 'name="summary"' in client.get(url, {"visit_type": "closing"}).content.decode()
+    r = client.post(
+        url,
+        {"visit_date": timezone.localdate().isoformat(), "mode": "clinic", "visit_type": "closing", "status": "ok"},
+    )
+    assert r.status_code == 200 and "请填写" in r.content.decode(), "the closing form requires its summary"
+    r = client.post(
+        url,
+        {
+            "visit_date": timezone.localdate().isoformat(),
+            "mode": "clinic",
+            "visit_type": "closing",
+            "status": "concern",
+            "summary": "需转介",
+        },
+    )
+    assert r.status_code == 302
+    from jiayi.programmes.models import Visit
+
+    visit = Visit.objects.get(resident=resident)
+    assert (visit.visit_type, visit.form, visit.classification) == (
+        "closing",
+        {"status": "concern", "summary": "需转介"},
+        "concern",
+    )

@@ -239,3 +239,15 @@ def test_age_in_months_of_add_months(d, n) -> None:
     assert later >= d
     assert spec.age_in_months(d, later) == abs(n)
     assert spec.age_in_months(d, d) == 0
+
+
+def test_the_declaration_module_is_pure():
+    """spec.py (and the rule modules it is used with) import no Django."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(spec.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    assert not any(m and m.split(".")[0] == "django" for m in imported)

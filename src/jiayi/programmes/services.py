@@ -826,12 +826,12 @@ def visit_update(*, actor, visit: Visit, version: int, form: Mapping[str, Any], 
 
 
 def visit_preview(
-    *, enrolment: Enrolment, visit_date: date, form: Mapping[str, Any]
+    *, enrolment: Enrolment, visit_date: date, form: Mapping[str, Any], visit_type: str | None = None
 ) -> tuple[engine.Evaluation | None, dict[str, list[str]]]:
     """What the rules would conclude for a form being filled in (no writes): (evaluation, errors)."""
     prog = _programme(enrolment.programme)
     try:
-        clean = _clean_form(prog, form)
+        clean = _clean_form(prog, form, visit_type)
         ev = _evaluate(prog, enrolment, visit_date, clean, previous_visit(enrolment, visit_date))
     except DomainValidationError as exc:
         return None, exc.errors

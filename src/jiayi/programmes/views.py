@@ -322,6 +322,18 @@ def _plan_options(post: QueryDict) -> services.PlanOptions:
     )
 
 
+def _known_type(prog: engine.Programme, visit_type: str | None) -> bool:
+    return any(v.code == visit_type for v in prog.visit_types)
+
+
+def _form_of(prog: engine.Programme, visit_type: str | None):
+    """The form of ``visit_type`` (the programme's first form for an unknown or missing type)."""
+    try:
+        return prog.visit_type(visit_type or "").form
+    except KeyError:
+        return prog.schema
+
+
 def _visit_context(
     request: HttpRequest,
     prog: engine.Programme,
@@ -340,7 +352,7 @@ def _visit_context(
         "enrolment": enrolment,
         "resident": enrolment.resident,
         "visit": visit,
-        "sections": bind_schema(prog.schema, values, form_errors, _hints(prog, last)),
+        "sections": bind_schema(_form_of(prog, header.get("visit_type")), values, form_errors, _hints(prog, last)),
         "med_rows": med_rows(values.get("medications"), med_errors),
         "drug_classes": [(k, _(v)) for k, v in DRUG_CLASSES.items()],
         "dose_units": [(k, _(v)) for k, v in DOSE_UNITS.items()],
@@ -374,14 +386,14 @@ def visit_new(request: HttpRequest, programme: str, resident_id: int) -> HttpRes
     header = {
         "visit_date": today.isoformat(),
         "mode": VisitMode.CLINIC,
-        "visit_type": prog.visit_types[0].code,
+        "visit_type": asked if _known_type(prog, asked := request.GET.get("visit_type")) else prog.visit_types[0].code,
         "long_prescription": bool(
             selectors.active_plan(enrolment) and selectors.active_plan(enrolment).long_prescription
         ),
     }
     if request.method == "POST":
         _require_writer(request)
-        values = form_from_post(prog.schema, request.POST)
+        values = form_from_post(_form_of(prog, request.POST.get("visit_type")), request.POST)
         header = {
             "visit_date": request.POST.get("visit_date", ""),
             "mode": request.POST.get("mode", ""),
@@ -438,8 +450,12 @@ def visit_preview(request: HttpRequest, programme: str, resident_id: int) -> Htt
     if enrolment is None:
         raise Http404
     visit_date = _date(request.POST.get("visit_date"), timezone.localdate())
+    visit_type = request.POST.get("visit_type") or None
     ev, errors = services.visit_preview(
-        enrolment=enrolment, visit_date=visit_date, form=form_from_post(prog.schema, request.POST)
+        enrolment=enrolment,
+        visit_date=visit_date,
+        form=form_from_post(_form_of(prog, visit_type), request.POST),
+        visit_type=visit_type if _known_type(prog, visit_type) else None,
     )
     reasons = [selectors.reason_label(c) for c in (ev.referral or [])] if ev else []
     return render(
@@ -468,7 +484,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "resident": visit.resident,
             "sections": [
                 (code, label, [f for f in fields if f.kind != MEDICATIONS and f.value not in (None, "", [], False)])
-                for code, label, fields in bind_schema(prog.schema, visit.form, form_errors)
+                for code, label, fields in bind_schema(_form_of(prog, visit.visit_type), visit.form, form_errors)
                 if any(f.kind != MEDICATIONS and f.value not in (None, "", [], False) for f in fields)
             ],
             "medications": visit.form.get("medications") or [],
@@ -498,7 +514,7 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     values: dict[str, Any] = dict(visit.form)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        values = form_from_post(prog.schema, request.POST)
+        values = form_from_post(_form_of(prog, visit.visit_type), request.POST)
         header["mode"] = request.POST.get("mode", visit.mode)
         try:
             services.visit_update(

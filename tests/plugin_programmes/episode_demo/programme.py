@@ -63,6 +63,19 @@ FORM = FormSchema(
     ),
 )
 
+#: A second visit type with its own form: the assessment at the end of the episode.
+CLOSING_FORM = FormSchema(
+    programme=CODE,
+    title=_("结案评估记录表"),
+    sections=(("main", _("评估内容")),),
+    fields=(
+        FieldSpec(
+            "status", _("情况"), CHOICE, "main", required=True, choices=(("ok", _("正常")), ("concern", _("需关注")))
+        ),
+        FieldSpec("summary", _("总结"), TEXT, "main", required=True),
+    ),
+)
+
 
 @dataclass(frozen=True)
 class StatusRules:
@@ -92,7 +105,10 @@ PROGRAMME = engine.register(
         name=_("阶段性演示项目"),
         short_name=_("阶段演示"),
         kind=Kind.EPISODE,
-        visit_types=(VisitTypeSpec("contact", _("接触"), FORM, example={"status": "ok"}),),
+        visit_types=(
+            VisitTypeSpec("contact", _("接触"), FORM, example={"status": "ok"}),
+            VisitTypeSpec("closing", _("结案评估"), CLOSING_FORM, example={"status": "ok", "summary": "顺利结束"}),
+        ),
         outcomes=(Outcome("ok", _("正常")), Outcome("concern", _("需关注"))),
         eligibility=Eligibility(sexes=frozenset({"F"})),
         rules=StatusRules(),
