@@ -15,9 +15,9 @@ Marks order the changes for a reader that keeps a watermark:
 - SQLite: the log's own ``AUTOINCREMENT`` sequence (one writer at a time: sequence order is commit
   order). Row triggers (SQLite has no statement triggers).
 
-Consumers register their watermark in ``core_change_cursor`` (:class:`ChangeCursor`); :func:`prune` removes what every consumer
-has read. A new consumer always starts from a full read, so nothing older than the oldest cursor is
-kept (nothing at all when there is no consumer).
+Consumers register their watermark in ``core_change_cursor`` (:class:`ChangeCursor`); :func:`prune`
+removes what every consumer has read. A new consumer always starts from a full read, so nothing older
+than the oldest cursor is kept (nothing at all when there is no consumer).
 
 The migrations of each app call :func:`install` / :func:`uninstall` for their own tables.
 """
@@ -47,6 +47,9 @@ class Change(models.Model):
     class Meta:
         db_table = LOG
 
+    def __str__(self) -> str:
+        return f"{self.tbl}:{self.row_id}@{self.mark or self.seq}"
+
 
 class ChangeCursor(models.Model):
     """A consumer's watermark: it has applied every change whose mark is below ``mark``."""
@@ -57,6 +60,9 @@ class ChangeCursor(models.Model):
 
     class Meta:
         db_table = "core_change_cursor"
+
+    def __str__(self) -> str:
+        return f"{self.consumer}@{self.mark}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -81,13 +81,23 @@ class Evaluation:
 
 
 def open_source(backend_name: str, progress: Progress = None) -> tuple[Backend, dict]:
-    """The backend and its raw tables, read from the Django database (for DuckDB and Spark on PostgreSQL
-    through the on-disk snapshot when one is configured: only the changed blocks leave the database)."""
+    """The backend and its raw tables, read from the Django database: DuckDB through the indicator store
+    when one is configured (only the captured changes leave the database, ADR 0008); DuckDB without a
+    store and Spark on PostgreSQL through the on-disk snapshot when one is configured (ADR 0007)."""
     from jiayi.indicators.snapshot import Snapshot, snapshot_dir
+    from jiayi.indicators.store import Store, store_path
 
     db = DjangoDB()
     if backend_name == "db":
         return db, raw_from_django(db)
+    if backend_name == "duckdb" and (path := store_path()):
+        store = Store(path)
+        try:
+            backend, raw = store.open(db, progress)
+        finally:
+            db.close()
+        backend.sync_report = {"tables": store.report, "seconds": store.seconds}
+        return backend, raw
     root = snapshot_dir()
     if root and Snapshot.supports(db):
         arrow = Snapshot(root).refresh(db, progress)
@@ -290,6 +300,8 @@ def compute(
         engine, raw = open_source(backend, progress)
         org = load_org()
         timings["load"] = round(time.perf_counter() - t0, 3)
+        if (synced := getattr(engine, "sync_report", None)) is not None:
+            timings["store_sync"] = synced  # type: ignore[assignment]
         t0 = time.perf_counter()
         prints = fingerprints(engine, raw, wanted, today=today, ctx=ctx, org=org)
         timings["fingerprint"] = round(time.perf_counter() - t0, 3)
