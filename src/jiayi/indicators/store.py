@@ -124,17 +124,19 @@ class Store:
         meta = dict(duck.execute("SELECT key, value FROM _store_meta").fetchall())
         identity = _identity(db)
         # Taken before anything is read: whatever commits from now on is read again next time.
-        mark = change_capture.current_mark(connection)
+        mark = change_capture.watermark(connection)
         previous = meta.get("mark")
         valid = (
             meta.get("version") == str(VERSION) and meta.get("identity") == identity and previous is not None
-            and change_capture.registered(self.consumer) == int(previous)
+            and change_capture.registered(self.consumer) == previous
         )
         specs = available_raw()
         captured = {label for spec in specs.values() for label in (*spec.models, *spec.keys)}
         table_of = {label: _model(label)._meta.db_table for label in captured}
-        changes = change_capture.changes_since(connection, int(previous), sorted(set(table_of.values()))) \
-            if valid else {}
+        changes = {}
+        if valid:
+            since = change_capture.Watermark.parse(previous)
+            changes = change_capture.changes_since(connection, since, sorted(set(table_of.values())))
         self.seconds["changes"] = round(time.perf_counter() - t0, 3)
         existing = {row[0] for row in duck.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         getter = _django_getter(db)
@@ -156,7 +158,7 @@ class Store:
                     progress(name)
             self._meta(duck, "version", str(VERSION))
             self._meta(duck, "identity", identity)
-            self._meta(duck, "mark", str(mark))
+            self._meta(duck, "mark", mark.token())
             duck.execute("COMMIT")
         except Exception:
             duck.execute("ROLLBACK")
