@@ -52,7 +52,8 @@ def _summary(run, seconds: float) -> dict:
     return {
         "seconds": round(seconds, 3), "status": run.status, "periods_computed": len(run.periods_computed or []),
         "values_written": run.values_written,
-        "phases": {k: v for k, v in timings.items() if k not in ("indicators", "store_sync")},
+        "phases": {k: v for k, v in timings.items() if isinstance(v, int | float)},
+        "stored_rows": timings.get("stored_rows"),
         "store_sync": {"seconds": sync.get("seconds"),
                        "tables": {n: t for n, t in (sync.get("tables") or {}).items() if t.get("mode") != "unchanged"}},
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -63,12 +64,11 @@ def _next_day_writes(day: date, seed: int) -> dict:
     """The writes of one working day, bulk through the ORM (the triggers capture them)."""
     from django.db import transaction
     from django.db.models import Max, Min
+    from django.utils import timezone
 
     from jiayi.contracts.models import Contract, ContractItem, ContractPackage
     from jiayi.programmes.models import Visit
     from jiayi.residents.models import Resident
-
-    from django.utils import timezone
 
     rng = random.Random(seed)
     t0 = time.perf_counter()
@@ -105,7 +105,8 @@ def _next_day_writes(day: date, seed: int) -> dict:
         for c in contracts:
             for p in packages:
                 p.pk, p.contract_id = None, c.pk
-                new_packages.append(ContractPackage(**{f.attname: getattr(p, f.attname) for f in p._meta.concrete_fields}))
+                new_packages.append(ContractPackage(**{f.attname: getattr(p, f.attname)
+                                                       for f in p._meta.concrete_fields}))
             for i in items:
                 i.pk, i.contract_id = None, c.pk
                 new_items.append(ContractItem(**{f.attname: getattr(i, f.attname) for f in i._meta.concrete_fields}))
