@@ -188,3 +188,26 @@ def _jiayi() -> dict:
     from django.conf import settings
 
     return dict(settings.JIAYI)
+
+
+def test_an_unchanged_table_is_not_fingerprinted_again(small, tmp_path, monkeypatch):
+    from jiayi.indicators import engine
+
+    scanned: list[str] = []
+    real = engine.fingerprint_query
+
+    def counting(name, table, **kw):
+        scanned.append(name)
+        return real(name, table, **kw)
+
+    monkeypatch.setattr(engine, "fingerprint_query", counting)
+    with override_settings(JIAYI={**_jiayi(), "INDICATOR_STORE": str(tmp_path / "store.duckdb")}):
+        engine.compute(backend="duckdb", periods=PERIODS, today=TODAY, incremental=False)
+        assert "visits" in scanned and "residents" in scanned
+        scanned.clear()
+        rerun = engine.compute(backend="duckdb", periods=PERIODS, today=TODAY)
+        assert rerun.periods_computed == [] and scanned == []
+        _visit(small.enrolments["R2"], date(2025, 9, 2), fpg=6.9)
+        daily = engine.compute(backend="duckdb", periods=PERIODS, today=TODAY)
+        assert scanned == ["visits"]
+        assert set(daily.periods_computed) == {"2025", "2025-09", "2025-12", "2026-01"}

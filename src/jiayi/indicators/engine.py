@@ -214,13 +214,23 @@ def fingerprints(
     as_of_days = sorted({p.as_of(today) for p in periods if p.started(today)})
     day_numbers = np.array([P.day_number(d) for d in as_of_days], dtype=np.int64)
     per_day: list[list] = [[] for _d in as_of_days]
+    # A backend that knows which tables changed since the last run (the indicator store) keeps each
+    # table's digests per as-of day: an unchanged table is not scanned again.
+    cache = getattr(backend, "fingerprint_cache", None)
     for name in sorted(raw):
         if name not in RAW:
+            continue
+        key = cache.key(name, [int(d) for d in day_numbers]) if cache is not None else None
+        if key is not None and (hit := cache.get(key)) is not None:
+            for acc, part in zip(per_day, hit, strict=True):
+                acc.append((name, part))
             continue
         table = backend.to_arrow(fingerprint_query(name, raw[name], native_hash=backend.native_hash))
         if table.num_rows == 0:
             for acc in per_day:
                 acc.append((name, 0))
+            if key is not None:
+                cache.put(key, [0] * len(per_day))
             continue
         rel = table.column("_rel").to_numpy(zero_copy_only=False).astype(np.int64)
         order = np.argsort(rel, kind="stable")
@@ -232,9 +242,11 @@ def fingerprints(
         ])
         cum = np.cumsum(sums, axis=1)
         idx = np.searchsorted(rel, day_numbers, side="right")
-        for i, k in enumerate(idx):
-            acc = per_day[i]
-            acc.append((name, [int(x) for x in cum[:, k - 1]] if k > 0 else 0))
+        parts = [[int(x) for x in cum[:, k - 1]] if k > 0 else 0 for k in idx]
+        for acc, part in zip(per_day, parts, strict=True):
+            acc.append((name, part))
+        if key is not None:
+            cache.put(key, parts)
     static = json.dumps(
         {"rules": ctx.signature(), "org": org.signature(), "catalogue": sorted(C.CATALOGUE),
          "hash": "native:" + backend.name if backend.native_hash else "portable"}, sort_keys=True

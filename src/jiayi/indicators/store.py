@@ -73,6 +73,7 @@ class StoreBackend(DuckDB):
     def __init__(self, path: Path, lock: IO) -> None:
         super().__init__(path=str(path))
         self._lock = lock
+        self.fingerprint_cache: FingerprintCache | None = None
 
     def close(self) -> None:
         try:
@@ -80,6 +81,38 @@ class StoreBackend(DuckDB):
         finally:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
+
+
+_FINGERPRINTS = ("CREATE TABLE IF NOT EXISTS _store_fingerprints "
+                 "(key VARCHAR PRIMARY KEY, version VARCHAR, parts VARCHAR)")
+
+
+class FingerprintCache:
+    """Each raw table's fingerprint digests per as-of day, kept in the store under the table's version
+    (a new version whenever the store changes the table), so an unchanged table is not scanned again."""
+
+    def __init__(self, duck, versions: dict[str, str], native: bool) -> None:
+        self._duck = duck
+        self._versions = versions
+        self._native = native
+        self._version_of: dict[str, str] = {}
+        duck.execute(_FINGERPRINTS)
+
+    def key(self, name: str, days: list[int]) -> str | None:
+        version = self._versions.get(name)
+        if version is None:
+            return None
+        key = hashlib.sha256(json.dumps([name, version, days, self._native]).encode()).hexdigest()
+        self._version_of[key] = f"{name}|{version}"
+        return key
+
+    def get(self, key: str) -> list | None:
+        rows = self._duck.execute("SELECT parts FROM _store_fingerprints WHERE key = ?", [key]).fetchall()
+        return json.loads(rows[0][0]) if rows else None
+
+    def put(self, key: str, parts: list) -> None:
+        self._duck.execute("INSERT OR REPLACE INTO _store_fingerprints VALUES (?, ?, ?)",
+                           [key, self._version_of[key], json.dumps(parts)])
 
 
 class Store:
@@ -111,6 +144,10 @@ class Store:
         except Exception:
             backend.close()
             raise
+        duck = backend.con.con
+        versions = {k.removeprefix("version:"): v for k, v in duck.execute(
+            "SELECT key, value FROM _store_meta WHERE key LIKE 'version:%'").fetchall()}
+        backend.fingerprint_cache = FingerprintCache(duck, versions, backend.native_hash)
         return backend, {name: backend.table(f"raw_{name}") for name in names}
 
     # -- synchronisation -----------------------------------------------------------------------
@@ -153,12 +190,20 @@ class Store:
                     self._replace(duck, db, spec, expr, table)
                 else:
                     self._apply(duck, db, spec, expr, table, changes, table_of)
+                if self.report[name]["mode"] != "unchanged" or f"version:{name}" not in meta:
+                    self._meta(duck, f"version:{name}", f"{mark.token()}|{signature}")
                 self._meta(duck, f"signature:{name}", signature)
                 if progress is not None:
                     progress(name)
             self._meta(duck, "version", str(VERSION))
             self._meta(duck, "identity", identity)
             self._meta(duck, "mark", mark.token())
+            # Digests of table versions that no longer exist are never asked for again.
+            duck.execute(_FINGERPRINTS)
+            duck.execute(
+                "DELETE FROM _store_fingerprints WHERE version NOT IN (SELECT substr(key, 9) || '|' || value "
+                "FROM _store_meta WHERE key LIKE 'version:%')"
+            )
             duck.execute("COMMIT")
         except Exception:
             duck.execute("ROLLBACK")
