@@ -9,7 +9,9 @@ that ``bench_foundation`` builds), ``jiayi indicators compute --backend duckdb``
    through the ORM the way imports and the services write them; the triggers log them — then the run
    of the following day (the store applies the logged changes; the running periods and the back-dated
    ones are recomputed);
-3. **rerun**: the same day again with nothing changed.
+3. **rerun**: the same day again with nothing changed;
+4. **trigger cost**: inserting, updating and deleting 20,000 visits with and without the capture
+   triggers (in transactions that are rolled back).
 
 Each phase runs ``--repeat`` times (default 3) in a fresh process (peak memory is the process's
 ``ru_maxrss``); medians are reported with every run's phases (store sync: changes read / rows applied;
@@ -118,6 +120,62 @@ def _next_day_writes(day: date, seed: int) -> dict:
             "seconds": round(time.perf_counter() - t0, 2)}
 
 
+TRIGGER_ROWS = 20_000
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _trigger_cost(repeat: int) -> dict:
+    """Seconds to insert, update and delete TRIGGER_ROWS visits with and without the capture triggers
+    (each in a transaction that is rolled back; the triggers disabled inside it on PostgreSQL, dropped
+    and re-created inside it on SQLite)."""
+    from django.db import connection, transaction
+
+    from jiayi.core import change_capture
+    from jiayi.programmes.models import Visit
+
+    table = Visit._meta.db_table
+    sample = list(Visit.objects.order_by("pk")[:TRIGGER_ROWS])
+
+    def once(op: str, triggers: bool) -> float:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                if not triggers:
+                    if connection.vendor == "postgresql":
+                        cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
+                    else:
+                        for suffix in ("ins", "upd", "del"):
+                            cursor.execute(f"DROP TRIGGER jiayi_capture_{table}_{suffix}")
+                ids = [v.pk for v in sample]
+                t0 = time.perf_counter()
+                if op == "insert":
+                    clones = []
+                    for v in sample:
+                        c = Visit(**{f.attname: getattr(v, f.attname) for f in v._meta.concrete_fields})
+                        c.pk = None
+                        clones.append(c)
+                    Visit.objects.bulk_create(clones, batch_size=2_000)
+                elif op == "update":
+                    Visit.objects.filter(pk__lte=ids[-1]).update(sbp=140)
+                else:  # raw SQL, as a purge would (the rows' dependants are not the point here)
+                    cursor.execute(f'DELETE FROM "{table}" WHERE id <= %s', [ids[-1]])
+                elapsed = time.perf_counter() - t0
+                raise _Rollback(elapsed)
+        except _Rollback as done:
+            return float(done.args[0])
+
+    out: dict = {"rows": len(sample)}
+    for op in ("insert", "update", "delete"):
+        with_t = statistics.median(once(op, True) for _ in range(repeat))
+        without = statistics.median(once(op, False) for _ in range(repeat))
+        out[op] = {"with_triggers_s": round(with_t, 3), "without_s": round(without, 3),
+                   "overhead_pct": round(100 * (with_t - without) / without, 1) if without else None}
+    assert change_capture.LOG  # the log the triggers write
+    return out
+
+
 def worker(args) -> dict:
     _setup(args.database_url)
     os.environ["JIAYI_INDICATOR_STORE"] = args.store
@@ -131,6 +189,8 @@ def worker(args) -> dict:
     if args.worker == "full":
         for suffix in ("", ".lock", ".wal"):
             Path(args.store + suffix).unlink(missing_ok=True)
+    if args.worker == "triggers":
+        return _trigger_cost(3)
     if args.worker == "day":
         out["writes"] = _next_day_writes(today, args.seed)
     t0 = time.perf_counter()
@@ -163,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one run per phase (smoke run)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--store", default="", help="store file (default: a temporary one)")
-    parser.add_argument("--worker", choices=["full", "day", "rerun"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["full", "day", "rerun", "triggers"], help=argparse.SUPPRESS)
+    parser.add_argument("--skip-triggers", action="store_true", help="do not measure the triggers' write cost")
     parser.add_argument("--today", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -193,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
             runs["next_day"].append(_spawn(args, "day", day, seed=int(time.time()) + k))
         for _ in range(repeat):
             runs["rerun"].append(_spawn(args, "rerun", day))
+        if not args.skip_triggers:
+            out["trigger_cost"] = _spawn(args, "triggers", today)
         out["median"] = {phase: _median(r) for phase, r in runs.items()}
         med = out["median"]
         out["met"] = {
