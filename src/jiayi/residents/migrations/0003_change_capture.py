@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("core", "0002_change_log"),
-        ("residents", "0001_initial"),
+        ("residents", "0002_problem_entry"),
     ]
 
     operations = [
