@@ -227,6 +227,9 @@ JIAYI = {
     # A folder for the indicator engine's local copy of the raw tables (DuckDB / Spark on PostgreSQL,
     # ADR 0007); empty = read every row from the database on each run.
     "INDICATOR_SNAPSHOT_DIR": env("JIAYI_INDICATOR_SNAPSHOT_DIR", default=""),
+    # The DuckDB file in which the indicator engine keeps the raw tables between runs and applies the
+    # captured changes (ADR 0008); empty = the DuckDB backend reads every row from the database each run.
+    "INDICATOR_STORE": env("JIAYI_INDICATOR_STORE", default=str(PROJECT_DIR / "var" / "indicators.duckdb")),
     # Health-record-number rule set = the scheme of the committee segment of the area codes (RULES.md 9.1):
     # "hrn-2011" (居委会 001-099, 村委会 101-199) or "nbs-statistical" (real NBS codes: 001-199 / 200-399).
     "RECORD_NUMBER_RULESET": env("JIAYI_RECORD_NUMBER_RULESET", default="hrn-2011"),
@@ -250,3 +253,12 @@ if "pytest" in sys.modules:
 
         JIAYI["INDICATOR_SNAPSHOT_DIR"] = tempfile.mkdtemp(prefix="jiayi-snapshot-")
         atexit.register(shutil.rmtree, JIAYI["INDICATOR_SNAPSHOT_DIR"], ignore_errors=True)
+    # ... and its indicator store (every DuckDB computation of the suite goes through it).
+    if "JIAYI_INDICATOR_STORE" not in os.environ:
+        import atexit
+        import shutil
+        import tempfile
+
+        _store_dir = tempfile.mkdtemp(prefix="jiayi-store-")
+        JIAYI["INDICATOR_STORE"] = os.path.join(_store_dir, "indicators.duckdb")
+        atexit.register(shutil.rmtree, _store_dir, ignore_errors=True)

@@ -120,7 +120,8 @@ def test_compute_on_duckdb_follows_the_database(postgresql, tmp_path, settings):
     from jiayi.indicators.models import IndicatorValue
     from jiayi.programmes.models import Visit
 
-    settings.JIAYI = {**settings.JIAYI, "INDICATOR_SNAPSHOT_DIR": str(tmp_path)}
+    # The snapshot serves DuckDB when the indicator store (ADR 0008) is off.
+    settings.JIAYI = {**settings.JIAYI, "INDICATOR_SNAPSHOT_DIR": str(tmp_path), "INDICATOR_STORE": ""}
     periods, today = ["2025", "2025-12"], date(2026, 1, 15)
 
     def values(backend: str) -> dict:

@@ -64,3 +64,4 @@ class AccessEvent(models.Model):
 
 
 from jiayi.core.api_auth import ApiToken  # noqa: E402,F401  (model lives with its auth code)
+from jiayi.core.change_capture import Change, ChangeCursor  # noqa: E402,F401  (models live with the triggers)

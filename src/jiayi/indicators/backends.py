@@ -249,8 +249,9 @@ class DuckDB(ArrowBackend):
     name = "duckdb"
     native_hash = True
 
-    def __init__(self, threads: int | None = None) -> None:
-        self.con = ibis.duckdb.connect()
+    def __init__(self, threads: int | None = None, path: str | None = None) -> None:
+        # In memory, or a file (the indicator store, jiayi.indicators.store).
+        self.con = ibis.duckdb.connect(path) if path else ibis.duckdb.connect()
         if threads:
             self.con.raw_sql(f"SET threads = {int(threads)}")
         self._cached: list[ibis.Table] = []

@@ -81,13 +81,23 @@ class Evaluation:
 
 
 def open_source(backend_name: str, progress: Progress = None) -> tuple[Backend, dict]:
-    """The backend and its raw tables, read from the Django database (for DuckDB and Spark on PostgreSQL
-    through the on-disk snapshot when one is configured: only the changed blocks leave the database)."""
+    """The backend and its raw tables, read from the Django database: DuckDB through the indicator store
+    when one is configured (only the captured changes leave the database, ADR 0008); DuckDB without a
+    store and Spark on PostgreSQL through the on-disk snapshot when one is configured (ADR 0007)."""
     from jiayi.indicators.snapshot import Snapshot, snapshot_dir
+    from jiayi.indicators.store import Store, store_path
 
     db = DjangoDB()
     if backend_name == "db":
         return db, raw_from_django(db)
+    if backend_name == "duckdb" and (path := store_path()):
+        store = Store(path)
+        try:
+            backend, raw = store.open(db, progress)
+        finally:
+            db.close()
+        backend.sync_report = {"tables": store.report, "seconds": store.seconds}
+        return backend, raw
     root = snapshot_dir()
     if root and Snapshot.supports(db):
         arrow = Snapshot(root).refresh(db, progress)
@@ -204,13 +214,23 @@ def fingerprints(
     as_of_days = sorted({p.as_of(today) for p in periods if p.started(today)})
     day_numbers = np.array([P.day_number(d) for d in as_of_days], dtype=np.int64)
     per_day: list[list] = [[] for _d in as_of_days]
+    # A backend that knows which tables changed since the last run (the indicator store) keeps each
+    # table's digests per as-of day: an unchanged table is not scanned again.
+    cache = getattr(backend, "fingerprint_cache", None)
     for name in sorted(raw):
         if name not in RAW:
+            continue
+        key = cache.key(name, [int(d) for d in day_numbers]) if cache is not None else None
+        if key is not None and (hit := cache.get(key)) is not None:
+            for acc, part in zip(per_day, hit, strict=True):
+                acc.append((name, part))
             continue
         table = backend.to_arrow(fingerprint_query(name, raw[name], native_hash=backend.native_hash))
         if table.num_rows == 0:
             for acc in per_day:
                 acc.append((name, 0))
+            if key is not None:
+                cache.put(key, [0] * len(per_day))
             continue
         rel = table.column("_rel").to_numpy(zero_copy_only=False).astype(np.int64)
         order = np.argsort(rel, kind="stable")
@@ -222,9 +242,11 @@ def fingerprints(
         ])
         cum = np.cumsum(sums, axis=1)
         idx = np.searchsorted(rel, day_numbers, side="right")
-        for i, k in enumerate(idx):
-            acc = per_day[i]
-            acc.append((name, [int(x) for x in cum[:, k - 1]] if k > 0 else 0))
+        parts = [[int(x) for x in cum[:, k - 1]] if k > 0 else 0 for k in idx]
+        for acc, part in zip(per_day, parts, strict=True):
+            acc.append((name, part))
+        if key is not None:
+            cache.put(key, parts)
     static = json.dumps(
         {"rules": ctx.signature(), "org": org.signature(), "catalogue": sorted(C.CATALOGUE),
          "hash": "native:" + backend.name if backend.native_hash else "portable"}, sort_keys=True
@@ -290,6 +312,8 @@ def compute(
         engine, raw = open_source(backend, progress)
         org = load_org()
         timings["load"] = round(time.perf_counter() - t0, 3)
+        if (synced := getattr(engine, "sync_report", None)) is not None:
+            timings["store_sync"] = synced  # type: ignore[assignment]
         t0 = time.perf_counter()
         prints = fingerprints(engine, raw, wanted, today=today, ctx=ctx, org=org)
         timings["fingerprint"] = round(time.perf_counter() - t0, 3)
@@ -300,8 +324,10 @@ def compute(
         result = evaluate(engine, raw, org, todo, today=today, ctx=ctx, indicators=indicators, progress=progress)
         timings["evaluate"] = round(time.perf_counter() - t0, 3)
         t0 = time.perf_counter()
-        written = store(result, org, run=run, ctx=ctx, today=today, backend=backend, prints=prints)
+        counts: dict[str, int] = {}
+        written = store(result, org, run=run, ctx=ctx, today=today, backend=backend, prints=prints, counts=counts)
         timings["store"] = round(time.perf_counter() - t0, 3)
+        timings["stored_rows"] = counts  # type: ignore[assignment]
         if progress:
             progress("store")
         run.periods_computed = [p.code for p in result.periods]
@@ -335,16 +361,17 @@ def _changed(wanted: Sequence[P.Period], prints: dict[str, tuple[date, str]]) ->
 
 def store(
     result: Evaluation, org: OrgDims, *, run, ctx: RuleContext, today: date, backend: str,
-    prints: dict[str, tuple[date, str]] | None = None,
+    prints: dict[str, tuple[date, str]] | None = None, counts: dict[str, int] | None = None,
 ) -> int:
-    """Replace the stored values of the evaluated periods with ``result``; returns the rows written.
+    """Make the stored values of the evaluated periods equal ``result``; returns the rows written.
 
-    Hundreds of thousands of rows per full run: they are written with COPY on PostgreSQL and one
-    prepared statement (executemany) on SQLite rather than as model instances, in the same transaction
-    as the deletion.
+    Only what changed is written: the stored rows of those periods are read back and compared, new
+    values inserted, changed ones updated (numbers, as-of day, unit name, scope, rule sets, backend;
+    ``computed_at`` and ``run`` then say when the value last changed), vanished ones deleted. A daily
+    run recomputes the running periods, whose values mostly stay the same. Inserts and updates go
+    through COPY on PostgreSQL and one prepared statement (executemany) on SQLite, in one transaction.
+    ``counts`` (when given) receives the numbers of rows inserted, updated, deleted and unchanged.
     """
-    import json
-
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -355,7 +382,7 @@ def store(
     by_code = {p.code: p for p in result.periods}
     bounds = {
         code: (p.kind, ops.adapt_datefield_value(p.start), ops.adapt_datefield_value(p.end),
-               ops.adapt_datefield_value(p.as_of(today)))
+               ops.adapt_datefield_value(p.as_of(today)), p.as_of(today).isoformat())
         for code, p in by_code.items()
     }
     labels = ctx.labels()
@@ -363,40 +390,105 @@ def store(
         ind.code: json.dumps({p: labels[p] for p in ind.programmes if p in labels}, ensure_ascii=False)
         for ind in C.indicators()
     }
-    columns = ["indicator", "period", "period_kind", "period_start", "period_end", "as_of", "level", "unit_id",
-               "unit_name", "institution_id", "numerator", "denominator", "value", "rulesets", "backend",
-               "computed_at", "run_id"]
-    rows = []
-    for r in result.rows:
-        kind, start, end, as_of = bounds[r.period]
-        key = (r.level, r.unit_id)
-        rows.append((
-            r.indicator, r.period, kind, start, end, as_of, r.level, r.unit_id,
-            org.names.get(key, str(r.unit_id))[:200], org.scope_institution.get(key), r.numerator, r.denominator,
-            r.value, rulesets_of.get(r.indicator, "{}"), backend, now, run.pk if run is not None else None,
-        ))
-    table = connection.ops.quote_name(IndicatorValue._meta.db_table)
-    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
+    table = ops.quote_name(IndicatorValue._meta.db_table)
+    pg = connection.vendor == "postgresql"
+    parsed: dict[str, object] = {}
+
+    def rulesets(text: str | None) -> object:
+        if text not in parsed:
+            parsed[text] = json.loads(text) if text else {}
+        return parsed[text]
+
     with transaction.atomic():
-        IndicatorValue.objects.filter(period__in=list(by_code)).delete()
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # COPY is an order of magnitude faster than batched INSERTs for a few hundred thousand rows.
-                with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+        stored: dict[tuple, tuple] = {}
+        if by_code:
+            marks = ", ".join(["%s"] * len(by_code))
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id, indicator, period, level, unit_id, numerator, denominator, value, as_of, unit_name, "
+                    f"institution_id, {'rulesets::text' if pg else 'rulesets'}, backend FROM {table} "
+                    f"WHERE period IN ({marks})", list(by_code),
+                )
+                for pk, ind, period, level, unit, num, den, value, as_of, name, inst, rs, be in cursor.fetchall():
+                    stored[(ind, period, level, unit)] = (pk, (num, den, value, str(as_of)[:10], name, inst,
+                                                              rulesets(rs), be))
+        inserts, updates = [], []
+        unchanged = 0
+        for r in result.rows:
+            kind, start, end, as_of, as_of_iso = bounds[r.period]
+            unit = (r.level, r.unit_id)
+            name, inst = org.names.get(unit, str(r.unit_id))[:200], org.scope_institution.get(unit)
+            rs = rulesets_of.get(r.indicator, "{}")
+            old = stored.pop((r.indicator, r.period, r.level, r.unit_id), None)
+            if old is None:
+                inserts.append((r.indicator, r.period, kind, start, end, as_of, r.level, r.unit_id, name, inst,
+                                r.numerator, r.denominator, r.value, rs, backend, now,
+                                run.pk if run is not None else None))
+            elif old[1] != (r.numerator, r.denominator, r.value, as_of_iso, name, inst, rulesets(rs), backend):
+                updates.append((old[0], as_of, name, inst, r.numerator, r.denominator, r.value, rs, backend, now,
+                                run.pk if run is not None else None))
             else:
-                marks = ", ".join(["%s"] * len(columns))
-                sql = f"INSERT INTO {table} ({column_list}) VALUES ({marks})"
-                for k in range(0, len(rows), 10_000):
-                    cursor.executemany(sql, rows[k : k + 10_000])
+                unchanged += 1
+        gone = [pk for pk, _values in stored.values()]
+        with connection.cursor() as cursor:
+            for k in range(0, len(gone), 900):
+                part = gone[k : k + 900]
+                cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(part))})", part)
+            _insert_values(cursor, table, inserts, pg)
+            _update_values(cursor, table, updates, pg)
         for code in by_code:
             if prints and code in prints:
                 as_of, digest = prints[code]
                 PeriodFingerprint.objects.update_or_create(
                     period=code, defaults={"as_of": as_of, "fingerprint": digest, "run": run}
                 )
-    return len(rows)
+    if counts is not None:
+        counts.update(inserted=len(inserts), updated=len(updates), deleted=len(gone), unchanged=unchanged)
+    return len(inserts) + len(updates)
+
+
+_INSERT_COLUMNS = ("indicator", "period", "period_kind", "period_start", "period_end", "as_of", "level", "unit_id",
+                   "unit_name", "institution_id", "numerator", "denominator", "value", "rulesets", "backend",
+                   "computed_at", "run_id")
+_UPDATE_COLUMNS = ("as_of", "unit_name", "institution_id", "numerator", "denominator", "value", "rulesets",
+                   "backend", "computed_at", "run_id")
+
+
+def _insert_values(cursor, table: str, rows: list[tuple], pg: bool) -> None:
+    if not rows:
+        return
+    columns = ", ".join(f'"{c}"' for c in _INSERT_COLUMNS)
+    if pg:
+        # COPY is an order of magnitude faster than batched INSERTs for a few hundred thousand rows.
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_INSERT_COLUMNS))})"
+    for k in range(0, len(rows), 10_000):
+        cursor.executemany(sql, rows[k : k + 10_000])
+
+
+def _update_values(cursor, table: str, rows: list[tuple], pg: bool) -> None:
+    if not rows:
+        return
+    if pg:
+        types = ("date", "varchar(200)", "bigint", "double precision", "double precision", "double precision",
+                 "jsonb", "varchar(10)", "timestamptz", "bigint")
+        cols = ", ".join(f'"{c}" {t}' for c, t in zip(_UPDATE_COLUMNS, types, strict=True))
+        cursor.execute(f'CREATE TEMPORARY TABLE "_jiayi_value_updates" (id bigint, {cols}) ON COMMIT DROP')
+        with cursor.cursor.copy('COPY "_jiayi_value_updates" FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+        assign = ", ".join(f'"{c}" = u."{c}"' for c in _UPDATE_COLUMNS)
+        cursor.execute(f'UPDATE {table} AS t SET {assign} FROM "_jiayi_value_updates" AS u WHERE t.id = u.id')
+        cursor.execute('DROP TABLE "_jiayi_value_updates"')
+        return
+    assign = ", ".join(f'"{c}" = %s' for c in _UPDATE_COLUMNS)
+    sql = f"UPDATE {table} SET {assign} WHERE id = %s"
+    reordered = [(*row[1:], row[0]) for row in rows]
+    for k in range(0, len(reordered), 10_000):
+        cursor.executemany(sql, reordered[k : k + 10_000])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -194,6 +194,11 @@ class RawSpec:
     that can only change values from a later day — (relevance day, columns) pairs, a null day meaning
     no window: a member of staff's leaving date matters from that date, so setting it leaves the
     periods before it alone. Those columns are digested at their own day only.
+
+    ``keys`` (change capture, :mod:`jiayi.indicators.store`): source model -> the projected columns that
+    hold that model's row ids, so that a captured change of such a row re-reads the projected rows that
+    name it. The first model defaults to the row id column; a source model without keys re-reads the
+    whole projection when any of its rows changes.
     """
 
     name: str
@@ -202,6 +207,7 @@ class RawSpec:
     project: Callable[[TableGetter], ibis.Table]
     relevance: Relevance | None = None
     later: tuple[tuple[Relevance, tuple[str, ...]], ...] = ()
+    keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def id_column(self) -> str:
@@ -365,13 +371,13 @@ RAW: dict[str, RawSpec] = {
         RawSpec("contracts", ("contracts.Contract",), {
             "contract_id": I, "resident_id": I, "team_id": I, "doctor_id": I, "status": S, "start_day": I,
             "end_day": I, "terminated_day": I, "renewal_of_id": I, "signed_day": I, "rel_day": I,
-        }, _contracts, "rel_day"),
+        }, _contracts, "rel_day", keys={"contracts.Contract": ("contract_id", "renewal_of_id")}),
         RawSpec("contract_packages", ("contracts.ContractPackage", "contracts.ServicePackage"), {
             "contract_package_id": I, "contract_id": I, "kind": S, "rel_day": I,
-        }, _contract_packages, "rel_day"),
+        }, _contract_packages, "rel_day", keys={"contracts.Contract": ("contract_id",)}),
         RawSpec("contract_items", ("contracts.ContractItem",), {
             "item_id": I, "contract_id": I, "quantity": I, "rel_day": I,
-        }, _contract_items, "rel_day"),
+        }, _contract_items, "rel_day", keys={"contracts.Contract": ("contract_id",)}),
         RawSpec("deliveries", ("contracts.ServiceDelivery",), {
             "delivery_id": I, "contract_id": I, "item_id": I, "resident_id": I, "service_code": S, "day": I,
             "revoked_day": I,
