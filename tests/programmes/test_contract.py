@@ -167,6 +167,10 @@ def test_enrol_visit_task_round_trip(district, resident_for, code):
         assert first.kind == TaskKind.SCHEDULED
     if prog.problem is not None:
         assert resident.problems.filter(icd10=prog.problem.icd10).exists()
+        if prog.key_population:
+            from jiayi.residents.models import KeyPopulationTag
+
+            assert KeyPopulationTag.objects.filter(resident=resident, code=prog.key_population).exists()
     else:
         assert not resident.problems.exists(), "no problem is added when the programme declares none"
 
@@ -188,6 +192,8 @@ def test_enrol_visit_task_round_trip(district, resident_for, code):
     assert {r.task.programme for r in rows} <= {code}
     assert any(r.resident.pk == resident.pk for r in rows) == nxt.exists()
     assert all(r.programme_name == prog.display_short_name for r in rows)
+    declared = {e.task_kind: gettext(e.label) for e in prog.worklist}
+    assert all(r.kind_label == declared.get(r.task.kind, r.task.get_kind_display()) for r in rows)
 
     if prog.kind == spec.Kind.EPISODE:
         ended = services.episode_close(

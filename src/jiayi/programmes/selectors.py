@@ -297,6 +297,15 @@ class WorklistRow:
             return self.task.programme
 
     @property
+    def kind_label(self) -> str:
+        """The programme's own label for the task kind (its work-list entries), else the engine's."""
+        prog = engine.all_programmes_by_code().get(self.task.programme)
+        for entry in prog.worklist if prog is not None else ():
+            if entry.task_kind == self.task.kind:
+                return _(entry.label)
+        return self.task.get_kind_display()
+
+    @property
     def last_outcome_label(self) -> str:
         if self.last_visit is None:
             return ""
