@@ -194,3 +194,29 @@ def test_each_visit_type_has_its_own_form(client, district):
         {"status": "concern", "summary": "需转介"},
         "concern",
     )
+
+
+@pytest.mark.django_db
+def test_a_back_dated_visit_in_a_missed_window_leaves_the_open_contact(district):
+    """Enrolled at 40 days old: the one-month check is in catch-up. A visit today fulfils it and the
+    six-month check is next; a back-dated visit (before that window) fulfils nothing new."""
+    from jiayi.programmes.models import Task, TaskStatus
+    from tests.programmes.conftest import days_ago
+
+    today = timezone.localdate()
+    resident = f.resident(inst=district.centre_a, area_=district.community_a, name="小红", sex="F", birth=days_ago(40))
+    enrolment = services.enrolment_create(
+        actor=district.doctor_a.user, resident=resident, programme="schedule_demo", start_date=days_ago(5)
+    )
+    first = Task.objects.get(enrolment=enrolment, status=TaskStatus.DUE)
+    assert first.due_date < today, "the one-month window has closed: the check is in catch-up (overdue)"
+    services.visit_record(actor=district.doctor_a.user, enrolment=enrolment, visit_date=today, form={"weight": 4.2})
+    first.refresh_from_db()
+    assert first.status == TaskStatus.DONE
+    six = Task.objects.get(enrolment=enrolment, status=TaskStatus.DUE)
+    assert "6月龄检查" in six.reason
+    services.visit_record(
+        actor=district.doctor_a.user, enrolment=enrolment, visit_date=days_ago(3), form={"weight": 4.1}
+    )
+    six.refresh_from_db()
+    assert six.status == TaskStatus.DUE

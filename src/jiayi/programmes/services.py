@@ -252,9 +252,15 @@ def schedule_windows(
 
 
 def _schedule_next(*, enrolment: Enrolment, prog: engine.Programme, visit: Visit | None) -> spec.DueWindow | None:
-    """Close the open scheduled contact when ``visit`` fulfilled a window; open the next one due."""
-    _due, done, nxt = schedule_windows(enrolment, prog)
-    if visit is not None and visit.visit_date in done.values():
+    """Close the open scheduled contact when ``visit`` fulfilled its window; open the next one due.
+
+    The open contact is the window that was next without ``visit``: a back-dated visit that fulfils an
+    older window (in its catch-up, or already missed) leaves it open."""
+    due, done, nxt = schedule_windows(enrolment, prog)
+    if visit is not None:
+        others = Visit.objects.filter(enrolment=enrolment, is_deleted=False).exclude(pk=visit.pk)
+        before = spec.next_window(due, spec.fulfilled(due, others.values_list("visit_date", flat=True)), _today())
+    if visit is not None and before is not None and before.key in done:
         _tasks_close(
             resident=enrolment.resident,
             programme=enrolment.programme,
