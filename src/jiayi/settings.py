@@ -224,6 +224,10 @@ JIAYI = {
     # The target preset dashboards open with (a built-in code such as "gusu-2021" or a district's own);
     # empty = the built-in preset of the user's district, if any.
     "TARGET_PRESET": env("JIAYI_TARGET_PRESET", default=""),
+    # Local time of day (HH:MM) at which the deployment's scheduler (cron or a systemd timer running
+    # `manage.py indicators compute`) starts the daily indicator run; a page without stored values for
+    # its period says when that next run is.
+    "INDICATOR_DAILY_RUN_AT": env("JIAYI_INDICATOR_DAILY_RUN_AT", default="02:00"),
     # A folder for the indicator engine's local copy of the raw tables (DuckDB / Spark on PostgreSQL,
     # ADR 0007); empty = read every row from the database on each run.
     "INDICATOR_SNAPSHOT_DIR": env("JIAYI_INDICATOR_SNAPSHOT_DIR", default=""),

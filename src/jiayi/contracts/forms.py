@@ -28,7 +28,6 @@ from jiayi.contracts.models import (
     TerminationReason,
     WaiverReason,
 )
-from jiayi.contracts.numbers import doctor_list_sizes
 from jiayi.core.errors import DomainValidationError
 from jiayi.org.models import Area, Institution, Staff, Team
 from jiayi.residents.models import Relationship
@@ -110,7 +109,7 @@ class TermsForm(DomainErrorsMixin, forms.Form):
         doctors = Staff.objects.filter(team_memberships__team__in=teams, active=True).distinct().order_by("name")
         field: DoctorChoiceField = self.fields["doctor_id"]  # type: ignore[assignment]
         field.queryset = doctors
-        field.sizes = doctor_list_sizes(list(doctors.values_list("pk", flat=True)))
+        field.sizes = selectors.doctor_list_sizes(list(doctors.values_list("pk", flat=True)))
         field.teams = {}
         for t in teams:
             for sid in t.members.values_list("staff_id", flat=True):

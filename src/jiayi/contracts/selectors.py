@@ -21,7 +21,6 @@ from jiayi.contracts.models import (
     ServiceDelivery,
     ServicePackage,
 )
-from jiayi.contracts.numbers import doctor_list_sizes, population_filter
 from jiayi.core.audit import audit_search, audit_view
 from jiayi.core.scoping import get_visible_or_404, institution_ids_visible_to, user_role
 from jiayi.org.models import (
@@ -35,8 +34,8 @@ from jiayi.org.models import (
     Team,
     TeamMember,
 )
-from jiayi.org.selectors import area_subtree_codes_prefix, teams_visible_to
-from jiayi.residents.models import KeyPopulationTag, Resident
+from jiayi.org.selectors import area_subtree_codes_prefix, institution_subtree_ids, teams_visible_to
+from jiayi.residents.models import RESIDENT_POPULATION_STATUSES, KeyPopulationTag, Resident
 from jiayi.residents.rules import CHILD_MAX_AGE, ELDERLY_MIN_AGE
 
 T = TypeVar("T")
@@ -291,6 +290,53 @@ def default_team_for(user) -> Team | None:
         return None
     m = staff.team_memberships.filter(team__active=True).select_related("team").order_by("team_id").first()
     return m.team if m else None
+
+
+def doctor_list_sizes(doctor_ids: list[int], on: date | None = None) -> dict[int, int]:
+    """Contracts in force per doctor on ``on`` (one grouped query). A list size is a count of contracts,
+    not personal data: the caller passes the doctors the user may see (their teams' members)."""
+    on = on or _today()
+    rows = (
+        Contract.objects.active_on(on)
+        .filter(doctor_id__in=doctor_ids)
+        .values("doctor_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    sizes = dict.fromkeys(doctor_ids, 0)
+    sizes.update({r["doctor_id"]: r["n"] for r in rows})
+    return sizes
+
+
+def population_filter(
+    *,
+    prefix: str = "",
+    user=None,
+    institution: Institution | None = None,
+    area: Area | None = None,
+    team: Team | None = None,
+    doctor: Staff | None = None,
+) -> Q:
+    """The resident population (常住人口) of an institution subtree as a filter on Resident fields
+    (``prefix`` "resident__" to apply it to rows that point at a resident): not deleted, registered or
+    non-registered residents, managed by ``institution`` (or the institution of ``team`` / ``doctor``),
+    optionally within ``area``, and limited to the institutions ``user`` may see (none for a resident)."""
+    q = Q(**{f"{prefix}is_deleted": False, f"{prefix}residence_status__in": RESIDENT_POPULATION_STATUSES})
+    if user is not None:
+        ids = institution_ids_visible_to(user)
+        if user_role(user) == "resident" or ids is None:
+            return Q(pk__in=[])
+        q &= Q(**{f"{prefix}institution_id__in": ids})
+    root = (
+        institution
+        or (team.institution if team is not None else None)
+        or (doctor.institution if doctor is not None else None)
+    )
+    if root is not None:
+        q &= Q(**{f"{prefix}institution_id__in": institution_subtree_ids(root.pk)})
+    if area is not None:
+        q &= Q(**{f"{prefix}area__code__startswith": area_subtree_codes_prefix(area)})
+    return q
 
 
 @dataclass(frozen=True)

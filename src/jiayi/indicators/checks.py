@@ -36,3 +36,17 @@ def indicator_rulesets_exist(app_configs=None, **kwargs) -> list[checks.CheckMes
                 id="indicators.E002",
             ))
     return errors
+
+
+@checks.register()
+def indicator_daily_run_time(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """``JIAYI["INDICATOR_DAILY_RUN_AT"]`` (JIAYI_INDICATOR_DAILY_RUN_AT) is a time of day HH:MM."""
+    from jiayi.indicators.rules import parse_time_of_day
+
+    text = settings.JIAYI.get("INDICATOR_DAILY_RUN_AT", "")
+    try:
+        parse_time_of_day(text)
+    except ValueError:
+        return [checks.Error(f"JIAYI_INDICATOR_DAILY_RUN_AT: not a time of day HH:MM: {text!r}",
+                             hint="For example 02:00 (local time).", id="indicators.E003")]
+    return []

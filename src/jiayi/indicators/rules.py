@@ -21,7 +21,7 @@ full score for a yes / a no.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Final
 
 from jiayi.core import rulesets
@@ -34,6 +34,8 @@ __all__ = [
     "SCORING_MODES",
     "Score",
     "meets",
+    "next_daily_run",
+    "parse_time_of_day",
     "score",
 ]
 
@@ -194,3 +196,23 @@ def score(value: float | bool | None, target: float | bool | None, mode: str, fu
         return Score(full, full, True)
     ratio = (0.0 if t <= 0 else max(0.0, v / t)) if mode == "egt" else (0.0 if v <= 0 else t / v)
     return Score(round(full * min(1.0, ratio), 2), full, False)
+
+
+# ---------------------------------------------------------------------------------------------
+# The daily run
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_time_of_day(text: str) -> time:
+    """``"HH:MM"`` (24-hour clock) as a time; ValueError otherwise."""
+    hours, sep, minutes = text.strip().partition(":")
+    if not sep or not (hours.isdigit() and minutes.isdigit()) or len(minutes) != 2:
+        raise ValueError(f"not a time of day HH:MM: {text!r}")
+    return time(int(hours), int(minutes))  # ValueError beyond 23:59
+
+
+def next_daily_run(now: datetime, at: time) -> datetime:
+    """The first moment after ``now`` at the time of day ``at`` (in ``now``'s time zone): today's run if
+    it is still to come, else tomorrow's."""
+    today = datetime.combine(now.date(), at, tzinfo=now.tzinfo)
+    return today if today > now else datetime.combine(now.date() + timedelta(days=1), at, tzinfo=now.tzinfo)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch, Q
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext as _
 
@@ -25,6 +27,7 @@ from jiayi.indicators import periods as P
 from jiayi.indicators import presets as presets_mod
 from jiayi.indicators import rules
 from jiayi.indicators.models import (
+    ComputationRun,
     IndicatorValue,
     Level,
     Report,
@@ -278,6 +281,37 @@ def default_period(available: list[str] | None = None) -> str | None:
 def unit_values(user, unit: Unit, period: str) -> dict[str, IndicatorValue]:
     qs = IndicatorValue.objects.visible_to(user).filter(level=unit.level, unit_id=unit.id, period=period)
     return {v.indicator: v for v in qs}
+
+
+def group_values(user, unit: Unit, group: str, period: str | None) -> list[tuple[C.Indicator, IndicatorValue | None]]:
+    """The indicators of the dashboard group ``group`` that exist at the unit's level (catalogue order,
+    worded in the active language), each with its stored value for ``period`` (None if not stored)."""
+    values = unit_values(user, unit, period) if period else {}
+    return [(indicator_text(i), values.get(i.code)) for i in C.indicators()
+            if i.group == group and unit.level in i.levels]
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """Where the indicator engine stands: the run in progress, the latest finished run and when the daily
+    run next starts (``JIAYI["INDICATOR_DAILY_RUN_AT"]``, local time)."""
+
+    running: ComputationRun | None
+    last: ComputationRun | None
+    next_run_at: datetime
+
+
+def run_status(now: datetime | None = None) -> RunStatus:
+    from django.conf import settings
+
+    now = timezone.localtime(now)
+    at = rules.parse_time_of_day(settings.JIAYI["INDICATOR_DAILY_RUN_AT"])
+    runs = ComputationRun.objects.order_by("-started_at")
+    return RunStatus(
+        running=runs.filter(status=ComputationRun.Status.RUNNING).first(),
+        last=runs.filter(status=ComputationRun.Status.DONE).first(),
+        next_run_at=rules.next_daily_run(now, at),
+    )
 
 
 def child_values(user, units: Iterable[Unit], indicator: str, period: str) -> list[tuple[Unit, IndicatorValue | None]]:
