@@ -1,5 +1,8 @@
 """Contracts and packages over /api/v1/: /contracts/..., /packages/...
 
+The contract indicators (coverage, renewal, fulfilment, satisfaction) are the indicator engine's stored
+values: ``/indicators/units/{level}/{id}?group=contracts`` (indicators app), not counted here.
+
 Reads are scoped (`visible_to`) and audited; an object out of scope is 404. Writes need a clinical
 role (403 otherwise). Bad input answers 422 with the payload field in ``loc``, a stale ``version`` 409.
 """
@@ -15,7 +18,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from jiayi.contracts import catalogue, numbers, selectors, services
+from jiayi.contracts import catalogue, selectors, services
 from jiayi.contracts.models import (
     Contract,
     ContractStatus,
@@ -322,51 +325,6 @@ class SurveyIn(Schema):
     comments: Annotated[str, Field(max_length=2000)] = ""
 
 
-class RateOut(Schema):
-    code: str
-    name: str
-    numerator: int
-    denominator: int
-    value: float | None
-
-
-class DefinitionOut(Schema):
-    name: str
-    numerator: str
-    denominator: str
-    source: str
-    convention: bool
-
-
-class NumbersOut(Schema):
-    period_start: date
-    period_end: date
-    as_of: date
-    coverage: RateOut
-    key_population_coverage: RateOut
-    by_key_population: dict[str, RateOut]
-    renewal: RateOut
-    fulfilment: RateOut
-    satisfaction: RateOut
-    mean_overall_score: float | None
-    counts: dict[str, int]
-    definitions: dict[str, DefinitionOut]
-
-
-# Statistics periods lie within these years (as the programme numbers' ``year``); far outside them the
-# age cut-offs of the population (65 years back) leave the calendar.
-PeriodDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
-
-
-class NumbersParams(Schema):
-    team_id: int | None = None
-    doctor_id: int | None = None
-    institution_id: int | None = None
-    area_code: Annotated[str, Field(pattern=r"^\d{6}(\d{3}(\d{3})?)?$")] | None = None
-    period_start: PeriodDate | None = None
-    period_end: PeriodDate | None = None
-
-
 class ListParams(Schema):
     resident_id: int | None = None
     team_id: int | None = None
@@ -643,16 +601,6 @@ def _contract(request, contract_id: int) -> Contract:
     return selectors.contract_get(request.user, contract_id, audit_read=False)
 
 
-def _rate(r: numbers.Rate) -> dict:
-    return {
-        "code": r.code,
-        "name": str(r.name),
-        "numerator": r.numerator,
-        "denominator": r.denominator,
-        "value": r.value,
-    }
-
-
 # ---------------------------------------------------------------------------------------------
 # Catalogue and packages
 # ---------------------------------------------------------------------------------------------
@@ -800,52 +748,6 @@ def contract_sign_household(request, payload: HouseholdContractIn):
         for c in signing.signed_contracts
     ]
     return Status(201, {"id": signing.pk, "household_id": household.pk, "contracts": contracts})
-
-
-@router.get("/contracts/numbers", response=NumbersOut)
-def contract_numbers(request, params: Query[NumbersParams]):
-    """Coverage, key-population coverage, renewal, fulfilment and satisfaction (definitions included)."""
-    _require_staff(request)
-    today = timezone.localdate()
-    start = params.period_start or date(today.year, 1, 1)
-    end = params.period_end or date(start.year, 12, 31)
-    if end < start:
-        raise DomainValidationError({"period_end": "统计期末不能早于统计期初。"})
-    scope: dict = {}
-    if params.team_id is not None:
-        scope["team"] = get_visible_or_404(selectors.teams_for_user(request.user), pk=params.team_id)
-    if params.doctor_id is not None:
-        visible = institution_ids_visible_to(request.user) or []
-        scope["doctor"] = get_visible_or_404(Staff.objects.filter(institution_id__in=visible), pk=params.doctor_id)
-    if params.institution_id is not None:
-        visible = institution_ids_visible_to(request.user) or []
-        scope["institution"] = get_visible_or_404(Institution.objects.filter(pk__in=visible), pk=params.institution_id)
-    if params.area_code is not None:
-        scope["area"] = get_visible_or_404(Area.objects.all(), code=params.area_code)
-    n = numbers.contract_numbers(user=request.user, period_start=start, period_end=end, **scope)
-    return {
-        "period_start": n.period_start,
-        "period_end": n.period_end,
-        "as_of": n.as_of,
-        "coverage": _rate(n.coverage),
-        "key_population_coverage": _rate(n.key_population_coverage),
-        "by_key_population": {k: _rate(v) for k, v in n.by_key_population.items()},
-        "renewal": _rate(n.renewal),
-        "fulfilment": _rate(n.fulfilment),
-        "satisfaction": _rate(n.satisfaction),
-        "mean_overall_score": n.mean_overall_score,
-        "counts": n.counts,
-        "definitions": {
-            k: {
-                "name": str(d.name),
-                "numerator": str(d.numerator),
-                "denominator": str(d.denominator),
-                "source": str(d.source),
-                "convention": d.convention,
-            }
-            for k, d in n.definitions.items()
-        },
-    }
 
 
 @router.get("/contracts/worklist", response=WorklistOut)

@@ -1,14 +1,12 @@
 """Contract pages: sign (from the resident page in three clicks), household signing, the contract page
 (promised vs delivered, manual recording, satisfaction, renewal, termination), the team page with its
-numbers and work lists, the package pages (list, compose, edit) and the functional communities.
+indicators and work lists, the package pages (list, compose, edit) and the functional communities.
 
 Thin views: reads through selectors (scoped and audited), writes through services. Access as on every
 staff page: anonymous -> login; non-staff -> 404; out of scope -> 404; read-only roles -> 403 on writes.
 """
 
 from __future__ import annotations
-
-from datetime import date
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from jiayi.contracts import catalogue, numbers, selectors, services
+from jiayi.contracts import catalogue, selectors, services
 from jiayi.contracts.forms import (
     DeliveryForm,
     FunctionalCommunityForm,
@@ -84,21 +82,11 @@ def team_home(request: HttpRequest) -> HttpResponse:
     return render(request, "contracts/team_list.html", {"teams": selectors.teams_for_user(request.user)})
 
 
-def _period(request: HttpRequest) -> tuple[date, date, int]:
-    today = timezone.localdate()
-    try:
-        year = int(request.GET.get("year", today.year))
-    except ValueError:
-        year = today.year
-    year = max(2000, min(year, today.year + 1))
-    return date(year, 1, 1), date(year, 12, 31), year
-
-
 @staff_required
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The team page: work lists, the team's contract indicators (the indicator engine's stored values,
+    rendered by the indicators app's panel) and its members' list sizes."""
     team = selectors.team_get(request.user, pk)
-    start, end, year = _period(request)
-    n = numbers.contract_numbers(user=request.user, team=team, period_start=start, period_end=end)
     counts = {
         "behind": selectors.contract_queryset(request.user, team=team, behind=True).count(),
         "expiring_30": selectors.contract_queryset(request.user, team=team, expiring_within=30).count(),
@@ -110,16 +98,11 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "contracts/team_detail.html",
         {
             "team": team,
-            "numbers": n,
-            "rates": [n.coverage, n.key_population_coverage, n.renewal, n.fulfilment, n.satisfaction],
-            "groups": list(n.by_key_population.values()),
-            "definitions": numbers.DEFINITIONS,
+            "period": request.GET.get("period", ""),
             "doctors": selectors.team_doctors(team),
             "cap": settings.JIAYI["DOCTOR_LIST_SOFT_CAP"],
             "counts": counts,
             "kinds": WORKLIST_KINDS,
-            "year": year,
-            "years": list(range(timezone.localdate().year, timezone.localdate().year - 4, -1)),
         },
     )
 

@@ -102,12 +102,18 @@ class UnitValuesOut(Schema):
 
 
 @router.get("/indicators/units/{level}/{unit_id}", response=UnitValuesOut)
-def unit_values(request, level: LevelCode, unit_id: int, period: PeriodCode | None = None):
+def unit_values(request, level: LevelCode, unit_id: int, period: PeriodCode | None = None,
+                group: Annotated[str, Field(max_length=40)] | None = None):
+    """The stored values of a unit for a period; ``group`` keeps one dashboard group (a programme's
+    indicators, e.g. ``group=diabetes``, or ``contracts``)."""
     unit = selectors.unit_get(request.user, level, unit_id)
+    if group is not None and group not in C.GROUPS and not any(i.group == group for i in C.indicators()):
+        raise DomainValidationError({"group": "未知的指标分组。"})
     period = period or selectors.default_period() or str(date.today().year)
     values = selectors.unit_values(request.user, unit, period)
+    codes = [i.code for i in C.indicators() if group is None or i.group == group]
     return {"level": unit.level, "unit_id": unit.id, "name": unit.name, "period": period,
-            "values": [_value_out(values[c]) for c in C.CATALOGUE if c in values]}
+            "values": [_value_out(values[c]) for c in codes if c in values]}
 
 
 class ChildOut(Schema):

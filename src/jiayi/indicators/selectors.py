@@ -292,6 +292,50 @@ def group_values(user, unit: Unit, group: str, period: str | None) -> list[tuple
 
 
 @dataclass(frozen=True)
+class GroupRow:
+    indicator: C.Indicator
+    value: IndicatorValue | None
+    unverified: list[str]
+
+    @property
+    def line_list(self) -> bool:
+        """The residents behind the number can be listed (not for staff counts such as GPs)."""
+        return self.indicator.subject != "staff"
+
+
+@dataclass(frozen=True)
+class GroupPanel:
+    """A dashboard group's stored values for one unit and period (a programme's or the contracts'
+    indicators), as the group page and the panels on other apps' pages show them."""
+
+    group: str
+    label: str
+    unit: Unit
+    period: str | None
+    period_label: str
+    rows: list[GroupRow]
+    run: RunStatus | None  # set when nothing is stored for the unit and period: when the next run is
+
+    @property
+    def computed(self) -> bool:
+        return any(r.value is not None for r in self.rows)
+
+
+def group_panel(user, unit: Unit, group: str, period: str | None) -> GroupPanel:
+    """``group``'s indicators at ``unit`` for ``period`` (a period code, or None when nothing is stored)."""
+    from jiayi.indicators.facts import rule_context
+
+    ctx = rule_context()
+    rows = [GroupRow(i, v, i.unverified(ctx)) for i, v in group_values(user, unit, group, period)]
+    computed = any(r.value is not None for r in rows)
+    return GroupPanel(
+        group=group, label=tr(C.GROUPS.get(group, group)), unit=unit, period=period,
+        period_label=tr(P.parse(period).label) if period else "", rows=rows,
+        run=None if computed or not rows else run_status(),
+    )
+
+
+@dataclass(frozen=True)
 class RunStatus:
     """Where the indicator engine stands: the run in progress, the latest finished run and when the daily
     run next starts (``JIAYI["INDICATOR_DAILY_RUN_AT"]``, local time)."""

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("catalogue/", views.catalogue, name="catalogue"),
     path("compute/", views.compute, name="compute"),
+    path("groups/<slug:group>/", views.group, name="group"),
     path("presets/", views.presets, name="presets"),
     path("presets/<slug:code>/", views.preset, name="preset"),
     path("reports/", views.reports, name="reports"),

@@ -134,6 +134,39 @@ def unit(request, level: str, unit_id: int):
 
 
 @login_required
+def group(request, group: str):
+    """One dashboard group's indicators (a programme's, the contracts') for a unit — the user's own unless
+    ``level`` and ``unit_id`` pick one they may see — by period, from the stored values, each linked to the
+    residents behind it. Nothing is computed here: without stored values the page says when the next run is."""
+    _staff_only(request)
+    if group not in C.GROUPS and not any(i.group == group for i in C.indicators()):
+        raise Http404
+    level, unit_id = request.GET.get("level"), request.GET.get("unit_id")
+    if level or unit_id:
+        if not (unit_id or "").isdigit():
+            raise Http404
+        u = selectors.unit_get(request.user, level or "", int(unit_id))
+    else:
+        u = selectors.home_unit(request.user)
+    available = selectors.periods_available()
+    period = request.GET.get("period") or selectors.default_period(available)
+    if period:
+        try:
+            period = P.parse(period).code
+        except ValueError:
+            raise Http404 from None
+    groups = [{"code": code, "label": selectors.tr(label)} for code, label in C.GROUPS.items()
+              if any(i.group == code and u.level in i.levels for i in C.indicators())]
+    levels = {i.levels for i in C.indicators() if i.group == group}
+    kids = [c for c in selectors.children(request.user, u) if any(c.level in lv for lv in levels)]
+    return render(request, "indicators/group.html", {
+        "unit": u, "period": period, "periods": _period_choices(available), "groups": groups,
+        "panel": selectors.group_panel(request.user, u, group, period), "children": kids,
+        "crumbs": selectors.breadcrumbs(request.user, u),
+    })
+
+
+@login_required
 def residents(request, level: str, unit_id: int, indicator: str):
     _staff_only(request)
     u = selectors.unit_get(request.user, level, unit_id)

@@ -1,4 +1,4 @@
-"""Programme engine over /api/v1/: enrolments, visits, work lists, screening, risk, numbers, medication.
+"""Programme engine over /api/v1/: enrolments, visits, work lists, screening, risk, medication.
 
 Paths:
 - ``/programmes/{programme}/enrolments`` (POST), ``/programmes/enrolments`` (GET),
@@ -9,7 +9,8 @@ Paths:
 - ``/programmes/referrals/{id}/return`` (POST)
 - ``/programmes/screening/candidates``, ``/programmes/screening/cases`` (GET),
   ``/programmes/screening/measurements`` (POST), ``/programmes/screening/cases/{id}/confirm|refer|rule-out``
-- ``/programmes/numbers`` (GET), ``/programmes/forecast`` (GET)
+- ``/programmes/forecast`` (GET). A programme's numbers are its indicators' stored values:
+  ``/indicators/units/{level}/{id}?group=<programme>`` (indicators app)
 - ``/worklists/counts``, ``/worklists/awaiting-return``, ``/worklists/{bucket}`` (GET)
 - ``/residents/{id}/risk`` (GET)
 """
@@ -29,7 +30,7 @@ from jiayi.core.audit import audit_view
 from jiayi.core.errors import DomainValidationError
 from jiayi.core.scoping import can_write_clinical, get_visible_or_404, institution_ids_visible_to, user_role
 from jiayi.org.models import Role, Staff, Team
-from jiayi.programmes import engine, numbers, screening, selectors, services
+from jiayi.programmes import engine, screening, selectors, services
 from jiayi.programmes.models import (
     Enrolment,
     EnrolmentEndReason,
@@ -61,7 +62,7 @@ def _require_writer(request) -> None:
 
 
 def _require_staff(request) -> None:
-    """Work lists, registers and numbers are for staff with an institution scope."""
+    """Work lists and registers are for staff with an institution scope."""
     if user_role(request.user) in (None, "resident", Role.REFERRAL_DESK) and not request.user.is_superuser:
         raise HttpError(403, "无权查看")
 
@@ -328,12 +329,6 @@ class CandidatesOut(Schema):
     items: list[CandidateOut]
     page: int
     has_next: bool
-
-
-class NumbersParams(Schema):
-    programme: Annotated[str, Field(max_length=30)] = "hypertension"
-    year: Annotated[int, Field(ge=2000, le=2100)] | None = None
-    group_by: Literal["institution", "team", "doctor", "area", "total"] = "institution"
 
 
 class ForecastParams(Schema):
@@ -781,7 +776,7 @@ def screening_rule_out(request, case_id: int, payload: CaseRuleOutIn):
 
 
 # ---------------------------------------------------------------------------------------------
-# Risk, numbers, forecast
+# Risk, forecast
 # ---------------------------------------------------------------------------------------------
 
 
@@ -802,29 +797,6 @@ def resident_risk(request, resident_id: int):
         "diabetes_risk_missing": r.diabetes_missing,
         "hypertension_high_risk": r.high_risk,
         "notes": r.notes,
-    }
-
-
-@router.get("/programmes/numbers", response=dict)
-def programme_numbers(request, params: Query[NumbersParams]):
-    _require_staff(request)
-    _programme(params.programme)
-    year = params.year or timezone.localdate().year
-    try:
-        report = numbers.programme_numbers(
-            request.user, programme=params.programme, year=year, group_by=params.group_by
-        )
-    except ValueError as exc:
-        raise DomainValidationError({"year": str(exc)}) from exc
-    return {
-        "programme": report.programme,
-        "year": report.year,
-        "period_start": report.period_start.isoformat(),
-        "period_end": report.period_end.isoformat(),
-        "group_by": report.group_by,
-        "rows": [r.as_dict() for r in report.rows],
-        "total": report.total.as_dict(),
-        "unverified": report.unverified,
     }
 
 

@@ -28,7 +28,7 @@ from jiayi.core import rulesets
 from jiayi.core.errors import DomainValidationError
 from jiayi.core.scoping import can_write_clinical, get_visible_or_404, institution_ids_visible_to
 from jiayi.org.models import Role, Staff, Team
-from jiayi.programmes import engine, numbers, screening, selectors, services
+from jiayi.programmes import engine, screening, selectors, services
 from jiayi.programmes.models import (
     Enrolment,
     EnrolmentEndReason,
@@ -856,30 +856,17 @@ def register(request: HttpRequest, programme: str) -> HttpResponse:
 
 @staff_required
 def numbers_page(request: HttpRequest) -> HttpResponse:
-    code = request.GET.get("programme", "hypertension")
+    """The programme's numbers are its indicators: the indicator engine's stored values of the dashboard
+    group named after the programme, for the user's unit and a period, on the indicators app's group page
+    (``period``, ``level`` and ``unit_id`` pass through). Nothing is counted here."""
+    code = request.GET.get("programme") or engine.all_programmes()[0].code
     prog = _programme(code)
-    today = timezone.localdate()
-    year = _int(request.GET.get("year"), today.year)
-    if not 2000 <= year <= today.year:
-        year = today.year
-    group_by = request.GET.get("group_by", "team")
-    if group_by not in numbers.GROUPS:
-        group_by = "team"
-    report = numbers.programme_numbers(request.user, programme=prog.code, year=year, group_by=group_by)
-    return render(
-        request,
-        "programmes/numbers.html",
-        {
-            "programme": prog,
-            "programmes": engine.all_programmes(),
-            "report": report,
-            "year": year,
-            "years": numbers.visible_years(request.user),
-            "group_by": group_by,
-            "groups": [("team", _("团队")), ("doctor", _("医生")), ("institution", _("机构")), ("area", _("社区"))],
-            "ytd": report.period_end < date(year, 12, 31),
-        },
-    )
+    query = QueryDict(mutable=True)
+    for key in ("period", "level", "unit_id"):
+        if request.GET.get(key):
+            query[key] = request.GET[key]
+    url = reverse("indicators:group", args=[prog.code])
+    return redirect(f"{url}?{query.urlencode()}" if query else url)
 
 
 def resident_url(resident: Resident) -> str:
