@@ -288,27 +288,33 @@ def api_client_put(api_client, url, data):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_numbers_move_after_a_signing(api_client, district, packages, hypertensive):
+def test_contract_indicators_come_from_the_engine_after_a_signing(api_client, district, packages, hypertensive):
+    """The contract numbers are the indicator engine's stored values (``/indicators/units/...?group=contracts``);
+    a signing shows once the run has stored them."""
+    from jiayi.indicators.engine import compute
+
+    year = str(_today().year)
     api = _as(api_client, district, "doctor_a")
-    before = api.get("/api/v1/contracts/numbers", team_id=district.team_a.pk).json()
-    assert before["coverage"]["numerator"] == 0
+    url = f"/api/v1/indicators/units/centre/{district.centre_a.pk}"
+    compute(backend="db", periods=[year], today=_today())
+    before = {v["indicator"]: v for v in api.get(url, period=year, group="contracts").json()["values"]}
+    assert (before["contract.coverage"]["numerator"], before["contract.coverage"]["denominator"]) == (0, 3)
     api.post("/api/v1/contracts", _sign_payload(hypertensive, [packages["basic"], packages["hypertension"]]))
-    after = api.get("/api/v1/contracts/numbers", team_id=district.team_a.pk).json()
-    assert after["coverage"]["numerator"] == 1
-    assert after["by_key_population"]["hypertension"] == {
-        "code": "hypertension",
-        "name": "高血压患者",
-        "numerator": 1,
-        "denominator": 1,
-        "value": 1.0,
-    }
-    assert after["definitions"]["fulfilment"]["convention"] is True
-    assert api.get("/api/v1/contracts/numbers", team_id=district.team_b.pk).status_code == 404
-    assert api.get("/api/v1/contracts/numbers", institution_id=district.centre_b.pk).status_code == 404
-    assert api.get("/api/v1/contracts/numbers", period_start="2025-05-01", period_end="2025-01-01").status_code == 422
-    assert _as(api_client, district, "resident").get("/api/v1/contracts/numbers").status_code == 403
+    compute(backend="db", periods=[year], today=_today())
+    after = {v["indicator"]: v for v in api.get(url, period=year, group="contracts").json()["values"]}
+    assert after["contract.coverage"]["numerator"] == 1
+    hyp = after["contract.coverage.hypertension"]
+    assert (hyp["numerator"], hyp["denominator"], hyp["value"], hyp["period"]) == (1, 1, 100.0, year)
+    from jiayi.indicators.catalogue import CATALOGUE
+
+    assert {CATALOGUE[c].group for c in after} == {"contracts"}
+    team = api.get(f"/api/v1/indicators/units/team/{district.team_a.pk}", period=year, group="contracts").json()
+    assert "contract.fulfilment_rate" in {v["indicator"] for v in team["values"]}
+    assert api.get(f"/api/v1/indicators/units/team/{district.team_b.pk}", group="contracts").status_code == 404
+    assert api.get(f"/api/v1/indicators/units/centre/{district.centre_b.pk}", group="contracts").status_code == 404
+    assert _as(api_client, district, "resident").get(url, group="contracts").status_code == 404
     api_client.login(None)
-    assert api_client.get("/api/v1/contracts/numbers").status_code == 401
+    assert api_client.get(url, group="contracts").status_code == 401
 
 
 def test_worklists_and_doctor_loads(api_client, district, basic, hypertensive):
@@ -393,9 +399,10 @@ def test_openapi_lists_the_contract_paths(client):
         "/api/v1/contracts/{contract_id}/renew",
         "/api/v1/contracts/{contract_id}/terminate",
         "/api/v1/packages",
-        "/api/v1/contracts/numbers",
+        "/api/v1/indicators/units/{level}/{unit_id}",  # the contract indicators (?group=contracts)
     ):
         assert p in paths
+    assert "/api/v1/contracts/numbers" not in paths  # numbers are the indicator engine's stored values
 
 
 def test_start_date_in_the_past_is_allowed_for_paper_contracts(api_client, district, basic):
@@ -435,11 +442,11 @@ def test_a_period_of_sixty_months_by_end_date_is_still_allowed(api_client, distr
     assert r.status_code == 201, r.content
 
 
-@pytest.mark.parametrize("q", [{"period_start": "0001-01-01"}, {"period_start": "1999-12-31"},
-                               {"period_end": "2101-01-01"}])
-def test_numbers_period_out_of_range_is_a_422(api_client, district, q):
-    """``period_start=0001-01-01`` made the elderly cut-off year -64 (a 500)."""
-    r = _as(api_client, district, "doctor_a").get("/api/v1/contracts/numbers", **q)
+@pytest.mark.parametrize("q", [{"period": "0001-13"}, {"period": "1999-Q5"}, {"period": "2025-YTD13"},
+                               {"group": "x" * 41}])
+def test_contract_indicator_queries_out_of_range_are_a_422(api_client, district, q):
+    """The contract numbers' period bounds (a 500 once) now hold for the indicators endpoint that serves them."""
+    r = _as(api_client, district, "doctor_a").get(f"/api/v1/indicators/units/centre/{district.centre_a.pk}", **q)
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["query", next(iter(q))]
 

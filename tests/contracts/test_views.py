@@ -234,13 +234,25 @@ def test_satisfaction_page(client, district, basic):
 
 
 def test_team_page_shows_numbers_and_list_sizes(client, district, packages, hypertensive):
+    from jiayi.indicators.engine import compute
+    from jiayi.indicators.models import IndicatorValue
+
     sign(district, hypertensive, [packages["basic"], packages["hypertension"]])
     url = reverse("contracts:team", args=[district.team_a.pk])
     r = _assert_access(client, district, url)
-    n = r.context["numbers"]
-    assert n.coverage.numerator == 1 and n.by_key_population["hypertension"].numerator == 1
-    html = r.content.decode()
-    assert "签约服务覆盖率" in html and "项目约定" in html
+    assert "尚未计算" in r.content.decode()  # nothing stored yet: no second count of its own
+    year = str(_today().year)
+    compute(backend="db", periods=[year], today=_today())
+    html = _login(client, district, "doctor_a").get(url).content.decode()
+    stored = IndicatorValue.objects.get(indicator="contract.fulfilment_rate", period=year, level="team",
+                                        unit_id=district.team_a.pk)
+    row = html[html.index('<tr data-code="contract.fulfilment_rate">'):]
+    row = row[: row.index("</tr>")]
+    assert f'data-testid="numerator">{stored.numerator:g}<' in row
+    assert f'data-testid="denominator">{stored.denominator:g}<' in row and stored.denominator == 1
+    assert "签约服务指标" in html and "项目约定" in html and "尚未计算" not in html
+    # Coverage is counted for the team's centre (a team has no population): the page links there.
+    assert f"level=centre&amp;unit_id={district.centre_a.pk}" in html
     assert next(d for d in r.context["doctors"] if d.staff == district.doctor_a).list_size == 1
     assert _login(client, district, "doctor_a").get(reverse("contracts:team_home")).status_code == 302
 

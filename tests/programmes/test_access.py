@@ -119,7 +119,6 @@ LISTS = [
     "/api/v1/worklists/awaiting-return",
     "/api/v1/programmes/screening/candidates",
     "/api/v1/programmes/screening/cases",
-    "/api/v1/programmes/numbers",
     "/api/v1/programmes/hypertension/schema",
 ]
 
@@ -172,7 +171,9 @@ def test_api_lists_show_nothing_out_of_scope(api_client, district, world):
     assert api_client.get("/api/v1/worklists/overdue", scope="institution").json()["items"] == []
     assert api_client.get("/api/v1/worklists/awaiting-return", scope="institution").json() == []
     assert api_client.get("/api/v1/programmes/screening/cases").json() == []
-    assert api_client.get("/api/v1/programmes/numbers").json()["total"]["managed"] == 0
+    # The programme numbers are stored indicator values of units: another centre's unit is a 404.
+    assert api_client.get(f"/api/v1/indicators/units/centre/{district.centre_a.pk}", group="hypertension"
+                          ).status_code == 404
     team = api_client.get("/api/v1/worklists/overdue", team_id=district.team_a.pk)
     assert team.status_code == 404
 
@@ -203,7 +204,7 @@ PAGES = [
     ("programmes:plan", lambda w, d: [w["enrolment"].pk]),
     ("programmes:hypertension:screening_measure", lambda w, d: [d.resident_a1.pk]),
 ]
-LIST_PAGES = ["programmes:worklist", "programmes:hypertension:screening", "programmes:numbers", "programmes:forecast"]
+LIST_PAGES = ["programmes:worklist", "programmes:hypertension:screening", "programmes:forecast"]
 POST_PAGES = [
     ("programmes:visit_preview", lambda w, d: ["hypertension", d.resident_a.pk], {"sbp": "150", "dbp": "90"}),
     ("programmes:referral_return", lambda w, d: [w["referral"].pk], {"returned_on": days_ago(0).isoformat()}),
@@ -234,6 +235,23 @@ def test_list_pages(client, district, world, name):
     client.force_login(district.doctor_b.user)
     page = client.get(url)
     assert page.status_code == 200 and "张三" not in page.content.decode()
+    client.force_login(district.resident_user)
+    assert client.get(url).status_code == 404
+
+
+def test_the_numbers_page_is_the_indicator_group_page(client, district, world):
+    """``programmes:numbers`` leads to the programme's indicators for the user's own unit."""
+    url = reverse("programmes:numbers")
+    r = client.get(url)
+    assert r.status_code == 302 and "/login/" in r["Location"]
+    client.force_login(district.doctor_a.user)
+    page = client.get(url, follow=True)
+    assert page.status_code == 200 and page.context["unit"].id == district.centre_a.pk
+    client.force_login(district.doctor_b.user)
+    page = client.get(url, follow=True)
+    assert page.status_code == 200 and page.context["unit"].id == district.centre_b.pk
+    assert "张三" not in page.content.decode()
+    assert client.get(url, {"level": "centre", "unit_id": district.centre_a.pk}, follow=True).status_code == 404
     client.force_login(district.resident_user)
     assert client.get(url).status_code == 404
 

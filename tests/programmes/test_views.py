@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from jiayi.programmes import services
 from jiayi.programmes.models import Enrolment, Visit
@@ -119,9 +120,21 @@ def test_home_and_resident_panels(client, district, ht_enrolment):
 
 
 def test_numbers_page_shows_the_rate(client, district, ht_enrolment):
+    from jiayi.indicators.engine import compute
+    from jiayi.indicators.models import IndicatorValue
+
+    today = timezone.localdate()
+    compute(backend="db", periods=[str(today.year)], today=today)
     client.force_login(district.manager_a.user)
-    r = client.get(reverse("programmes:numbers") + "?group_by=team")
-    assert r.status_code == 200 and "天平1队" in r.content.decode()
+    r = client.get(reverse("programmes:numbers"), {"programme": "hypertension"}, follow=True)
+    html = r.content.decode()
+    assert r.status_code == 200 and "天平路社区卫生服务中心" in html
+    stored = IndicatorValue.objects.get(indicator="ht.standardised_rate", period=str(today.year), level="centre",
+                                        unit_id=district.centre_a.pk)
+    assert stored.denominator == 1
+    row = html[html.index('<tr data-code="ht.standardised_rate">'):]
+    assert f'data-testid="denominator">{stored.denominator:g}<' in row[: row.index("</tr>")]
+    assert reverse("indicators:residents", args=["centre", district.centre_a.pk, "ht.standardised_rate"]) in html
 
 
 def test_screening_pages(client, district):
