@@ -195,3 +195,22 @@ def test_a_bad_daily_run_time_is_refused(text, settings):
     assert [e.id for e in indicator_daily_run_time()] == ["indicators.E003"]
     settings.JIAYI = {**settings.JIAYI, "INDICATOR_DAILY_RUN_AT": "2:05"}
     assert indicator_daily_run_time() == []
+
+
+def test_the_group_page_and_the_team_panel_are_english_after_the_switch(computed, client):
+    from tests.indicators.test_i18n import _chinese_left, _data_names, _english, _main
+
+    d = computed.d
+    client.force_login(d.district_admin.user)
+    _english(client)
+    data = _data_names()
+    page = client.get(reverse("indicators:group", args=["hypertension"]), {"period": "2025"}).content.decode()
+    assert _chinese_left(_main(page), data) == []
+    assert "Hypertension control rate" in page and "Residents not in the numerator" in page
+    empty = client.get(reverse("indicators:group", args=["hypertension"]), {"period": "2024"}).content.decode()
+    assert "Not computed yet" in empty and "Next scheduled run:" in empty
+    assert _chinese_left(_main(empty), data) == []
+    team = client.get(reverse("contracts:team", args=[d.team_a.pk]), {"period": "2025"}).content.decode()
+    panel = re.search(r'<section class="card" id="numbers".*?</section>', team, re.S).group(0)
+    assert _chinese_left(panel, data) == []
+    assert "Contract indicators" in panel and "Contract renewal rate" in panel
