@@ -119,13 +119,18 @@ def test_satisfaction_rate(district, basic, hypertensive):
 
 
 def test_every_contract_indicator_says_it_is_a_project_convention():
+    from django.utils import translation
+
     from jiayi.indicators import catalogue as C
     from jiayi.indicators.selectors import indicator_text
 
     for code in ("contract.coverage", "contract.coverage.key_populations", "contract.renewal_rate",
                  "contract.fulfilment_rate", "contract.satisfaction"):
-        ind = indicator_text(C.get(code))
-        assert ind.numerator and ind.denominator and "项目约定" in ind.source, code
+        with translation.override("zh-hans"):
+            ind = indicator_text(C.get(code))
+            assert ind.numerator and ind.denominator and "项目约定" in ind.source, code
+        with translation.override("en"):
+            assert "project convention" in indicator_text(C.get(code)).source, code
 
 
 def test_doctor_list_sizes_count_contracts_in_force(district, basic, hypertensive):
