@@ -825,7 +825,7 @@ class Facts:
     def tag_since(self) -> ibis.Table:
         """Per resident and key-population tag (residents.KeyPopulationTag, kept by the residents app
         from the record): the day it was recorded. The age groups are not read from tags: they follow
-        from the birth date on the as-of day, as in contracts.numbers."""
+        from the birth date on the as-of day."""
         t = self.raw["tags"]
         t = t.filter(~t.code.isin(list(AGE_GROUPS)))
         since = t.since_day.fill_null(-NO_LIMIT)
@@ -925,7 +925,7 @@ class Facts:
                 aggs[f"{prefix}_open_{w.wid}"] = _flag(mine & (g.open == 1)).max()
         return g.group_by("resident_id").aggregate(**aggs)
 
-    # -- chronic-disease programmes (definitions of programmes.numbers / programmes.rules) ------------
+    # -- chronic-disease programmes (definitions of programmes.rules and the programme rule sets) -----
 
     def _disease_param(self, col: ibis.Value, programme: str, key: str, none_as: int | None = None) -> ibis.Value:
         """Parameter ``key`` of the disease rule set named in ``col`` (every enrolment and visit records
@@ -1023,7 +1023,7 @@ class Facts:
 
     @cached_property
     def programme_period(self) -> ibis.Table:
-        """Patients under management in each window's assessment year, as programmes.numbers counts them.
+        """Patients under management in each window's assessment year (RULES.md §1.2, programmes.rules).
 
         managed: a resident with an enrolment overlapping [1 January, as-of], once, under the latest
         enrolment (``managed_requires_visit`` also asks for a counted visit); their period is
@@ -1143,7 +1143,7 @@ class Facts:
     def programme_patients(self) -> ibis.Table:
         """``programme_period`` with the org units: the enrolment's responsible doctor and team (else
         those of the contract in force), the resident's managing institution, and whether the resident
-        has a contract in force (programmes.numbers does not restrict to the resident population)."""
+        has a contract in force (not restricted to the resident population)."""
         prog = self.programme_period
         r = self.raw["residents"].filter(~_.is_deleted).select("resident_id", "institution_id", "area_id")
         prog = self._units(prog.join(r, "resident_id"))
@@ -1159,7 +1159,7 @@ class Facts:
             team_id=prog.team_id.fill_null(prog.c_team), doctor_id=prog.doctor_id.fill_null(prog.c_doctor),
         ))
 
-    # -- contracts (definitions of contracts.numbers) -----------------------------------------------
+    # -- contracts (definitions of contracts.rules, RULES.md §6.2) -----------------------------------
 
     def _contract_units(self) -> ibis.Table:
         """Contracts with their resident's population facts (``status`` is the resident's) and units."""
