@@ -64,6 +64,10 @@ def test_a_programmes_page_shows_exactly_the_stored_values_of_its_indicators(com
     assert f"{line_list}?period=2025" in html
     # The drill-down stays on the group: one step down are the centres.
     assert f"?level=centre&amp;unit_id={d.centre_a.pk}&amp;period=2025" in html
+    # The unit's dashboard leads to each group's page.
+    dashboard = client.get(reverse("indicators:unit", args=["district", d.commission.pk]), {"period": "2025"})
+    group_url = reverse("indicators:group", args=["hypertension"])
+    assert f'{group_url}?level=district&amp;unit_id={d.commission.pk}&amp;period=2025"' in dashboard.content.decode()
 
 
 def test_the_programme_numbers_page_is_its_indicator_group(computed, client):

@@ -75,7 +75,7 @@ def unit(request, level: str, unit_id: int):
     for gcode, glabel in C.GROUPS.items():
         items = [(i, values.get(i.code)) for i in catalogue_text.values() if i.group == gcode and u.level in i.levels]
         if items:
-            groups.append({"label": selectors.tr(glabel), "items": items})
+            groups.append({"code": gcode, "label": selectors.tr(glabel), "items": items})
 
     export = request.GET.get("export")
     if export == "targets" and preset:
