@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from django.db.models import Q
 from django.http import Http404, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
@@ -108,7 +109,7 @@ def unit_values(request, level: LevelCode, unit_id: int, period: PeriodCode | No
     indicators, e.g. ``group=diabetes``, or ``contracts``)."""
     unit = selectors.unit_get(request.user, level, unit_id)
     if group is not None and group not in C.GROUPS and not any(i.group == group for i in C.indicators()):
-        raise DomainValidationError({"group": "未知的指标分组。"})
+        raise DomainValidationError({"group": _("未知的指标分组。")})
     period = period or selectors.default_period() or str(date.today().year)
     values = selectors.unit_values(request.user, unit, period)
     codes = [i.code for i in C.indicators() if group is None or i.group == group]
