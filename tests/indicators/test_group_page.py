@@ -60,6 +60,9 @@ def test_a_programmes_page_shows_exactly_the_stored_values_of_its_indicators(com
     assert (rows["ht.management_rate"]["numerator"], rows["ht.management_rate"]["denominator"]) == ("2", "3")
     html = r.content.decode()
     assert "尚未计算" not in html
+    # The definitions' open parameters are shown next to the number (the management-rate denominator).
+    management = re.search(r'<tr data-code="ht.management_rate">(.*?)</tr>', html, re.S).group(1)
+    assert "management_denominator" in management and "项口径参数待与官方文本核实" in management
     line_list = reverse("indicators:residents", args=["district", d.commission.pk, "ht.control_rate"])
     assert f"{line_list}?period=2025" in html
     # The drill-down stays on the group: one step down are the centres.
