@@ -859,7 +859,8 @@ def numbers_page(request: HttpRequest) -> HttpResponse:
     """The programme's numbers are its indicators: the indicator engine's stored values of the dashboard
     group named after the programme, for the user's unit and a period, on the indicators app's group page
     (``period``, ``level`` and ``unit_id`` pass through). Nothing is counted here."""
-    code = request.GET.get("programme") or engine.all_programmes()[0].code
+    registered = engine.all_programmes()
+    code = request.GET.get("programme") or (registered[0].code if registered else "")
     prog = _programme(code)
     query = QueryDict(mutable=True)
     for key in ("period", "level", "unit_id"):
