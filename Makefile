@@ -64,8 +64,11 @@ demo: install system-deps migrate
 clean-demo:
 	rm -f var/jiayi.sqlite3* var/demo-*.stamp
 
+# The whole suite on DATABASE_URL's database, in TEST_WORKERS pytest-xdist workers (auto = one per core;
+# 0 = in this process). JIAYI_TESTS=db|nodb picks the tests that use the database or those that do not.
+TEST_WORKERS ?= auto
 test: install system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -171,3 +171,46 @@ def pytest_runtest_makereport(item, call):
     if os.environ.get("CI") == "true" and rep.skipped and not hasattr(rep, "wasxfail"):
         rep.outcome = "failed"
         rep.longrepr = f"skipped under CI=true (a required part is missing): {rep.longrepr}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Which tests run: JIAYI_TESTS=all (default) | db | nodb
+# ---------------------------------------------------------------------------------------------
+
+#: pytest-django's fixtures that open the test database (a test has them when it, or any fixture it uses,
+#: asks for one of them: the closure is in ``item.fixturenames``).
+DB_FIXTURES = frozenset({
+    "db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server",
+    "django_db_setup", "_django_db_helper",
+})
+TEST_SELECTIONS = ("all", "db", "nodb")
+
+
+def uses_database(item: pytest.Item) -> bool:
+    """Whether a test can reach the Django database: a ``django_db`` marker, a database fixture (also
+    through another fixture, e.g. ``district`` or ``admin_client``), or a Django TestCase with databases.
+    Every other test runs with database access blocked by pytest-django, so it gives the same result on
+    any ``DATABASE_URL``."""
+    if item.get_closest_marker("django_db") is not None:
+        return True
+    if not DB_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
+        return True
+    cls = getattr(item, "cls", None)
+    return bool(cls is not None and getattr(cls, "databases", None))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``JIAYI_TESTS=db`` keeps only the tests that use the database (``.ci/run``'s PostgreSQL pass: the
+    pure tests already ran in the SQLite pass), ``nodb`` only the others; ``all`` (default) keeps every
+    test."""
+    which = os.environ.get("JIAYI_TESTS", "all").strip() or "all"
+    if which not in TEST_SELECTIONS:
+        raise pytest.UsageError(f"JIAYI_TESTS={which!r}: use one of {', '.join(TEST_SELECTIONS)}")
+    if which == "all":
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if uses_database(item) == (which == "db") else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
