@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -205,6 +206,22 @@ def _rulesets_setting(name: str) -> dict[str, str]:
         raise ImproperlyConfigured(f"{name}: {exc} (expected programme=code,programme=code)") from exc
 
 
+def _spark_conf_setting(name: str) -> dict[str, str]:
+    raw = env(name, default="").strip()
+    if not raw:
+        return {}
+    try:
+        conf = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc} (expected a JSON object of Spark settings)") from exc
+    if not isinstance(conf, dict) or not all(
+        isinstance(k, str) and k.startswith("spark.") and isinstance(v, str | int | float | bool)
+        for k, v in conf.items()
+    ):
+        raise ImproperlyConfigured(f'{name}: expected a JSON object {{"spark.<setting>": value, ...}}')
+    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in conf.items()}
+
+
 # Jiayi's own knobs.
 JIAYI = {
     # A family doctor's list size above which signing warns (not a national rule: RULES.md 6.2).
@@ -237,6 +254,27 @@ JIAYI = {
     # Health-record-number rule set = the scheme of the committee segment of the area codes (RULES.md 9.1):
     # "hrn-2011" (居委会 001-099, 村委会 101-199) or "nbs-statistical" (real NBS codes: 001-199 / 200-399).
     "RECORD_NUMBER_RULESET": env("JIAYI_RECORD_NUMBER_RULESET", default="hrn-2011"),
+    # The Spark backend (ADR 0011): where it runs, with what, and where the raw tables are put as Parquet.
+    "SPARK": {
+        # local[N] (in this process' JVM) or a cluster, e.g. spark://127.0.0.1:7077.
+        "MASTER": env("JIAYI_SPARK_MASTER", default="local[2]"),
+        "DRIVER_MEMORY": env("JIAYI_SPARK_DRIVER_MEMORY", default="2g"),
+        "EXECUTOR_MEMORY": env("JIAYI_SPARK_EXECUTOR_MEMORY", default="2g"),
+        "EXECUTOR_CORES": env.int("JIAYI_SPARK_EXECUTOR_CORES", default=2),
+        # Cores the run may take on a cluster in all (spark.cores.max); 0 = every free core.
+        "CORES_MAX": env.int("JIAYI_SPARK_CORES_MAX", default=0),
+        # Shuffle partitions (spark.sql.shuffle.partitions and spark.default.parallelism).
+        "PARTITIONS": env.int("JIAYI_SPARK_PARTITIONS", default=2),
+        # How long an executor may stay silent before it is given up (spark.network.timeout).
+        "NETWORK_TIMEOUT": env("JIAYI_SPARK_NETWORK_TIMEOUT", default="120s"),
+        # A run whose Spark jobs finish no task for this long is cancelled with an error (never a hang).
+        "STALL_SECONDS": env.int("JIAYI_SPARK_STALL_SECONDS", default=300),
+        # Any other Spark setting, as a JSON object: '{"spark.sql.adaptive.enabled": "true"}'.
+        "CONF": _spark_conf_setting("JIAYI_SPARK_CONF"),
+        # Where each run writes the raw tables as Parquet by month (on a cluster: a path every executor
+        # reads at the same place, e.g. a shared mount).
+        "DATA_DIR": env("JIAYI_SPARK_DATA_DIR", default=str(PROJECT_DIR / "var" / "spark")),
+    },
 }
 
 LOGGING = {
@@ -266,3 +304,11 @@ if "pytest" in sys.modules:
         _store_dir = tempfile.mkdtemp(prefix="jiayi-store-")
         JIAYI["INDICATOR_STORE"] = os.path.join(_store_dir, "indicators.duckdb")
         atexit.register(shutil.rmtree, _store_dir, ignore_errors=True)
+    # ... and its own folder for the Spark backend's Parquet files.
+    if "JIAYI_SPARK_DATA_DIR" not in os.environ:
+        import atexit
+        import shutil
+        import tempfile
+
+        JIAYI["SPARK"]["DATA_DIR"] = tempfile.mkdtemp(prefix="jiayi-spark-")
+        atexit.register(shutil.rmtree, JIAYI["SPARK"]["DATA_DIR"], ignore_errors=True)

@@ -2,7 +2,7 @@
 hand, and the same numbers on every backend.
 
 The suite runs on SQLite and on PostgreSQL (DATABASE_URL); each run checks the Django-database backend
-against the hand counts and DuckDB (fed through Arrow) against it. Spark runs in local mode.
+against the hand counts and DuckDB (fed through Arrow) against it; Spark in test_spark.py.
 """
 
 from __future__ import annotations
@@ -209,10 +209,3 @@ def test_the_estimated_denominator_variant_uses_adults_times_prevalence(small):
 
 def test_duckdb_gives_identical_values(small):
     assert _evaluate("duckdb").as_dict() == _evaluate("db").as_dict()
-
-
-@pytest.mark.spark
-def test_spark_gives_identical_values(small):
-    pytest.importorskip("pyspark")
-    periods = ("2025", "2025-06", "2025-Q3")
-    assert _evaluate("spark", periods).as_dict() == _evaluate("db", periods).as_dict()

@@ -10,6 +10,8 @@ run an expression into Arrow. The indicator definitions never know which backend
   for the Django database and streamed out (``COPY ... TO STDOUT`` on PostgreSQL, the sqlite3 cursor
   on SQLite). DuckDB's own sqlite/postgres scanners are not used: they are extensions downloaded at
   run time, and health networks have no internet.
+- ``spark`` (:mod:`jiayi.indicators.spark`) writes those Arrow tables as Parquet by month for its
+  executors; its master and resources come from the settings.
 """
 
 from __future__ import annotations
@@ -19,14 +21,13 @@ import contextlib
 import functools
 import io
 import itertools
-import os
 from collections.abc import Mapping
 from typing import Any
 
 import ibis
 import pyarrow as pa
 
-__all__ = ["ArrowBackend", "Backend", "DjangoDB", "DuckDB", "Spark", "connect", "spark_session"]
+__all__ = ["ArrowBackend", "Backend", "DjangoDB", "DuckDB", "connect"]
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "int64": pa.int64(),
@@ -269,75 +270,6 @@ class DuckDB(ArrowBackend):
         self.con.disconnect()
 
 
-_SPARK = None
-
-
-def spark_session():
-    """One local Spark session per process (local mode, no UI, UTC, Arrow transfers)."""
-    global _SPARK
-    if _SPARK is None:
-        import warnings
-
-        # pyspark warns on every conversion that it has not been certified with pandas 3.
-        warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\..*")
-        from pyspark.sql import SparkSession
-
-        _SPARK = (
-            SparkSession.builder.master("local[2]")
-            .appName("jiayi-indicators")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", os.environ.get("JIAYI_SPARK_PARTITIONS", "2"))
-            .config("spark.default.parallelism", os.environ.get("JIAYI_SPARK_PARTITIONS", "2"))
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.driver.memory", "2g")
-            .config("spark.sql.ansi.enabled", "false")
-            .getOrCreate()
-        )
-        _SPARK.sparkContext.setLogLevel("ERROR")
-    return _SPARK
-
-
-class Spark(ArrowBackend):
-    name = "spark"
-
-    def __init__(self) -> None:
-        self.session = spark_session()
-        self.con = ibis.pyspark.connect(self.session)
-        self._cached: list[ibis.Table] = []
-        self._views: list[str] = []
-
-    def table(self, name: str) -> ibis.Table:
-        return self.con.table(name)
-
-    def load(self, name: str, data: pa.Table) -> ibis.Table:
-        tmp = _tmp_name(name)
-        if data.num_rows:
-            df = self.session.createDataFrame(data)
-        else:
-            from pyspark.sql import types as T
-
-            spark_types = {
-                pa.int64(): T.LongType(), pa.float64(): T.DoubleType(), pa.string(): T.StringType(),
-                pa.bool_(): T.BooleanType(),
-            }
-            df = self.session.createDataFrame(
-                [], T.StructType([T.StructField(f.name, spark_types[f.type], True) for f in data.schema])
-            )
-        df.createOrReplaceTempView(tmp)
-        self._views.append(tmp)
-        return self.con.table(tmp)
-
-    def to_arrow(self, expr: ibis.Table) -> pa.Table:
-        return pa.Table.from_pandas(self.con.to_pandas(expr), preserve_index=False)
-
-    def close(self) -> None:
-        super().close()
-        for view in self._views:
-            self.session.catalog.dropTempView(view)
-        self._views = []
-
-
 def connect(name: str) -> Backend:
     """A backend by name: ``db`` (the Django database), ``duckdb`` or ``spark``."""
     if name == "db":
@@ -349,5 +281,7 @@ def connect(name: str) -> Backend:
             import pyspark  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on the installed extra
             raise RuntimeError("the spark backend needs the 'spark' extra: pip install -e '.[spark]'") from exc
+        from jiayi.indicators.spark import Spark
+
         return Spark()
     raise ValueError(f"unknown backend {name!r}: use db, duckdb or spark")
