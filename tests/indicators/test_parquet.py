@@ -33,17 +33,20 @@ def _read(path) -> pa.Table:
 
 
 def test_month_of_a_day_number():
-    days = pa.array([0, _day(2025, 12, 31), _day(2026, 1, 1), None], pa.int64())
-    assert month_of_days(days).to_pylist() == [197001, 202512, 202601, None]
+    days = pa.array([_day(2000, 1, 1), _day(2025, 12, 31), _day(2026, 1, 1), None], pa.int64())
+    assert month_of_days(days).to_pylist() == [200001, 202512, 202601, None]
+    # Before 2000 a partition holds a whole year (month 00).
+    old = pa.array([0, _day(1932, 5, 17), _day(1999, 12, 31)], pa.int64())
+    assert month_of_days(old).to_pylist() == [197000, 193200, 199900]
 
 
 def test_a_table_is_written_one_folder_per_month_of_its_day_column(tmp_path):
     files = ParquetTables(tmp_path, {"visits": "day"})
     path = files.write("visits", VISITS)
     assert sorted(p.name for p in path.iterdir()) == [
-        "month=199912", "month=202501", "month=202502", f"month={NULL_MONTH}",
+        "month=199900", "month=202501", "month=202502", f"month={NULL_MONTH}",
     ]
-    assert files.months("visits") == [199912, 202501, 202502, None]
+    assert files.months("visits") == [199900, 202501, 202502, None]
     assert _read(path).equals(VISITS)
     # The month lives in the folder names only: the files hold exactly the table's columns.
     one = ds.dataset(path / "month=202502", format="parquet").to_table()
@@ -77,7 +80,7 @@ def test_writing_again_replaces_the_whole_dataset(tmp_path):
 def test_replacing_months_rewrites_only_those_months(tmp_path):
     files = ParquetTables(tmp_path, {"visits": "day"})
     files.write("visits", VISITS)
-    before_1999 = sorted(p.stat().st_mtime_ns for p in (files.path("visits") / "month=199912").iterdir())
+    before_1999 = sorted(p.stat().st_mtime_ns for p in (files.path("visits") / "month=199900").iterdir())
     corrected = pa.table({
         "visit_id": pa.array([3, 6], pa.int64()),
         "day": pa.array([_day(2025, 2, 28), _day(2025, 2, 2)], pa.int64()),
@@ -87,15 +90,15 @@ def test_replacing_months_rewrites_only_those_months(tmp_path):
     })
     # February gets visit 3 (corrected) and a new visit 6; visit 2 was deleted; January is emptied.
     files.replace("visits", corrected, months=[202502, 202501])
-    assert files.months("visits") == [199912, 202502, None]
+    assert files.months("visits") == [199900, 202502, None]
     got = _read(files.path("visits"))
     assert got.column("visit_id").to_pylist() == [3, 4, 5, 6]
     assert got.column("fasting_glucose").to_pylist() == [6.2, 5.0, 8.0, 7.0]
-    after_1999 = sorted(p.stat().st_mtime_ns for p in (files.path("visits") / "month=199912").iterdir())
+    after_1999 = sorted(p.stat().st_mtime_ns for p in (files.path("visits") / "month=199900").iterdir())
     assert after_1999 == before_1999
     # Rows without a day are a month of their own.
     files.replace("visits", VISITS.slice(3, 1).slice(0, 0), months=[None])
-    assert files.months("visits") == [199912, 202502]
+    assert files.months("visits") == [199900, 202502]
 
 
 def test_replacing_refuses_rows_outside_the_months_given(tmp_path):

@@ -2,10 +2,11 @@
 
 Spark never receives the raw tables through its driver: each table is written here as a Hive-style
 dataset, ``<root>/<table>/month=YYYYMM/part-N.parquet``, and the executors read the files. The month
-is that of the table's relevance day (:attr:`jiayi.indicators.facts.RawSpec.relevance`: the first day a
-row can influence a value), so a change to old data rewrites only the months it touches
-(:meth:`ParquetTables.replace`); a row without a day goes to Spark's null partition. A table without a
-relevance column (every row can change every window, e.g. residents) is one unpartitioned dataset.
+(the year, ``YYYY00``, before :data:`MONTHLY_FROM_YEAR`) is that of the table's relevance day
+(:attr:`jiayi.indicators.facts.RawSpec.relevance`: the first day a row can influence a value), so a
+change to old data rewrites only the months it touches (:meth:`ParquetTables.replace`); a row without
+a day goes to Spark's null partition. A table without a relevance column (every row can change every
+window, e.g. residents) is one unpartitioned dataset.
 
 Files hold at most :data:`ROWS_PER_FILE` rows in row groups of :data:`ROWS_PER_GROUP`, so that Spark
 splits a large table into several tasks. Writes are atomic per dataset or month: the files go to a
@@ -25,7 +26,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-__all__ = ["MONTH", "NULL_MONTH", "ROWS_PER_FILE", "ROWS_PER_GROUP", "ParquetTables", "month_of_days"]
+__all__ = [
+    "MONTH", "MONTHLY_FROM_YEAR", "NULL_MONTH", "ROWS_PER_FILE", "ROWS_PER_GROUP", "ParquetTables", "month_of_days",
+]
 
 #: The partition column (in the folder names only, never in the files).
 MONTH = "month"
@@ -33,14 +36,21 @@ MONTH = "month"
 NULL_MONTH = "__HIVE_DEFAULT_PARTITION__"
 ROWS_PER_FILE = 1_000_000
 ROWS_PER_GROUP = 250_000
+#: Rows dated before this year are partitioned by year: key-population tags date from birthdays a century
+#: back, and a folder per month of the 20th century would be a thousand folders of a few rows each.
+MONTHLY_FROM_YEAR = 2000
+#: More folders than one dataset can have (pyarrow refuses to write more at once).
+MAX_PARTITIONS = 4096
 _PARTITIONING = ds.HivePartitioning(pa.schema([(MONTH, pa.int32())]), null_fallback=NULL_MONTH)
 
 
 def month_of_days(days: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Day numbers (days since 1970-01-01, as the raw tables hold them) -> ``YYYYMM`` as int32 (null stays
-    null)."""
+    """Day numbers (days since 1970-01-01, as the raw tables hold them) -> the partition: ``YYYYMM``, and
+    ``YYYY00`` (the whole year) before :data:`MONTHLY_FROM_YEAR`; int32, null stays null."""
     dates = pc.cast(pc.cast(days, pa.int32()), pa.date32())
-    return pc.add(pc.multiply(pc.year(dates), 100), pc.month(dates)).cast(pa.int32())
+    years = pc.year(dates)
+    months = pc.if_else(pc.less(years, MONTHLY_FROM_YEAR), 0, pc.month(dates))
+    return pc.add(pc.multiply(years, 100), months).cast(pa.int32())
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,7 @@ class ParquetTables:
             table, folder, format="parquet", partitioning=partitioning, basename_template="part-{i}.parquet",
             max_rows_per_file=ROWS_PER_FILE, max_rows_per_group=ROWS_PER_GROUP,
             min_rows_per_group=min(ROWS_PER_GROUP, table.num_rows), existing_data_behavior="overwrite_or_ignore",
+            max_partitions=MAX_PARTITIONS,
         )
 
 
