@@ -76,6 +76,15 @@ def spark_conf(options: Mapping[str, Any] | None = None) -> dict[str, str]:
         "spark.executor.memory": str(o["EXECUTOR_MEMORY"]),
         "spark.executor.cores": str(o["EXECUTOR_CORES"]),
         "spark.network.timeout": str(o["NETWORK_TIMEOUT"]),
+        # The driver lists a run's Parquet folders itself (milliseconds for a few hundred months); above
+        # Spark's default of 32 folders it would run a listing job with one task per folder per table.
+        "spark.sql.sources.parallelPartitionDiscovery.threshold": str(1 << 20),
+        "spark.ui.showConsoleProgress": "false",
+        # Only the small tables (org units, evaluation windows) are broadcast: at 100,000 residents the
+        # default 10 MB let fact tables through, each held as a 64 MB hash table by every executor until
+        # a 2 GB one ran out of heap; larger joins sort and spill instead.
+        "spark.sql.autoBroadcastJoinThreshold": str(1 << 20),
+        "spark.sql.adaptive.autoBroadcastJoinThreshold": str(1 << 20),
         "spark.driver.extraJavaOptions": never_oom_hang,
         "spark.executor.extraJavaOptions": never_oom_hang,
         # Executors that start Python workers use this interpreter (the same one on a single machine).
