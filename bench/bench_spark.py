@@ -78,14 +78,23 @@ def _summary(tasks: list[dict]) -> dict:
     }
 
 
+def _lines(log: Path):
+    """The lines of one event log file (Spark 4 compresses them with zstd by default)."""
+    import io
+
+    import pyarrow as pa
+
+    raw = pa.CompressedInputStream(str(log), "zstd") if log.suffix == ".zstd" else pa.OSFile(str(log))
+    with raw, io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8") as fh:
+        yield from fh
+
+
 def _tasks(event_dir: Path) -> list[dict]:
-    """Every finished task of the event logs in ``event_dir``."""
+    """Every finished task of the event logs under ``event_dir`` (one folder per application)."""
     out = []
-    for log in event_dir.iterdir():
-        if not log.is_file():
-            continue
-        with log.open(encoding="utf-8") as fh:
-            for line in fh:
+    for log in sorted(event_dir.rglob("events_*")):
+        if log.is_file():
+            for line in _lines(log):
                 if '"SparkListenerTaskEnd"' not in line:
                     continue
                 event = json.loads(line)
