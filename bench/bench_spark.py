@@ -134,7 +134,15 @@ def main(argv: list[str] | None = None) -> int:
     today = date.fromisoformat(args.today) if args.today else timezone.localdate()
     n = args.synthetic or (20_000 if args.quick else 1_000_000)
     out: dict = {"name": "spark", "source": "synthetic-arrow", "months": args.months}
-    phases: dict[str, float] = {}
+
+    class Phases(dict):
+        """Phase timings, each also reported on stderr as it ends (a run cut short still tells)."""
+
+        def __setitem__(self, key, value):
+            super().__setitem__(key, value)
+            print(f"bench_spark: {key} {value} s", file=sys.stderr, flush=True)
+
+    phases: dict[str, float] = Phases()
     t0 = time.perf_counter()
     district = synthetic.generate(n, today=today)
     phases["generate"] = round(time.perf_counter() - t0, 2)
@@ -166,7 +174,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             out["parquet_files"] = sum(1 for _ in backend.folder.rglob("*.parquet"))
             t0 = time.perf_counter()
-            result = engine.evaluate(backend, raw, district.org, periods, today=today, ctx=ctx)
+            result = engine.evaluate(
+                backend, raw, district.org, periods, today=today, ctx=ctx,
+                progress=lambda code: print(f"bench_spark: {code} at {time.perf_counter() - t0:.1f} s",
+                                            file=sys.stderr, flush=True),
+            )
             phases["evaluate"] = round(time.perf_counter() - t0, 2)
         finally:
             backend.close()
