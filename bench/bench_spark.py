@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         options["MASTER"] = master
         if args.partitions:
             options["PARTITIONS"] = args.partitions
-        options["CONF"] = {**options["CONF"], "spark.eventLog.enabled": "true", "spark.eventLog.dir": str(events)}
+        options["CONF"] = {**options["CONF"], "spark.eventLog.enabled": "true", "spark.eventLog.dir": str(events),
+                          "spark.eventLog.compress": "false"}  # readable while the run goes on
         settings.JIAYI = {**settings.JIAYI, "SPARK": options}
         out["master"] = master
         out["cluster_started_by_bench"] = started_here
