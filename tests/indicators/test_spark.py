@@ -153,6 +153,7 @@ def test_a_run_that_gets_no_executor_ends_with_an_error(settings, master_without
         backend.close()
 
 
+@pytest.mark.filterwarnings("ignore:toPandas attempted Arrow optimization:UserWarning")
 def test_a_driver_that_stops_answering_is_stopped_with_an_error(settings):
     """The driver's JVM freezes (as after running out of heap, at 0 % CPU): the watchdog's own call gets no
     answer either; it stops the JVM, the run ends with an error, and the next run starts a new driver."""
