@@ -253,9 +253,8 @@ def test_a_second_visit_on_the_same_day_is_refused(district, ht_enrolment):
     assert "visit_date" in exc.value.errors
 
 
-def test_visit_counts_toward_the_contract(district, ht_enrolment):
+def _sign_ht_contract(district):
     from jiayi.contracts import services as contract_services
-    from jiayi.contracts.models import ServiceDelivery
 
     packs = {p.code: p for p in contract_services.packages_install_defaults()}
     contract_services.contract_sign(
@@ -266,9 +265,34 @@ def test_visit_counts_toward_the_contract(district, ht_enrolment):
         packages=[packs["basic"], packs["hypertension"]],
         consent_method="handwritten",
     )
-    v = _record(district, ht_enrolment, 0, ht_form())
+
+
+def test_visit_counts_toward_the_contract(district, ht_enrolment, django_capture_on_commit_callbacks):
+    from jiayi.contracts.models import ServiceDelivery
+
+    _sign_ht_contract(district)
+    with django_capture_on_commit_callbacks(execute=True):
+        v = _record(district, ht_enrolment, 0, ht_form())
+        # The contracts app counts the visit when the visit's transaction commits (core.events).
+        assert not ServiceDelivery.objects.filter(source="programmes.visit", source_id=v.pk).exists()
     delivered = ServiceDelivery.objects.filter(source="programmes.visit", source_id=v.pk)
     assert list(delivered.values_list("service_code", flat=True)) == ["ht_follow_up"]
+    assert delivered.get().item.delivered == 1
+
+
+def test_a_visit_rolled_back_delivers_nothing(district, ht_enrolment, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from jiayi.contracts.models import ServiceDelivery
+
+    _sign_ht_contract(district)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError), \
+            transaction.atomic():
+        _record(district, ht_enrolment, 0, ht_form())
+        raise RuntimeError("the caller's transaction fails after the visit")
+    assert callbacks == []
+    assert not Visit.objects.filter(enrolment=ht_enrolment).exists()
+    assert not ServiceDelivery.objects.exists()
 
 
 def test_enrolment_update_moves_open_tasks(district, ht_enrolment):

@@ -8,6 +8,10 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         from jiayi.contracts import rules  # noqa: F401  (registers the contract rule set)
+        from jiayi.contracts.subscribers import on_service_delivered
+        from jiayi.core import events
+
+        events.subscribe(events.SERVICE_DELIVERED, on_service_delivered)
 
         try:
             from jiayi.web.panels import register_home_panel, register_household_panel, register_resident_panel

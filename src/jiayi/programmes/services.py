@@ -4,7 +4,7 @@ Keyword-only, atomic, validate-everything-first: a refused input raises DomainVa
 field paths (``form.sbp``, ``visit_date``) and stores nothing. After a visit the pure rules of the
 programme decide the class, the next due date and any referral; the service then closes the open
 task, schedules the next one, opens a referral, records the measurements on the resident's record,
-keeps the medication plan and tells the contracts app which service was delivered.
+keeps the medication plan and publishes which contract service was delivered (core.events).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiayi.core import rulesets
+from jiayi.core import events, rulesets
 from jiayi.core.audit import audit
 from jiayi.core.errors import ConcurrentEditError, ConflictError, DomainValidationError
 from jiayi.core.models import AccessAction
@@ -586,18 +586,14 @@ def _record_measurement(*, actor, prog: engine.Programme, visit: Visit, clean: M
 
 
 def _service_delivered(*, actor, prog: engine.Programme, visit: Visit) -> None:
-    """Tell the contracts app which package services this visit delivered (fulfilment): the service
-    items its programme declares for the visit type."""
+    """Publish which package services this visit delivered (the service items its programme declares
+    for the visit type); the contracts app counts them toward the resident's contract after commit."""
     codes = prog.visit_type(visit.visit_type).service_items
-    try:
-        from jiayi.contracts.services import service_delivered
-    except ImportError:  # the contracts app is optional for the engine
-        log.warning("contracts.services.service_delivered is not available; fulfilment not recorded")
-        return
     for code in codes:
         if code:
-            service_delivered(
-                resident=visit.resident,
+            events.publish(
+                events.SERVICE_DELIVERED,
+                resident_id=visit.resident_id,
                 service_code=code,
                 delivered_on=visit.visit_date,
                 source="programmes.visit",
