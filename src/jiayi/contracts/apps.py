@@ -8,10 +8,12 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         from jiayi.contracts import rules  # noqa: F401  (registers the contract rule set)
+        from jiayi.contracts.selectors import residents_cared_for_by
         from jiayi.contracts.subscribers import on_service_delivered
-        from jiayi.core import events
+        from jiayi.core import events, scoping
 
         events.subscribe(events.SERVICE_DELIVERED, on_service_delivered)
+        scoping.register_team_residents(residents_cared_for_by)  # team scope: contracts in force
 
         try:
             from jiayi.web.panels import register_home_panel, register_household_panel, register_resident_panel

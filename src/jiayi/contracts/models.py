@@ -32,7 +32,9 @@ from django.utils.translation import gettext_lazy as _
 
 from jiayi.contracts.catalogue import SERVICE_CHOICES
 from jiayi.core.models import VersionedModel
+from jiayi.core.scoping import ScopedQuerySet
 from jiayi.org.models import Area, Institution, Staff, Team
+from jiayi.org.selectors import institution_ancestor_ids
 from jiayi.residents.models import Household, Relationship, Resident
 
 # ---------------------------------------------------------------------------------------------
@@ -45,42 +47,13 @@ class PackageKind(models.TextChoices):
     PERSONALISED = "personalised", _("个性化包")
 
 
-class ServicePackageQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ServicePackageQuerySet:
-        """District-wide packages (no institution) and those of institutions in the user's scope or
-        above it (a commission's package is offered by its centres)."""
-        from jiayi.core import scoping
-
-        if not user or not user.is_authenticated:
-            return self.none()
-        if scoping.user_role(user) == "resident":
-            return self.filter(active=True)
-        ids = scoping.institution_ids_visible_to(user)
-        if ids is None:
-            return self.none()
-        staff = getattr(user, "staff", None)
-        above = institution_ancestor_ids(staff.institution_id) if staff is not None else []
-        return self.filter(Q(institution__isnull=True) | Q(institution_id__in=set(ids) | set(above)))
-
+class ServicePackageQuerySet(ScopedQuerySet):
     def offered_at(self, institution: Institution) -> ServicePackageQuerySet:
         """Active packages a team at ``institution`` may sign: district-wide ones and those of the
         institution or any institution above it."""
         return self.filter(active=True).filter(
             Q(institution__isnull=True) | Q(institution_id__in=institution_ancestor_ids(institution.pk))
         )
-
-
-def institution_ancestor_ids(institution_id: int | None) -> list[int]:
-    """The institution and its ancestors (the tree is shallow: commission → centre → station)."""
-    from jiayi.org.selectors import _institution_children
-
-    parent_of = {child: parent for parent, children in _institution_children().items() for child in children}
-    out: list[int] = []
-    current = institution_id
-    while current is not None and current not in out:
-        out.append(current)
-        current = parent_of.get(current)
-    return out
 
 
 class ServicePackage(VersionedModel):
@@ -114,6 +87,9 @@ class ServicePackage(VersionedModel):
         _("演示默认值"), default=False, help_text=_("由系统默认安装，价格与项目为演示值，需按本地政策核定。")
     )
 
+    # District-wide packages (no institution) and those of institutions in the user's scope or above
+    # it (a commission's package is offered by its centres); residents see the active ones.
+    scope_paths = {"offered_by": "institution", "published": "active"}
     objects = ServicePackageQuerySet.as_manager()
 
     class Meta:
@@ -168,16 +144,6 @@ class CommunityKind(models.TextChoices):
     OTHER = "other", _("其他功能社区")
 
 
-class FunctionalCommunityQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        from jiayi.core import scoping
-
-        ids = scoping.institution_ids_visible_to(user)
-        if ids is None:
-            return self.none()
-        return self.filter(institution_id__in=ids)
-
-
 class FunctionalCommunity(models.Model):
     """A functional community (功能社区: employer, industrial park, school) served by a centre, where
     contracts can be signed on site."""
@@ -194,7 +160,8 @@ class FunctionalCommunity(models.Model):
     address = models.CharField(_("地址"), max_length=300, blank=True)
     active = models.BooleanField(_("有效"), default=True)
 
-    objects = FunctionalCommunityQuerySet.as_manager()
+    scope_paths = {"institution": "institution"}
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("功能社区")
@@ -251,27 +218,7 @@ class TerminationReason(models.TextChoices):
     OTHER = "other", _("其他（须说明）")
 
 
-class ContractQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ContractQuerySet:
-        """Contracts whose resident the user may see (the rule of ``Resident.visible_to``).
-
-        Staff are filtered with a join on the resident's managing institution, which keeps the
-        contract indexes usable at a million residents; team scope and residents go through
-        ``Resident.visible_to`` itself.
-        """
-        from jiayi.core import scoping
-
-        if not user or not user.is_authenticated:
-            return self.none()
-        if scoping.user_role(user) == "resident":
-            return self.filter(resident__user=user)
-        if scoping.team_scope_applies(user):
-            return self.filter(resident__in=Resident.objects.visible_to(user).values("pk"))
-        ids = scoping.institution_ids_visible_to(user)
-        if ids is None:
-            return self.none()
-        return self.filter(resident__institution_id__in=ids, resident__is_deleted=False)
-
+class ContractQuerySet(ScopedQuerySet):
     def active_on(self, day: date) -> ContractQuerySet:
         """Contracts in force on ``day``, computed from the dates (correct without the status job)."""
         return self.filter(
@@ -418,6 +365,9 @@ class Contract(VersionedModel):
     termination_note = models.CharField(_("解约说明"), max_length=300, blank=True)
     terminated_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
+    # Through the resident (the rule of ``Resident.visible_to``): staff with a join on the resident's
+    # managing institution, which keeps the contract indexes usable at a million residents.
+    scope_paths = {"institution": "resident__institution", "resident": "resident", "deleted": "resident__is_deleted"}
     objects = ContractQuerySet.as_manager()
 
     class Meta:

@@ -41,6 +41,12 @@ from jiayi.residents.rules import CHILD_MAX_AGE, ELDERLY_MIN_AGE
 T = TypeVar("T")
 
 
+def residents_cared_for_by(team_ids: tuple[int, ...]) -> QuerySet:
+    """The residents with a contract with one of the teams, in force today by its dates (so a missed
+    expiry job never widens or narrows the scope): what team scope narrows to (core.scoping)."""
+    return Contract.objects.current().filter(team_id__in=team_ids).values("resident_id")
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]

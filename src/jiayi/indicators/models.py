@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jiayi.core.scoping import ScopedQuerySet
 from jiayi.org.models import Institution
 
 
@@ -33,14 +34,8 @@ class PeriodKind(models.TextChoices):
     YEAR = "year", _("年度")
 
 
-class ScopedByInstitution(models.QuerySet):
-    def visible_to(self, user):
-        from jiayi.core.scoping import institution_ids_visible_to
-
-        ids = institution_ids_visible_to(user)
-        if ids is None:
-            return self.none()
-        return self.filter(institution_id__in=ids)
+#: Indicator rows belong to the institution that decides who may see them.
+INSTITUTION_SCOPE = {"institution": "institution"}
 
 
 class ComputationRun(models.Model):
@@ -118,7 +113,8 @@ class IndicatorValue(models.Model):
     computed_at = models.DateTimeField(_("计算时间"))
     run = models.ForeignKey(ComputationRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
-    objects = ScopedByInstitution.as_manager()
+    scope_paths = INSTITUTION_SCOPE
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("指标值")
@@ -143,16 +139,6 @@ class ScoringMode(models.TextChoices):
     N01 = "N01", _("否则得满分")
 
 
-class TargetPresetQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        from jiayi.core.scoping import institution_ids_visible_to
-
-        ids = institution_ids_visible_to(user)
-        if ids is None:
-            return self.none()
-        return self.filter(district_id__in=ids)
-
-
 class TargetPreset(models.Model):
     """A district's own target preset (the five programme presets are built in, see presets.py)."""
 
@@ -167,7 +153,8 @@ class TargetPreset(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TargetPresetQuerySet.as_manager()
+    scope_paths = {"institution": "district"}
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("考核目标方案")
@@ -205,7 +192,7 @@ class ReportState(models.TextChoices):
     SUPERSEDED = "superseded", _("已被新版本替代")
 
 
-class ReportQuerySet(ScopedByInstitution):
+class ReportQuerySet(ScopedQuerySet):
     def awaiting(self):
         return self.filter(state__in=[ReportState.SUBMITTED, ReportState.CENTRE_APPROVED])
 
@@ -230,6 +217,7 @@ class Report(models.Model):
     frozen_at = models.DateTimeField(_("数据冻结时间"))
     rulesets = models.JSONField(_("规则集"), default=dict)
 
+    scope_paths = INSTITUTION_SCOPE
     objects = ReportQuerySet.as_manager()
 
     class Meta:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from jiayi.core.scoping import ScopedQuerySet
 
 
 class AreaLevel(models.IntegerChoices):
@@ -62,8 +66,30 @@ PRIMARY_CARE_CENTRE_TYPES = (InstitutionType.CENTRE, InstitutionType.TOWNSHIP_CE
 PRIMARY_CARE_POINT_TYPES = (InstitutionType.STATION, InstitutionType.VILLAGE_CLINIC)
 
 
+@lru_cache(maxsize=1)
+def institution_children() -> dict[int | None, list[int]]:
+    """parent id -> child ids of the whole institution tree (hundreds of rows), cached per process;
+    ``org.selectors.clear_org_cache`` clears it after org writes."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Institution.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    return children
+
+
+def institution_subtree_ids(root_id: int) -> list[int]:
+    children = institution_children()
+    out, stack = [], [root_id]
+    while stack:
+        pk = stack.pop()
+        out.append(pk)
+        stack.extend(children.get(pk, ()))
+    return out
+
+
 class Institution(models.Model):
     """An institution; the tree is commission → centre (一中心带多站) → stations / village clinics."""
+
+    scope_paths = {"institution": "pk"}
 
     code = models.CharField(_("机构代码"), max_length=32, unique=True)
     name = models.CharField(_("机构名称"), max_length=200)
@@ -72,6 +98,8 @@ class Institution(models.Model):
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="institutions", verbose_name=_("所在区划"))
     phone = models.CharField(_("电话"), max_length=30, blank=True)
     address = models.CharField(_("地址"), max_length=300, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("机构")
@@ -82,8 +110,6 @@ class Institution(models.Model):
         return self.name
 
     def subtree_ids(self) -> list[int]:
-        from jiayi.org.selectors import institution_subtree_ids
-
         return institution_subtree_ids(self.pk)
 
     @property
@@ -118,6 +144,8 @@ CLINICAL_ROLES = (Role.FAMILY_DOCTOR, Role.NURSE, Role.PUBLIC_HEALTH, Role.CENTR
 
 
 class Staff(models.Model):
+    scope_paths = {"institution": "institution"}
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="staff"
     )
@@ -135,6 +163,8 @@ class Staff(models.Model):
     # post on a past day from them: jiayi.indicators.facts.Facts.staff).
     employed_from = models.DateField(_("入职日期"), null=True, blank=True)
     employed_until = models.DateField(_("离职日期"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("人员")
@@ -160,9 +190,13 @@ class Staff(models.Model):
 class Team(models.Model):
     """A family-doctor team (家庭医生团队) based at a centre or station."""
 
+    scope_paths = {"institution": "institution"}
+
     name = models.CharField(_("团队名称"), max_length=100)
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="teams")
     active = models.BooleanField(_("有效"), default=True)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("家庭医生团队")

@@ -1,32 +1,32 @@
 """Reads of the org tree. The tree is small (hundreds of rows), so subtrees are computed in Python
-and cached per process; writes through `org.services` clear the cache."""
+from a per-process cache (``org.models.institution_children``); org writes clear it."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from jiayi.org.models import Area, Institution, Staff, Team, institution_children, institution_subtree_ids
 
-from jiayi.org.models import Area, Institution, Staff, Team
-
-
-@lru_cache(maxsize=1)
-def _institution_children() -> dict[int | None, list[int]]:
-    children: dict[int | None, list[int]] = {}
-    for pk, parent_id in Institution.objects.values_list("pk", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
-    return children
+__all__ = [
+    "area_subtree_codes_prefix", "clear_org_cache", "institution_all_ids", "institution_ancestor_ids",
+    "institution_subtree_ids", "institutions_visible_to", "staff_for_user", "teams_visible_to",
+]
 
 
 def clear_org_cache() -> None:
-    _institution_children.cache_clear()
+    institution_children.cache_clear()
 
 
-def institution_subtree_ids(root_id: int) -> list[int]:
-    children = _institution_children()
-    out, stack = [], [root_id]
-    while stack:
-        pk = stack.pop()
-        out.append(pk)
-        stack.extend(children.get(pk, ()))
+def institution_all_ids() -> list[int]:
+    return [pk for kids in institution_children().values() for pk in kids]
+
+
+def institution_ancestor_ids(institution_id: int | None) -> list[int]:
+    """The institution and its ancestors (the tree is shallow: commission → centre → station)."""
+    parent_of = {child: parent for parent, kids in institution_children().items() for child in kids}
+    out: list[int] = []
+    current = institution_id
+    while current is not None and current not in out:
+        out.append(current)
+        current = parent_of.get(current)
     return out
 
 
@@ -42,23 +42,13 @@ def staff_for_user(user) -> Staff | None:
         return None
     try:
         return user.staff
-    except Staff.DoesNotExist:
+    except (Staff.DoesNotExist, AttributeError):
         return None
 
 
 def teams_visible_to(user):
-    from jiayi.core.scoping import institution_ids_visible_to
-
-    ids = institution_ids_visible_to(user)
-    if ids is None:
-        return Team.objects.none()
-    return Team.objects.filter(institution_id__in=ids)
+    return Team.objects.visible_to(user)
 
 
 def institutions_visible_to(user):
-    from jiayi.core.scoping import institution_ids_visible_to
-
-    ids = institution_ids_visible_to(user)
-    if ids is None:
-        return Institution.objects.none()
-    return Institution.objects.filter(pk__in=ids)
+    return Institution.objects.visible_to(user)

@@ -5,8 +5,9 @@ add a folder); the programme code is a column. Key values of each visit (BP, glu
 due date) are denormalised into columns so that the indicator engine and the work lists read them
 with plain indexed queries instead of digging in the form JSON.
 
-Scoping: every row carries its resident, and ``visible_to(user)`` filters on the resident's managing
-institution (a join on the resident's primary key), the same rule as ``Resident.visible_to``.
+Scoping: every row carries its resident, and ``visible_to(user, action)`` filters on the resident's
+managing institution (a join on the resident's primary key), the same rule as ``Resident.visible_to``
+(``RESIDENT_SCOPE`` below).
 """
 
 from __future__ import annotations
@@ -18,35 +19,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jiayi.core.models import VersionedModel
+from jiayi.core.scoping import ScopedQuerySet
 from jiayi.org.models import Institution, Staff, Team
 from jiayi.residents.models import Resident
 
 
-def scope_by_resident(qs: models.QuerySet, user) -> models.QuerySet:
-    """Rows whose resident the user may see (the rule of ``Resident.visible_to``).
-
-    Staff are filtered with a join on the resident (``resident.institution_id IN (...)``), which
-    keeps the driving index on the programme table (work lists stay fast at a million residents);
-    team scope and residents go through ``Resident.visible_to`` itself.
-    """
-    from jiayi.core import scoping
-
-    if not user or not user.is_authenticated:
-        return qs.none()
-    role = scoping.user_role(user)
-    if role == "resident":
-        return qs.filter(resident__user=user)
-    if scoping.team_scope_applies(user):
-        return qs.filter(resident__in=Resident.objects.visible_to(user))
-    ids = scoping.institution_ids_visible_to(user)
-    if ids is None:
-        return qs.none()
-    return qs.filter(resident__institution_id__in=ids, resident__is_deleted=False)
-
-
-class ScopedQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return scope_by_resident(self, user)
+#: Every programme row is scoped through its resident (``core.scoping``). Staff are filtered with a
+#: join on the resident (``resident.institution_id IN (...)``), which keeps the driving index on the
+#: programme table (work lists stay fast at a million residents); team scope narrows through the
+#: resident's own scope (a subquery), a resident's account sees rows about themself.
+RESIDENT_SCOPE = {"institution": "resident__institution", "resident": "resident", "deleted": "resident__is_deleted"}
 
 
 class EnrolmentEndReason(models.TextChoices):
@@ -108,6 +90,7 @@ class Enrolment(VersionedModel):
     )
     enrolled_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
+    scope_paths = RESIDENT_SCOPE
     objects = EnrolmentQuerySet.as_manager()
 
     class Meta:
@@ -211,6 +194,7 @@ class Visit(VersionedModel):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     is_deleted = models.BooleanField(default=False)
 
+    scope_paths = RESIDENT_SCOPE
     objects = VisitQuerySet.as_manager()
 
     class Meta:
@@ -286,6 +270,7 @@ class Task(models.Model):
     done_on = models.DateField(_("完成日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    scope_paths = RESIDENT_SCOPE
     objects = TaskQuerySet.as_manager()
 
     class Meta:
@@ -355,6 +340,8 @@ class Referral(models.Model):
     doctor = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # A hospital referral desk sees the referrals sent to its hospital.
+    scope_paths = {**RESIDENT_SCOPE, "referral": "to_institution"}
     objects = ReferralQuerySet.as_manager()
 
     class Meta:
@@ -399,6 +386,7 @@ class ScreeningCase(VersionedModel):
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
     doctor = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
+    scope_paths = RESIDENT_SCOPE
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
@@ -452,6 +440,7 @@ class MedicationPlan(models.Model):
     doctor = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    scope_paths = RESIDENT_SCOPE
     objects = MedicationPlanQuerySet.as_manager()
 
     class Meta:

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jiayi.core.models import VersionedModel
+from jiayi.core.scoping import ScopedQuerySet
 from jiayi.org.models import Area, Institution, Staff
 
 
@@ -47,59 +48,23 @@ class Relationship(models.TextChoices):
     OTHER = "other", _("其他")
 
 
-class ResidentQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ResidentQuerySet:
-        from jiayi.core import scoping
-
-        if not user or not user.is_authenticated:
-            return self.none()
-        if scoping.user_role(user) == "resident":
-            return self.filter(user=user)
-        ids = scoping.institution_ids_visible_to(user)
-        if ids is None:
-            return self.none()
-        qs = self.filter(institution_id__in=ids, is_deleted=False)
-        if scoping.team_scope_applies(user):
-            from jiayi.contracts.models import Contract
-
-            # In force today by its dates, so a missed expiry job never widens or narrows the scope.
-            signed = Contract.objects.current().filter(team_id__in=scoping.team_ids_of(user))
-            qs = qs.filter(pk__in=signed.values("resident_id"))
-        return qs
-
+class ResidentQuerySet(ScopedQuerySet):
     def in_resident_population(self) -> ResidentQuerySet:
         return self.filter(residence_status__in=RESIDENT_POPULATION_STATUSES)
 
 
-class HouseholdQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        from jiayi.core import scoping
-
-        if not user or not user.is_authenticated:
-            return self.none()
-        if scoping.user_role(user) == "resident":
-            return self.filter(members__user=user)
-        ids = scoping.institution_ids_visible_to(user)
-        if ids is None:
-            return self.none()
-        qs = self.filter(institution_id__in=ids)
-        if scoping.team_scope_applies(user):
-            # Narrowed like the residents: a household is seen through a member the user may see.
-            members = Resident.objects.visible_to(user).filter(household__isnull=False).values("household_id")
-            qs = qs.filter(pk__in=members)
-        return qs
-
-
-
 class Household(VersionedModel):
     """A household (户); members point here with their relationship to the head."""
+
+    # Under team scope a household is seen through a member the user may see.
+    scope_paths = {"institution": "institution", "resident": "members"}
 
     number = models.CharField(_("户编号"), max_length=30, unique=True)
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="households", verbose_name=_("所在社区"))
     address = models.CharField(_("家庭住址"), max_length=300)
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="households")
 
-    objects = HouseholdQuerySet.as_manager()
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("家庭")
@@ -114,6 +79,8 @@ class Household(VersionedModel):
 
 
 class Resident(VersionedModel):
+    scope_paths = {"institution": "institution", "resident": "", "user": "user", "deleted": "is_deleted"}
+
     name = models.CharField(_("姓名"), max_length=50, db_index=True)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("出生日期"))
@@ -191,13 +158,10 @@ class RecordStatus(models.TextChoices):
     CLOSED = "closed", _("注销")
 
 
-class HealthRecordQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(resident__in=Resident.objects.visible_to(user))
-
-
 class HealthRecord(VersionedModel):
     """居民健康档案 with its personal basic information (个人基本信息表)."""
+
+    scope_paths = {"institution": "resident__institution", "resident": "resident", "deleted": "resident__is_deleted"}
 
     resident = models.OneToOneField(Resident, on_delete=models.PROTECT, related_name="health_record")
     record_number = models.CharField(_("档案编号"), max_length=17, unique=True)
@@ -220,7 +184,7 @@ class HealthRecord(VersionedModel):
     marital_status = models.CharField(_("婚姻状况"), max_length=20, blank=True)
     last_activity_on = models.DateField(_("最近动态记录日期"), null=True, blank=True, db_index=True)
 
-    objects = HealthRecordQuerySet.as_manager()
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("健康档案")
@@ -312,13 +276,10 @@ class MeasurementSource(models.TextChoices):
     DEVICE = "device", _("设备上传")
 
 
-class MeasurementQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(resident__in=Resident.objects.visible_to(user))
-
-
 class Measurement(models.Model):
     """One measuring session; each value is optional, units are fixed per field (see residents.rules)."""
+
+    scope_paths = {"institution": "resident__institution", "resident": "resident", "deleted": "resident__is_deleted"}
 
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="measurements")
     measured_at = models.DateTimeField(_("测量时间"))
@@ -340,7 +301,7 @@ class Measurement(models.Model):
     ldl_c = models.DecimalField(_("低密度脂蛋白 mmol/L"), max_digits=4, decimal_places=2, null=True, blank=True)
     hdl_c = models.DecimalField(_("高密度脂蛋白 mmol/L"), max_digits=4, decimal_places=2, null=True, blank=True)
 
-    objects = MeasurementQuerySet.as_manager()
+    objects = ScopedQuerySet.as_manager()
 
     VALUE_FIELDS = (
         "sbp", "dbp", "heart_rate", "height", "weight", "waist", "fasting_glucose", "random_glucose",
