@@ -23,7 +23,6 @@ from jiayi.core.scoping import ScopedQuerySet
 from jiayi.org.models import Institution, Staff, Team
 from jiayi.residents.models import Resident
 
-
 #: Every programme row is scoped through its resident (``core.scoping``). Staff are filtered with a
 #: join on the resident (``resident.institution_id IN (...)``), which keeps the driving index on the
 #: programme table (work lists stay fast at a million residents); team scope narrows through the
