@@ -27,8 +27,9 @@ from jiayi.contracts.models import (
     ServiceDelivery,
     ServicePackage,
 )
+from jiayi.core.access import require_staff_scope, require_writer
 from jiayi.core.errors import DomainValidationError
-from jiayi.core.scoping import can_write_clinical, get_visible_or_404, institution_ids_visible_to, user_role
+from jiayi.core.scoping import get_visible_or_404, institution_ids_visible_to, user_role
 from jiayi.org.models import Area, Institution, Role, Staff, Team
 from jiayi.residents.models import Resident
 
@@ -395,14 +396,6 @@ class FunctionalCommunityOut(Schema):
 # ---------------------------------------------------------------------------------------------
 
 
-def _require_writer(request) -> None:
-    if not can_write_clinical(request.user):
-        raise HttpError(403, "无权进行此操作")
-
-
-def _require_staff(request) -> None:
-    if user_role(request.user) in (None, "resident") or institution_ids_visible_to(request.user) is None:
-        raise HttpError(403, "无权进行此操作")
 
 
 def _package_out(p: ServicePackage) -> dict:
@@ -678,8 +671,7 @@ def contract_list(request, params: Query[ListParams]):
     if params.team_id is not None:
         filters["team"] = get_visible_or_404(selectors.teams_for_user(request.user), pk=params.team_id)
     if params.doctor_id is not None:
-        visible = institution_ids_visible_to(request.user) or []
-        filters["doctor"] = get_visible_or_404(Staff.objects.filter(institution_id__in=visible), pk=params.doctor_id)
+        filters["doctor"] = get_visible_or_404(Staff.objects.visible_to(request.user), pk=params.doctor_id)
     page = selectors.contract_page(
         request.user,
         page=params.page,
@@ -699,7 +691,7 @@ def contract_list(request, params: Query[ListParams]):
 
 @router.post("/contracts", response={201: ContractOut})
 def contract_sign(request, payload: ContractIn):
-    _require_writer(request)
+    require_writer(request)
     data = payload.dict()
     resident = _resident(request, data.pop("resident_id"))
     team = _team(request, data.pop("team_id"))
@@ -714,7 +706,7 @@ def contract_sign(request, payload: ContractIn):
 
 @router.post("/contracts/households", response={201: HouseholdSigningOut})
 def contract_sign_household(request, payload: HouseholdContractIn):
-    _require_writer(request)
+    require_writer(request)
     from jiayi.residents.selectors import household_get, household_members
 
     data = payload.dict()
@@ -753,7 +745,7 @@ def contract_sign_household(request, payload: HouseholdContractIn):
 @router.get("/contracts/worklist", response=WorklistOut)
 def contract_worklist(request, params: Query[WorklistParams]):
     """A team's work list: behind schedule, expiring in 30/60 days, key populations without a contract."""
-    _require_staff(request)
+    require_staff_scope(request)
     team = get_visible_or_404(selectors.teams_for_user(request.user), pk=params.team_id)
     rows: list[dict] = []
     if params.kind == "unsigned":
@@ -808,7 +800,7 @@ def contract_worklist(request, params: Query[WorklistParams]):
 @router.get("/contracts/teams/{team_id}/doctors", response=list[DoctorLoadOut])
 def team_doctor_loads(request, team_id: int):
     """Each team member's list size (contracts in force) and the configured soft cap."""
-    _require_staff(request)
+    require_staff_scope(request)
     from django.conf import settings
 
     team = get_visible_or_404(selectors.teams_for_user(request.user), pk=team_id)
@@ -827,7 +819,7 @@ def team_doctor_loads(request, team_id: int):
 
 @router.get("/contracts/functional-communities", response=list[FunctionalCommunityOut])
 def functional_community_list(request):
-    _require_staff(request)
+    require_staff_scope(request)
     return [
         {
             "id": f.pk,
@@ -844,7 +836,7 @@ def functional_community_list(request):
 
 @router.post("/contracts/functional-communities", response={201: FunctionalCommunityOut})
 def functional_community_create(request, payload: FunctionalCommunityIn):
-    _require_writer(request)
+    require_writer(request)
     area = Area.objects.filter(code=payload.area_code).first()
     if area is None:
         raise DomainValidationError({"area_code": "未知的区划代码。"})
@@ -887,7 +879,7 @@ def contract_read(request, contract_id: int):
 
 @router.post("/contracts/{contract_id}/renew", response={201: ContractOut})
 def contract_renew(request, contract_id: int, payload: RenewIn):
-    _require_writer(request)
+    require_writer(request)
     old = _contract(request, contract_id)
     data = payload.dict()
     team_id, doctor_id = data.pop("team_id"), data.pop("doctor_id")
@@ -906,7 +898,7 @@ def contract_renew(request, contract_id: int, payload: RenewIn):
 
 @router.post("/contracts/{contract_id}/terminate", response=ContractOut)
 def contract_terminate(request, contract_id: int, payload: TerminateIn):
-    _require_writer(request)
+    require_writer(request)
     c = _contract(request, contract_id)
     services.contract_terminate(actor=request.user, contract=c, **payload.dict())
     return _contract_out(selectors.contract_get(request.user, contract_id, audit_read=False))
@@ -921,7 +913,7 @@ def delivery_list(request, contract_id: int):
 @router.post("/contracts/{contract_id}/deliveries", response={201: DeliveryOut})
 def delivery_record(request, contract_id: int, payload: DeliveryIn):
     """Record by hand an item delivered under the contract."""
-    _require_writer(request)
+    require_writer(request)
     c = _contract(request, contract_id)
     return Status(
         201, _delivery_out(services.service_delivery_record(actor=request.user, contract=c, **payload.dict()))
@@ -930,7 +922,7 @@ def delivery_record(request, contract_id: int, payload: DeliveryIn):
 
 @router.post("/contracts/{contract_id}/deliveries/{delivery_id}/revoke", response=DeliveryOut)
 def delivery_revoke(request, contract_id: int, delivery_id: int, payload: RevokeIn):
-    _require_writer(request)
+    require_writer(request)
     c = _contract(request, contract_id)
     d = c.deliveries.filter(pk=delivery_id).first()
     if d is None:
@@ -941,6 +933,6 @@ def delivery_revoke(request, contract_id: int, delivery_id: int, payload: Revoke
 @router.put("/contracts/{contract_id}/satisfaction", response=SurveyOut)
 def satisfaction_put(request, contract_id: int, payload: SurveyIn):
     """Enter (or, with the ``version`` read, correct) the contract's satisfaction survey."""
-    _require_writer(request)
+    require_writer(request)
     c = _contract(request, contract_id)
     return _survey_out(services.satisfaction_record(actor=request.user, contract=c, **payload.dict()))

@@ -388,11 +388,8 @@ def functional_community_page(user, *, kind: str | None = None, page: int = 1, p
 
 def community_institutions_for(user) -> QuerySet[Institution]:
     """Primary-care institutions in the user's subtree: those that can serve a functional community."""
-    ids = institution_ids_visible_to(user)
-    if ids is None:
-        return Institution.objects.none()
-    return Institution.objects.filter(
-        pk__in=ids, type__in=(*PRIMARY_CARE_CENTRE_TYPES, *PRIMARY_CARE_POINT_TYPES)
+    return Institution.objects.visible_to(user).filter(
+        type__in=(*PRIMARY_CARE_CENTRE_TYPES, *PRIMARY_CARE_POINT_TYPES)
     ).order_by("code")
 
 

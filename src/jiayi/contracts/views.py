@@ -31,12 +31,12 @@ from jiayi.contracts.forms import (
     TerminateForm,
 )
 from jiayi.contracts.models import CommunityKind, Contract, ContractStatus, SatisfactionSurvey, ServicePackage
+from jiayi.core.access import require_writer, staff_required
 from jiayi.core.errors import ConcurrentEditError, DomainValidationError
 from jiayi.core.scoping import can_write_clinical, user_role
 from jiayi.org.models import Institution, Role
 from jiayi.residents import selectors as resident_selectors
 from jiayi.residents.rules import KEY_POPULATIONS
-from jiayi.web.views import staff_required
 
 WORKLIST_KINDS = {
     "behind": gettext_lazy("履约滞后"),
@@ -45,10 +45,6 @@ WORKLIST_KINDS = {
     "unsigned": gettext_lazy("重点人群未签约"),
 }
 
-
-def _require_writer(request: HttpRequest) -> None:
-    if not can_write_clinical(request.user):
-        raise PermissionDenied
 
 
 def _require_package_admin(request: HttpRequest) -> None:
@@ -206,7 +202,7 @@ def _package_rows(form, resident, institution: Institution | None) -> list[dict]
 @require_http_methods(["GET", "POST"])
 def sign(request: HttpRequest, resident_pk: int) -> HttpResponse:
     """Sign one resident (three clicks from the resident page: 签约 → tick packages → 确认签约)."""
-    _require_writer(request)
+    require_writer(request)
     resident = resident_selectors.resident_get(request.user, resident_pk)
     current = selectors.current_contract(resident)
     team = selectors.default_team_for(request.user)
@@ -250,7 +246,7 @@ def sign(request: HttpRequest, resident_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def sign_household(request: HttpRequest, household_pk: int) -> HttpResponse:
     """Sign several members of a household in one act."""
-    _require_writer(request)
+    require_writer(request)
     household = resident_selectors.household_get(request.user, household_pk)
     members = resident_selectors.household_members(request.user, household)
     signed = {c.resident_id: c for c in Contract.objects.current().filter(resident__in=members)}
@@ -375,7 +371,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def delivery_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Record by hand an item delivered under the contract (htmx: re-renders the progress section)."""
-    _require_writer(request)
+    require_writer(request)
     contract = selectors.contract_get(request.user, pk, audit_read=False)
     codes = list(contract.items.values_list("service_code", flat=True))
     form = DeliveryForm(request.POST, codes=codes)
@@ -398,7 +394,7 @@ def delivery_add(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_POST
 def delivery_revoke(request: HttpRequest, pk: int, delivery_pk: int) -> HttpResponse:
-    _require_writer(request)
+    require_writer(request)
     contract = selectors.contract_get(request.user, pk, audit_read=False)
     delivery = contract.deliveries.filter(pk=delivery_pk).first()
     if delivery is None:
@@ -417,7 +413,7 @@ def delivery_revoke(request: HttpRequest, pk: int, delivery_pk: int) -> HttpResp
 @staff_required
 @require_POST
 def terminate(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_writer(request)
+    require_writer(request)
     contract = selectors.contract_get(request.user, pk, audit_read=False)
     form = TerminateForm(request.POST)
     if form.is_valid():
@@ -442,7 +438,7 @@ def terminate(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def renew(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_writer(request)
+    require_writer(request)
     contract = selectors.contract_get(request.user, pk)
     form = RenewForm(request.POST or None, user=request.user, contract=contract)
     if request.method == "POST" and form.is_valid():
@@ -482,7 +478,7 @@ def satisfaction(request: HttpRequest, pk: int) -> HttpResponse:
     contract = selectors.contract_get(request.user, pk)
     survey = SatisfactionSurvey.objects.filter(contract=contract).first()
     if request.method == "POST":
-        _require_writer(request)
+        require_writer(request)
     initial = {"surveyed_on": timezone.localdate()}
     if survey is not None:
         initial = {
@@ -661,7 +657,7 @@ def community_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def community_new(request: HttpRequest) -> HttpResponse:
     """Register a functional community served by an institution of the user's subtree."""
-    _require_writer(request)
+    require_writer(request)
     form = FunctionalCommunityForm(request.POST or None, user=request.user)
     if request.method == "POST":
         if form.is_valid():

@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jiayi.core.access import has_institution_scope
 from jiayi.core.errors import DomainValidationError
-from jiayi.core.scoping import institution_ids_visible_to, user_role
+from jiayi.core.scoping import user_role
 from jiayi.indicators import catalogue as C
 from jiayi.indicators import periods as P
 from jiayi.indicators import presets as presets_mod
@@ -30,7 +31,7 @@ from jiayi.org.models import Role
 
 
 def _staff_only(request) -> None:
-    if not institution_ids_visible_to(request.user):
+    if not has_institution_scope(request.user):
         raise Http404
 
 

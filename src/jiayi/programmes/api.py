@@ -24,12 +24,12 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
 
+from jiayi.core.access import require_staff_scope, require_writer
 from jiayi.core.audit import audit_view
 from jiayi.core.errors import DomainValidationError
-from jiayi.core.scoping import can_write_clinical, get_visible_or_404, institution_ids_visible_to, user_role
-from jiayi.org.models import Role, Staff, Team
+from jiayi.core.scoping import get_visible_or_404
+from jiayi.org.models import Staff, Team
 from jiayi.programmes import engine, screening, selectors, services
 from jiayi.programmes.models import (
     Enrolment,
@@ -56,15 +56,6 @@ Note = Annotated[str, Field(max_length=300)]
 # ---------------------------------------------------------------------------------------------
 
 
-def _require_writer(request) -> None:
-    if not can_write_clinical(request.user):
-        raise HttpError(403, "无权进行此操作")
-
-
-def _require_staff(request) -> None:
-    """Work lists and registers are for staff with an institution scope."""
-    if user_role(request.user) in (None, "resident", Role.REFERRAL_DESK) and not request.user.is_superuser:
-        raise HttpError(403, "无权查看")
 
 
 def _programme(code: str) -> engine.Programme:
@@ -77,8 +68,7 @@ def _programme(code: str) -> engine.Programme:
 def _staff_in_scope(request, staff_id: int | None, field: str) -> Staff | None:
     if staff_id is None:
         return None
-    ids = institution_ids_visible_to(request.user) or []
-    s = Staff.objects.filter(pk=staff_id, institution_id__in=ids, active=True).first()
+    s = Staff.objects.visible_to(request.user).filter(pk=staff_id, active=True).first()
     if s is None:
         raise DomainValidationError({field: "医生不存在或不在本机构范围内。"})
     return s
@@ -87,8 +77,7 @@ def _staff_in_scope(request, staff_id: int | None, field: str) -> Staff | None:
 def _team_in_scope(request, team_id: int | None, field: str = "team_id") -> Team | None:
     if team_id is None:
         return None
-    ids = institution_ids_visible_to(request.user) or []
-    t = Team.objects.filter(pk=team_id, institution_id__in=ids, active=True).first()
+    t = Team.objects.visible_to(request.user).filter(pk=team_id, active=True).first()
     if t is None:
         raise DomainValidationError({field: "团队不存在或不在本机构范围内。"})
     return t
@@ -454,7 +443,7 @@ def _visit_url(task) -> str:
 
 @router.post("/programmes/{programme}/enrolments", response={201: EnrolmentOut})
 def enrolment_create(request, programme: str, payload: EnrolmentIn):
-    _require_writer(request)
+    require_writer(request)
     prog = _programme(programme)
     resident = resident_selectors.resident_get(request.user, payload.resident_id, audit_read=False)
     doctor = _staff_in_scope(request, payload.doctor_id, "doctor_id")
@@ -499,7 +488,7 @@ def enrolment_read(request, enrolment_id: int):
 
 @router.patch("/programmes/enrolments/{enrolment_id}", response=EnrolmentOut)
 def enrolment_update(request, enrolment_id: int, payload: EnrolmentPatch):
-    _require_writer(request)
+    require_writer(request)
     e = get_visible_or_404(Enrolment.objects.visible_to(request.user), pk=enrolment_id)
     e = services.enrolment_update(
         actor=request.user,
@@ -514,7 +503,7 @@ def enrolment_update(request, enrolment_id: int, payload: EnrolmentPatch):
 
 @router.post("/programmes/enrolments/{enrolment_id}/end", response=EnrolmentOut)
 def enrolment_end(request, enrolment_id: int, payload: EnrolmentEndIn):
-    _require_writer(request)
+    require_writer(request)
     e = get_visible_or_404(Enrolment.objects.visible_to(request.user), pk=enrolment_id)
     e = services.enrolment_end(
         actor=request.user,
@@ -538,7 +527,7 @@ def medication_plan_read(request, enrolment_id: int):
 
 @router.post("/programmes/enrolments/{enrolment_id}/medication-plan", response={201: MedicationPlanOut})
 def medication_plan_set(request, enrolment_id: int, payload: MedicationPlanIn):
-    _require_writer(request)
+    require_writer(request)
     e = get_visible_or_404(Enrolment.objects.visible_to(request.user), pk=enrolment_id)
     plan = services.medication_plan_set(
         actor=request.user,
@@ -561,7 +550,7 @@ def medication_plan_set(request, enrolment_id: int, payload: MedicationPlanIn):
 def form_schema(request, programme: str, visit_type: Annotated[str, Field(max_length=20)] | None = None):
     """The programme's declaration as a client needs it (kind, visit types, outcomes) and the form of
     ``visit_type`` (default: the first visit type)."""
-    _require_staff(request)
+    require_staff_scope(request)
     prog = _programme(programme)
     try:
         form = prog.visit_type(visit_type).form if visit_type else prog.schema
@@ -597,7 +586,7 @@ def form_schema(request, programme: str, visit_type: Annotated[str, Field(max_le
 @router.post("/programmes/{programme}/visits", response={201: VisitOut})
 def visit_create(request, programme: str, payload: VisitIn):
     """Record a follow-up; the answer carries the computed classification, next_due and referral."""
-    _require_writer(request)
+    require_writer(request)
     prog = _programme(programme)
     resident = resident_selectors.resident_get(request.user, payload.resident_id, audit_read=False)
     enrolment = selectors.open_enrolment(resident, prog.code)
@@ -640,7 +629,7 @@ def visit_read(request, visit_id: int):
 
 @router.patch("/programmes/visits/{visit_id}", response=VisitOut)
 def visit_update(request, visit_id: int, payload: VisitPatch):
-    _require_writer(request)
+    require_writer(request)
     v = get_visible_or_404(Visit.objects.visible_to(request.user).filter(is_deleted=False), pk=visit_id)
     v = services.visit_update(
         actor=request.user, visit=v, version=payload.version, form=payload.form, mode=payload.mode
@@ -650,7 +639,7 @@ def visit_update(request, visit_id: int, payload: VisitPatch):
 
 @router.post("/programmes/referrals/{referral_id}/return", response=ReferralOut)
 def referral_return(request, referral_id: int, payload: ReferralReturnIn):
-    _require_writer(request)
+    require_writer(request)
     r = get_visible_or_404(Referral.objects.visible_to(request.user), pk=referral_id)
     r = services.referral_return(
         actor=request.user, referral=r, returned_on=payload.returned_on, outcome=payload.outcome
@@ -664,7 +653,7 @@ def referral_return(request, referral_id: int, payload: ReferralReturnIn):
 
 
 def _scope(request, params: WorklistParams) -> selectors.WorklistScope:
-    _require_staff(request)
+    require_staff_scope(request)
     return selectors.resolve_scope(request.user, kind=params.scope, team_id=params.team_id, doctor_id=params.doctor_id)
 
 
@@ -735,12 +724,12 @@ def worklist(request, bucket: Literal["due_week", "overdue", "referrals", "all_o
 
 @router.get("/programmes/screening/cases", response=list[ScreeningCaseOut])
 def screening_case_list(request, open_only: bool = True):
-    _require_staff(request)
+    require_staff_scope(request)
     return [_case_out(c) for c in selectors.screening_cases(request.user, open_only=open_only)]
 
 
 def _case(request, case_id: int) -> ScreeningCase:
-    _require_writer(request)
+    require_writer(request)
     return get_visible_or_404(ScreeningCase.objects.visible_to(request.user).select_related("resident"), pk=case_id)
 
 
@@ -802,7 +791,7 @@ def resident_risk(request, resident_id: int):
 
 @router.get("/programmes/forecast", response=dict)
 def stocking_forecast(request, params: Query[ForecastParams]):
-    _require_staff(request)
+    require_staff_scope(request)
     institutions = selectors.forecast_institutions(request.user)
     if params.institution_id is not None:
         inst = get_visible_or_404(institutions, pk=params.institution_id)

@@ -209,14 +209,13 @@ def resolve_scope(user, *, kind: str = "", team_id: int | None = None, doctor_id
     team, else the user's institution. Unknown or out-of-scope ids answer 404."""
     from django.http import Http404
 
-    ids = institution_ids_visible_to(user) or []
     if team_id is not None:
-        team = Team.objects.filter(pk=team_id, institution_id__in=ids).first()
+        team = Team.objects.visible_to(user).filter(pk=team_id).first()
         if team is None:
             raise Http404
         return WorklistScope("team", team=team)
     if doctor_id is not None:
-        doctor = Staff.objects.filter(pk=doctor_id, institution_id__in=ids).first()
+        doctor = Staff.objects.visible_to(user).filter(pk=doctor_id).first()
         if doctor is None:
             raise Http404
         return WorklistScope("mine", doctor=doctor)
@@ -673,8 +672,9 @@ def resident_risk(resident: Resident, *, today: date | None = None) -> RiskRepor
 
 
 def forecast_institutions(user) -> QuerySet[Institution]:
-    ids = institution_ids_visible_to(user) or []
-    return Institution.objects.filter(pk__in=ids, type__in=["centre", "township_centre", "station", "village_clinic"])
+    return Institution.objects.visible_to(user).filter(
+        type__in=["centre", "township_centre", "station", "village_clinic"]
+    )
 
 
 def stocking_forecast(user, *, institution: Institution) -> list[engine_rules.ForecastLine]:

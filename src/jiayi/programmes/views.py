@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,8 +24,9 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jiayi.core import rulesets
+from jiayi.core.access import require_writer, staff_required
 from jiayi.core.errors import DomainValidationError
-from jiayi.core.scoping import can_write_clinical, get_visible_or_404, institution_ids_visible_to
+from jiayi.core.scoping import can_write_clinical, get_visible_or_404
 from jiayi.org.models import Role, Staff, Team
 from jiayi.programmes import engine, screening, selectors, services
 from jiayi.programmes.models import (
@@ -50,12 +50,6 @@ from jiayi.programmes.schema import (
 )
 from jiayi.residents import selectors as resident_selectors
 from jiayi.residents.models import Resident
-from jiayi.web.views import staff_required
-
-
-def _require_writer(request: HttpRequest) -> None:
-    if not can_write_clinical(request.user):
-        raise PermissionDenied
 
 
 def _programme(code: str) -> engine.Programme:
@@ -241,8 +235,7 @@ def _scope_from_request(request: HttpRequest) -> selectors.WorklistScope:
 
 
 def _teams_for(request: HttpRequest) -> list[Team]:
-    ids = institution_ids_visible_to(request.user) or []
-    return list(Team.objects.filter(institution_id__in=ids, active=True).order_by("institution_id", "name")[:200])
+    return list(Team.objects.visible_to(request.user).filter(active=True).order_by("institution_id", "name")[:200])
 
 
 @staff_required
@@ -288,7 +281,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 @require_POST
 def referral_return(request: HttpRequest, pk: int) -> HttpResponse:
     referral: Referral = get_visible_or_404(Referral.objects.visible_to(request.user).select_related("resident"), pk=pk)
-    _require_writer(request)
+    require_writer(request)
     returned_on = _date(request.POST.get("returned_on"), timezone.localdate())
     try:
         services.referral_return(
@@ -392,7 +385,7 @@ def visit_new(request: HttpRequest, programme: str, resident_id: int) -> HttpRes
         ),
     }
     if request.method == "POST":
-        _require_writer(request)
+        require_writer(request)
         values = form_from_post(_form_of(prog, request.POST.get("visit_type")), request.POST)
         header = {
             "visit_date": request.POST.get("visit_date", ""),
@@ -502,7 +495,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     visit = selectors.visit_get(request.user, pk)
-    _require_writer(request)
+    require_writer(request)
     prog = _programme(visit.programme)
     enrolment = visit.enrolment
     header = {
@@ -540,10 +533,9 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _doctors_for(request: HttpRequest) -> list[Staff]:
-    ids = institution_ids_visible_to(request.user) or []
     return list(
-        Staff.objects.filter(
-            institution_id__in=ids, active=True, role__in=[Role.FAMILY_DOCTOR, Role.PUBLIC_HEALTH]
+        Staff.objects.visible_to(request.user).filter(
+            active=True, role__in=[Role.FAMILY_DOCTOR, Role.PUBLIC_HEALTH]
         ).order_by("institution_id", "name")[:300]
     )
 
@@ -553,7 +545,7 @@ def _doctors_for(request: HttpRequest) -> list[Staff]:
 def enrol(request: HttpRequest, programme: str, resident_id: int) -> HttpResponse:
     prog = _programme(programme)
     resident = resident_selectors.resident_get(request.user, resident_id)
-    _require_writer(request)
+    require_writer(request)
     existing = selectors.open_enrolment(resident, prog.code)
     if existing is not None:
         return redirect("programmes:visit_new", programme=prog.code, resident_id=resident.pk)
@@ -613,7 +605,7 @@ def enrol(request: HttpRequest, programme: str, resident_id: int) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 def enrolment_end(request: HttpRequest, pk: int) -> HttpResponse:
     enrolment = selectors.enrolment_get(request.user, pk)
-    _require_writer(request)
+    require_writer(request)
     prog = _programme(enrolment.programme)
     values = {"end_date": timezone.localdate().isoformat(), "reason": "", "note": ""}
     errors: dict[str, list[str]] = {}
@@ -712,7 +704,7 @@ def plan(request: HttpRequest, pk: int) -> HttpResponse:
         "patient_confirmed": bool(current and current.patient_confirmed),
     }
     if request.method == "POST":
-        _require_writer(request)
+        require_writer(request)
         lines = form_from_post(prog.schema, request.POST).get("medications", [])
         opts = _plan_options(request.POST)
         header = {
@@ -795,7 +787,7 @@ def forecast(request: HttpRequest) -> HttpResponse:
 @require_POST
 def screening_case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     case = selectors.screening_case_get(request.user, pk)
-    _require_writer(request)
+    require_writer(request)
     version = _version(request.POST.get("version"))
     try:
         if action == "confirm":

@@ -6,13 +6,12 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
 
+from jiayi.core.access import require_writer
 from jiayi.core.audit import audit_view
 from jiayi.core.errors import ConcurrentEditError, DomainValidationError
-from jiayi.core.scoping import can_write_clinical, get_visible_or_404, institution_ids_visible_to
+from jiayi.core.scoping import get_visible_or_404
 from jiayi.org.models import Area, Institution
 from jiayi.residents import icd10, selectors, services
 from jiayi.residents.diagnoses import diagnosis_groups
@@ -216,10 +215,6 @@ def _resident_out(r) -> dict:
     }
 
 
-def _require_writer(request) -> None:
-    if not can_write_clinical(request.user):
-        raise HttpError(403, "无权进行此操作")
-
 
 def _area(code: str) -> Area:
     area = Area.objects.filter(code=code).first()
@@ -229,15 +224,15 @@ def _area(code: str) -> Area:
 
 
 def _institution_for(request, institution_id: int | None) -> Institution:
-    visible = institution_ids_visible_to(request.user) or []
     if institution_id is None:
         staff = getattr(request.user, "staff", None)
         if staff is None:
             raise DomainValidationError({"institution_id": "请指定管理机构。"})
         return staff.institution
-    if institution_id not in visible:
+    institution = Institution.objects.visible_to(request.user).filter(pk=institution_id).first()
+    if institution is None:
         raise DomainValidationError({"institution_id": "无权在该机构建档。"})
-    return get_object_or_404(Institution, pk=institution_id)
+    return institution
 
 
 class SearchParams(Schema):
@@ -257,7 +252,7 @@ def resident_search(request, params: Query[SearchParams]):
 
 @router.post("/residents", response={201: ResidentOut})
 def resident_create(request, payload: ResidentIn):
-    _require_writer(request)
+    require_writer(request)
     data = payload.dict()
     area = _area(data.pop("area_code"))
     institution = _institution_for(request, data.pop("institution_id"))
@@ -280,7 +275,7 @@ def resident_read(request, resident_id: int):
 
 @router.patch("/residents/{resident_id}", response=ResidentOut)
 def resident_update(request, resident_id: int, payload: ResidentPatch):
-    _require_writer(request)
+    require_writer(request)
     r = selectors.resident_get(request.user, resident_id, audit_read=False)
     changes = payload.dict(exclude_unset=True)
     version = changes.pop("version")
@@ -316,7 +311,7 @@ def record_read(request, resident_id: int):
 
 @router.patch("/residents/{resident_id}/record", response=HealthRecordOut)
 def record_update(request, resident_id: int, payload: HealthRecordPatch):
-    _require_writer(request)
+    require_writer(request)
     r = selectors.resident_get(request.user, resident_id, audit_read=False)
     rec = get_visible_or_404(HealthRecord.objects.visible_to(request.user), resident=r)
     changes = payload.dict(exclude_unset=True)
@@ -341,7 +336,7 @@ def measurement_list(request, resident_id: int):
 
 @router.post("/residents/{resident_id}/measurements", response={201: MeasurementOut})
 def measurement_create(request, resident_id: int, payload: MeasurementIn):
-    _require_writer(request)
+    require_writer(request)
     r = selectors.resident_get(request.user, resident_id, audit_read=False)
     data = payload.dict()
     measured_at = data.pop("measured_at")
@@ -425,7 +420,7 @@ def problem_list(request, resident_id: int):
 
 @router.post("/residents/{resident_id}/problems", response={201: ProblemOut})
 def problem_create(request, resident_id: int, payload: ProblemIn):
-    _require_writer(request)
+    require_writer(request)
     r = selectors.resident_get(request.user, resident_id, audit_read=False)
     p = services.problem_add(actor=request.user, resident=r, **payload.dict())
     return Status(201, _problem_out(p))
@@ -433,7 +428,7 @@ def problem_create(request, resident_id: int, payload: ProblemIn):
 
 @router.patch("/residents/{resident_id}/problems/{problem_id}", response=ProblemOut)
 def problem_update(request, resident_id: int, problem_id: int, payload: ProblemPatch):
-    _require_writer(request)
+    require_writer(request)
     r = selectors.resident_get(request.user, resident_id, audit_read=False)
     p = selectors.problem_get(r, problem_id)
     changes = payload.dict(exclude_unset=True)
@@ -457,7 +452,7 @@ def problem_update(request, resident_id: int, problem_id: int, payload: ProblemP
 @router.delete("/residents/{resident_id}/problems/{problem_id}", response={204: None})
 def problem_remove(request, resident_id: int, problem_id: int, params: Query[ProblemRemoveParams]):
     """Remove a problem entered in error (soft: kept for the audit trail, hidden everywhere)."""
-    _require_writer(request)
+    require_writer(request)
     r = selectors.resident_get(request.user, resident_id, audit_read=False)
     p = selectors.problem_get(r, problem_id)
     services.problem_remove(actor=request.user, problem=p, version=params.version, reason=params.reason)

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from jiayi.programmes.api import CandidateOut, ReasonOut, ScreeningCaseOut, _case_out, _require_staff, _require_writer
+from jiayi.core.access import require_staff_scope, require_writer
+from jiayi.programmes.api import CandidateOut, ReasonOut, ScreeningCaseOut, _case_out
 from jiayi.programmes.diabetes import screening as dm_screening
 from jiayi.programmes.diabetes.rules import HIGH_RISK_CRITERIA
 from jiayi.residents import selectors as resident_selectors
@@ -62,7 +63,7 @@ def _reasons(codes: list[str]) -> list[dict[str, str]]:
 
 @router.post("/programmes/diabetes/screening/measurements", response={201: GlucoseScreeningOut})
 def glucose_screening(request, payload: GlucoseScreeningIn):
-    _require_writer(request)
+    require_writer(request)
     resident = resident_selectors.resident_get(request.user, payload.resident_id, audit_read=False)
     data = payload.dict()
     data.pop("resident_id")
@@ -81,7 +82,7 @@ def glucose_screening(request, payload: GlucoseScreeningIn):
 
 @router.get("/programmes/diabetes/screening/high-risk", response=HighRiskListOut)
 def high_risk_list(request, page: Annotated[int, Field(ge=1, le=10000)] = 1):
-    _require_staff(request)
+    require_staff_scope(request)
     rows, has_next = dm_screening.high_risk_list(request.user, page=page)
     today = timezone.localdate()
     return {

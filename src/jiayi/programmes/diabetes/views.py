@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from jiayi.core.access import require_writer, staff_required
 from jiayi.core.errors import DomainValidationError
 from jiayi.core.scoping import can_write_clinical
 from jiayi.programmes import selectors
@@ -17,9 +18,8 @@ from jiayi.programmes.diabetes import screening as dm_screening
 from jiayi.programmes.diabetes.rules import HIGH_RISK_CRITERIA, PROGRAMME
 from jiayi.programmes.models import ScreeningCase
 from jiayi.programmes.risk import GLUCOSE_STATUS_CATEGORIES
-from jiayi.programmes.views import _int, _require_writer
+from jiayi.programmes.views import _int
 from jiayi.residents import selectors as resident_selectors
-from jiayi.web.views import staff_required
 
 FIELDS = ("fasting_glucose", "ogtt_2h", "random_glucose", "hba1c")
 
@@ -49,7 +49,7 @@ def screening_measure(request: HttpRequest, resident_id: int) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     outcome = None
     if request.method == "POST":
-        _require_writer(request)
+        require_writer(request)
         values = {k: (request.POST.get(k) or "").strip() for k in FIELDS}
         parsed: dict[str, Any] = {}
         for k, v in values.items():

@@ -10,12 +10,11 @@ from typing import Annotated
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
+from jiayi.core.access import require_staff_scope, require_writer
 from jiayi.programmes.api import (
     CandidatesOut,
     ScreeningOut,
     _case_out,
-    _require_staff,
-    _require_writer,
 )
 from jiayi.programmes.hypertension import screening as ht_screening
 from jiayi.programmes.hypertension.rules import HIGH_RISK_CRITERIA
@@ -37,7 +36,7 @@ class ScreeningIn(Schema):
 
 @router.get("/programmes/screening/candidates", response=CandidatesOut)
 def screening_candidates(request, page: Annotated[int, Field(ge=1, le=10000)] = 1):
-    _require_staff(request)
+    require_staff_scope(request)
     rows, has_next = ht_screening.screening_candidates(request.user, page=page)
     today = timezone.localdate()
     return {
@@ -59,7 +58,7 @@ def screening_candidates(request, page: Annotated[int, Field(ge=1, le=10000)] = 
 
 @router.post("/programmes/screening/measurements", response={201: ScreeningOut})
 def screening_measure(request, payload: ScreeningIn):
-    _require_writer(request)
+    require_writer(request)
     resident = resident_selectors.resident_get(request.user, payload.resident_id, audit_read=False)
     data = payload.dict()
     data.pop("resident_id")

@@ -11,15 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from jiayi.core.access import require_writer, staff_required
 from jiayi.core.errors import DomainValidationError
 from jiayi.core.scoping import can_write_clinical
 from jiayi.programmes import selectors
 from jiayi.programmes.hypertension import screening as ht_screening
 from jiayi.programmes.hypertension.rules import HIGH_RISK_CRITERIA, PROGRAMME
 from jiayi.programmes.models import ScreeningCase
-from jiayi.programmes.views import _int, _require_writer
+from jiayi.programmes.views import _int
 from jiayi.residents import selectors as resident_selectors
-from jiayi.web.views import staff_required
 
 
 @staff_required
@@ -51,7 +51,7 @@ def screening_measure(request: HttpRequest, resident_id: int) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     outcome = None
     if request.method == "POST":
-        _require_writer(request)
+        require_writer(request)
         values = {k: (request.POST.get(k) or "").strip() for k in fields}
         parsed: dict[str, Any] = {}
         for k, v in values.items():
