@@ -1,32 +1,3 @@
-"""Fixtures for the staff pages: a household for resident_a and a logged-in client per persona."""
+"""Fixtures for the shell's pages: the logged-in client per persona of the resident pages' tests."""
 
-from __future__ import annotations
-
-import pytest
-
-from jiayi.residents import services
-
-
-@pytest.fixture
-def household(district):
-    hh = services.household_create(
-        actor=None, area=district.community_a, address="天平路100弄3号201室", institution=district.centre_a
-    )
-    district.resident_a = services.household_add_member(
-        actor=None, household=hh, resident=district.resident_a, relation_to_head="head"
-    )
-    return hh
-
-
-@pytest.fixture
-def login(client, district):
-    """`login("doctor_a")` logs the test client in as that persona and returns the client."""
-
-    def _login(persona: str):
-        user = district.user(persona)
-        client.logout()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return _login
+from tests.residents.conftest import household, login  # noqa: F401  (pytest fixtures)

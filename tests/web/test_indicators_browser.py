@@ -10,7 +10,7 @@ Data: the hand-built district of the indicator tests (tests/indicators/conftest.
 hypertensive patient of 王医生 (doctor_a, team 天平1队) seen once in 2025 — not standardised — stored by
 the engine before the browser starts. Hand count for ``ht.standardised_rate`` in 2025: the district has
 张三 and 郑七 standardised and 马十一 not (2/3 = 66.7%, target ≥ 60%: met); 王医生 has 张三 and 马十一
-(1/2 = 50.0%: missed). Like tests/web/test_browser.py it drives /usr/bin/chromium (skipped without it;
+(1/2 = 50.0%: missed). Like tests/residents/test_browser.py it drives /usr/bin/chromium (skipped without it;
 a skip fails under CI=true).
 """
 
@@ -28,7 +28,7 @@ from openpyxl import load_workbook
 from tests import factories as f
 from tests.conftest import PASSWORD
 from tests.indicators.conftest import TODAY, _enrol, _problem, _record, _visit, small  # noqa: F401 (fixture)
-from tests.web.test_browser import CHROMIUM_ARGS, chromium_path  # noqa: F401 (fixture)
+from tests.residents.test_browser import CHROMIUM_ARGS, chromium_path  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

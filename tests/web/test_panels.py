@@ -1,4 +1,4 @@
-"""Other apps add panels to the home, resident and household pages through web.panels."""
+"""Other apps add panels to the home page through web.panels."""
 
 from __future__ import annotations
 
@@ -31,25 +31,14 @@ def registered():
 
 
 @override_settings(TEMPLATES=WITH_TEST_TEMPLATES)
-def test_resident_panels_render_in_order_with_the_resident(login, district, registered):
-    registered(panels.resident_registry, "webtest/_second.html", 20)
-    registered(panels.resident_registry, "webtest/_first.html", 10,
-               context=lambda request, resident: {"extra": f"extra-for-{request.user.username}"})
-    html = login("doctor_a").get(reverse("resident_detail", args=[district.resident_a.pk])).content.decode()
-    first, second = html.index("FIRST-PANEL"), html.index("SECOND-PANEL")
-    assert first < second
-    assert f"FIRST-PANEL {district.resident_a.name} extra-for-doctor_a" in html
-
-
-@override_settings(TEMPLATES=WITH_TEST_TEMPLATES)
-def test_home_and_household_panels(login, district, household, registered):
+def test_home_panels_and_summaries(login, district, registered):
     registered(panels.home_registry, "webtest/_home.html", context=lambda request: {"count": 7})
-    registered(panels.household_registry, "webtest/_household.html")
     client = login("doctor_a")
-    assert "HOME-PANEL 7" in client.get(reverse("home")).content.decode()
-    assert f"HOUSEHOLD-PANEL {household.number}" in client.get(
-        reverse("household_detail", args=[household.pk])
-    ).content.decode()
+    html = client.get(reverse("home")).content.decode()
+    assert "HOME-PANEL 7" in html
+    # the residents app fills the summary (counts of residents in scope, the search box)
+    assert 'data-testid="count-residents">2<' in html
+    assert html.index('data-testid="count-residents"') < html.index("HOME-PANEL 7")
 
 
 def test_registering_twice_replaces(registered):
@@ -60,13 +49,11 @@ def test_registering_twice_replaces(registered):
 
 
 def test_the_public_functions_register_into_the_page_registries(registered):
-    panels.register_resident_panel("webtest/_x.html", 1)
-    panels.register_household_panel("webtest/_x.html", 1)
     panels.register_home_panel("webtest/_x.html", 1)
+    panels.register_home_summary("webtest/_x.html", 1)
     try:
-        assert "webtest/_x.html" in [p.template_name for p in panels.resident_panels()]
-        assert "webtest/_x.html" in [p.template_name for p in panels.household_panels()]
         assert "webtest/_x.html" in [p.template_name for p in panels.home_panels()]
+        assert "webtest/_x.html" in [p.template_name for p in panels.home_summaries()]
     finally:
-        for registry in (panels.resident_registry, panels.household_registry, panels.home_registry):
+        for registry in (panels.home_registry, panels.home_summary_registry):
             registry.unregister("webtest/_x.html")

@@ -1,5 +1,3 @@
-import contextlib
-
 from django.apps import AppConfig
 
 
@@ -16,5 +14,4 @@ class ProgrammesConfig(AppConfig):
             rules,  # noqa: F401  (registers the engine's rule sets)
         )
 
-        with contextlib.suppress(ImportError):  # the page registries (jiayi.web.panels) are optional
-            panels.register()
+        panels.register()  # the home page's and the resident page's panels

@@ -56,7 +56,8 @@ def resident_context(request, resident) -> Mapping[str, Any]:
 
 
 def register() -> None:
-    from jiayi.web.panels import register_home_panel, register_resident_panel
+    from jiayi.residents.panels import register_resident_panel
+    from jiayi.web.panels import register_home_panel
 
     register_home_panel("programmes/_home_worklist.html", order=20, context=home_context)
     register_resident_panel("programmes/_resident_panel.html", order=20, context=resident_context)

@@ -8,6 +8,8 @@ class ResidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from jiayi.core.scoping import register_principal_resolver
+        from jiayi.residents import panels
         from jiayi.residents.principals import resident_principal
 
         register_principal_resolver(resident_principal)
+        panels.register()

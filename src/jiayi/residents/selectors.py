@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from jiayi.core.audit import audit_search, audit_view, audit_views
 from jiayi.core.ids import IdNumberError, upgrade_15_to_18
 from jiayi.core.scoping import get_visible_or_404
+from jiayi.org.models import PRIMARY_CARE_CENTRE_TYPES, PRIMARY_CARE_POINT_TYPES, Area, AreaLevel, Institution
 from jiayi.residents.models import HealthRecord, Household, IdType, Measurement, Problem, Resident
 
 _ID18 = re.compile(r"^\d{17}[\dXx]$")
@@ -148,3 +149,66 @@ def household_members(user, household: Household, *, audit_read: bool = True) ->
     if audit_read:
         audit_views(user, members, detail={"household_id": household.pk})
     return members
+
+
+# ---------------------------------------------------------------------------------------------
+# Home-page counts and the resident form's choices
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScopeCounts:
+    residents: int
+    records: int
+
+
+def scope_counts(user) -> ScopeCounts:
+    """Residents (in the resident population, not moved out or deceased) and their health records."""
+    residents = Resident.objects.visible_to(user).in_resident_population()
+    return ScopeCounts(
+        residents=residents.count(),
+        records=HealthRecord.objects.filter(resident__in=residents).count(),
+    )
+
+
+def staff_county_code(user) -> str | None:
+    staff = getattr(user, "staff", None)
+    if staff is None:
+        return None
+    return staff.institution.area.code[:6]
+
+
+def community_choices(user) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Communities of the user's county, grouped by street (for a grouped <select>)."""
+    county = staff_county_code(user)
+    qs = Area.objects.filter(level=AreaLevel.COMMUNITY).select_related("parent").order_by("code")
+    if county is not None:
+        qs = qs.filter(code__startswith=county)
+    elif not getattr(user, "is_superuser", False):
+        return []
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for area in qs:
+        street = area.parent.name if area.parent is not None else ""
+        groups.setdefault(street, []).append((str(area.pk), area.name))
+    return list(groups.items())
+
+
+def community_for(user, pk: int | str) -> Area | None:
+    """The community with `pk` if it is one the user may choose, else None."""
+    qs = Area.objects.filter(level=AreaLevel.COMMUNITY)
+    county = staff_county_code(user)
+    if county is not None:
+        qs = qs.filter(code__startswith=county)
+    elif not getattr(user, "is_superuser", False):
+        return None
+    try:
+        return qs.filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def managing_institutions(user) -> QuerySet[Institution]:
+    """Primary-care institutions in the user's scope that can manage a resident's record."""
+    return Institution.objects.visible_to(user).filter(
+        type__in=(*PRIMARY_CARE_CENTRE_TYPES, *PRIMARY_CARE_POINT_TYPES)
+    ).order_by("code")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jiayi.core.access import is_staff_user
 from jiayi.core.scoping import can_audit, can_write_clinical, user_role
 
 
@@ -12,7 +13,7 @@ def navigation(request) -> dict:
     return {
         "jiayi_role": user_role(user) if user is not None else None,
         "jiayi_staff": staff,
-        "jiayi_is_staff": authenticated and (user.is_superuser or (staff is not None and staff.active)),
+        "jiayi_is_staff": authenticated and is_staff_user(user),
         "jiayi_can_write": authenticated and can_write_clinical(user),
         "jiayi_can_audit": authenticated and can_audit(user),
     }

@@ -1,20 +1,20 @@
-"""Panel registries: other apps add sections to the home, resident and household pages.
+"""Panel registries of the shell: other apps add sections to the home page.
 
 An app registers its panels once, in its ``AppConfig.ready()``::
 
-    from jiayi.web.panels import register_home_panel, register_resident_panel
+    from jiayi.web.panels import register_home_panel, register_home_summary
 
+    register_home_summary("residents/_home_summary.html", order=10, context=resident_counts)
     register_home_panel("programmes/_home_worklist.html", order=20, context=worklist_counts)
-    register_resident_panel("contracts/_resident_panel.html", order=10)
 
-The pages render the panels in ``order`` (then by name) with ``{% include panel %}``. A panel template
-sees the page's whole context: ``request``, ``user``, ``jiayi_role``, ``jiayi_staff`` and, on the
-resident page, ``resident`` (on the household page, ``household``). The optional ``context`` callable
-adds variables for that panel only and runs only when the panel is rendered:
+Summaries span the page's width above the grid of panels. The page renders them in ``order`` (then
+by name) with ``{% include panel %}``. A panel template sees the page's whole context: ``request``,
+``user``, ``jiayi_role``, ``jiayi_staff``. The optional ``context`` callable adds variables for that
+panel only and runs only when the panel is rendered: ``context(request) -> Mapping``.
 
-- home panels: ``context(request) -> Mapping``
-- resident panels: ``context(request, resident) -> Mapping``
-- household panels: ``context(request, household) -> Mapping``
+:class:`PanelRegistry` is the shell's building block for the registries of other pages too: the
+resident and household pages keep theirs in ``jiayi.residents.panels``, where a ``subject`` (the
+resident or household) is passed to ``context`` after the request.
 
 A panel that reads personal data must read it through ``visible_to(user)`` like any other page.
 Registering the same template again replaces the earlier registration (``ready()`` may run twice).
@@ -70,36 +70,22 @@ class PanelRegistry:
 
 
 home_registry = PanelRegistry(subject=None)
-resident_registry = PanelRegistry(subject="resident")
-household_registry = PanelRegistry(subject="household")
+home_summary_registry = PanelRegistry(subject=None)
 
 
 def register_home_panel(template_name: str, order: int = 100, *, context: ContextFn | None = None) -> Panel:
-    """Add a panel (e.g. a work-list count) to the home page."""
+    """Add a panel (e.g. a work-list count) to the home page's grid."""
     return home_registry.register(template_name, order, context=context)
 
 
-def register_resident_panel(
-    template_name: str, order: int = 100, *, context: ContextFn | None = None
-) -> Panel:
-    """Add a section to the resident page; the template sees `resident`."""
-    return resident_registry.register(template_name, order, context=context)
-
-
-def register_household_panel(
-    template_name: str, order: int = 100, *, context: ContextFn | None = None
-) -> Panel:
-    """Add a section to the household page; the template sees `household`."""
-    return household_registry.register(template_name, order, context=context)
+def register_home_summary(template_name: str, order: int = 100, *, context: ContextFn | None = None) -> Panel:
+    """Add a full-width section (e.g. the counts of residents in scope) above the home page's grid."""
+    return home_summary_registry.register(template_name, order, context=context)
 
 
 def home_panels() -> list[Panel]:
     return home_registry.panels()
 
 
-def resident_panels() -> list[Panel]:
-    return resident_registry.panels()
-
-
-def household_panels() -> list[Panel]:
-    return household_registry.panels()
+def home_summaries() -> list[Panel]:
+    return home_summary_registry.panels()

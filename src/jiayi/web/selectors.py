@@ -1,4 +1,4 @@
-"""Reads that only the staff pages need: home-page counts, form choices and the audit log."""
+"""Reads of the shell's pages: the audit log (auditors only)."""
 
 from __future__ import annotations
 
@@ -12,75 +12,13 @@ from django.utils import timezone
 
 from jiayi.core.audit import audit_search
 from jiayi.core.models import AccessEvent
-from jiayi.core.scoping import institution_ids_visible_to
-from jiayi.org.models import Area, AreaLevel, Institution
-from jiayi.residents.models import HealthRecord, Resident
-
-
-@dataclass(frozen=True)
-class ScopeCounts:
-    residents: int
-    records: int
-
-
-def scope_counts(user) -> ScopeCounts:
-    """Residents (in the resident population, not moved out or deceased) and their health records."""
-    residents = Resident.objects.visible_to(user).in_resident_population()
-    return ScopeCounts(
-        residents=residents.count(),
-        records=HealthRecord.objects.filter(resident__in=residents).count(),
-    )
-
-
-def staff_county_code(user) -> str | None:
-    staff = getattr(user, "staff", None)
-    if staff is None:
-        return None
-    return staff.institution.area.code[:6]
-
-
-def community_choices(user) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Communities of the user's county, grouped by street (for a grouped <select>)."""
-    county = staff_county_code(user)
-    qs = Area.objects.filter(level=AreaLevel.COMMUNITY).select_related("parent").order_by("code")
-    if county is not None:
-        qs = qs.filter(code__startswith=county)
-    elif not getattr(user, "is_superuser", False):
-        return []
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for area in qs:
-        street = area.parent.name if area.parent is not None else ""
-        groups.setdefault(street, []).append((str(area.pk), area.name))
-    return list(groups.items())
-
-
-def community_for(user, pk: int | str) -> Area | None:
-    """The community with `pk` if it is one the user may choose, else None."""
-    qs = Area.objects.filter(level=AreaLevel.COMMUNITY)
-    county = staff_county_code(user)
-    if county is not None:
-        qs = qs.filter(code__startswith=county)
-    elif not getattr(user, "is_superuser", False):
-        return None
-    try:
-        return qs.filter(pk=int(pk)).first()
-    except (TypeError, ValueError):
-        return None
-
-
-def managing_institutions(user) -> QuerySet[Institution]:
-    """Primary-care institutions in the user's scope that can manage a resident's record."""
-    from jiayi.org.models import PRIMARY_CARE_CENTRE_TYPES, PRIMARY_CARE_POINT_TYPES
-
-    ids = institution_ids_visible_to(user) or []
-    return Institution.objects.filter(
-        pk__in=ids, type__in=(*PRIMARY_CARE_CENTRE_TYPES, *PRIMARY_CARE_POINT_TYPES)
-    ).order_by("code")
-
 
 # ---------------------------------------------------------------------------------------------
 # Audit log (auditors only; the caller checks can_audit)
 # ---------------------------------------------------------------------------------------------
+
+#: The changes of a resident are django-auditlog entries of this model (app label, model name).
+RESIDENT_MODEL = ("residents", "resident")
 
 
 @dataclass(frozen=True)
@@ -146,7 +84,7 @@ def change_entries(user, filters: AuditFilters, *, page: int = 1, page_size: int
         qs = qs.filter(actor__username=filters.username)
     if filters.resident_id is not None:
         qs = qs.filter(
-            content_type=ContentType.objects.get_for_model(Resident), object_pk=str(filters.resident_id)
+            content_type=ContentType.objects.get_by_natural_key(*RESIDENT_MODEL), object_pk=str(filters.resident_id)
         )
     if filters.date_from:
         qs = qs.filter(timestamp__gte=_day_start(filters.date_from))

@@ -1,7 +1,8 @@
 """Template tags for the contract panels on the resident, household and home pages.
 
-The panels work both through the page-panel registries (jiayi.web.panels) and when a page simply does
-``{% include "contracts/_resident_panel.html" %}`` with ``resident`` (or ``household``) in its context.
+The panels work both through the page-panel registries (jiayi.residents.panels, jiayi.web.panels) and
+when a page simply does ``{% include "contracts/_resident_panel.html" %}`` with ``resident`` (or
+``household``) in its context.
 """
 
 from __future__ import annotations
