@@ -2,6 +2,7 @@
 
 - ``@staff_required`` (pages): anonymous users are sent to the login page; anyone who is not active
   staff (or a superuser) gets 404, with no hint that the page exists (residents use the portal).
+- ``@scope_required`` (pages of numbers): the same, and only staff with an institution scope.
 - ``require_writer(request)`` (pages and API): a visible object the user may not change is 403
   (``PermissionDenied``; the API answers it as 403 with the message).
 - ``require_staff_scope(request)`` (API routers of work lists, registers, numbers): staff with an
@@ -39,6 +40,20 @@ def staff_required(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not is_staff_user(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def scope_required(view: View) -> View:
+    """Like ``staff_required``, for pages of an institution scope's numbers (indicators): staff with an
+    institution scope only (a referral desk or a resident's account: 404)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not has_institution_scope(request.user):
             raise Http404
         return view(request, *args, **kwargs)
 

@@ -8,7 +8,6 @@ services. Any table exports to Excel with ``?export=...``.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -17,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jiayi.core.access import has_institution_scope
+from jiayi.core.access import scope_required
 from jiayi.core.errors import DomainValidationError
 from jiayi.core.scoping import user_role
 from jiayi.indicators import catalogue as C
@@ -30,27 +29,20 @@ from jiayi.indicators.models import ComputationRun, Report, ReportState, Scoring
 from jiayi.org.models import Role
 
 
-def _staff_only(request) -> None:
-    if not has_institution_scope(request.user):
-        raise Http404
-
-
 def _period_choices(available: list[str]) -> list[dict]:
     return [{"code": c, "label": selectors.tr(P.parse(c).label)} for c in available]
 
 
-@login_required
+@scope_required
 def dashboard(request):
-    _staff_only(request)
     unit = selectors.home_unit(request.user)
     url = reverse("indicators:unit", args=[unit.level, unit.id])
     query = request.GET.urlencode()
     return redirect(f"{url}?{query}" if query else url)
 
 
-@login_required
+@scope_required
 def unit(request, level: str, unit_id: int):
-    _staff_only(request)
     u = selectors.unit_get(request.user, level, unit_id)
     available = selectors.periods_available()
     period = request.GET.get("period") or selectors.default_period(available)
@@ -134,12 +126,11 @@ def unit(request, level: str, unit_id: int):
     })
 
 
-@login_required
+@scope_required
 def group(request, group: str):
     """One dashboard group's indicators (a programme's, the contracts') for a unit — the user's own unless
     ``level`` and ``unit_id`` pick one they may see — by period, from the stored values, each linked to the
     residents behind it. Nothing is computed here: without stored values the page says when the next run is."""
-    _staff_only(request)
     if group not in C.GROUPS and not any(i.group == group for i in C.indicators()):
         raise Http404
     level, unit_id = request.GET.get("level"), request.GET.get("unit_id")
@@ -167,9 +158,8 @@ def group(request, group: str):
     })
 
 
-@login_required
+@scope_required
 def residents(request, level: str, unit_id: int, indicator: str):
-    _staff_only(request)
     u = selectors.unit_get(request.user, level, unit_id)
     if indicator not in C.CATALOGUE:
         raise Http404
@@ -199,9 +189,8 @@ def residents(request, level: str, unit_id: int, indicator: str):
     })
 
 
-@login_required
+@scope_required
 def catalogue(request):
-    _staff_only(request)
     ctx = rule_context()
     entries = [{"ind": i, "unverified": i.unverified(ctx), "variant": selectors.tr(i.variant_text(ctx)),
                 "period_type": selectors.tr(C.PERIOD_TYPES[i.period_type])}
@@ -225,10 +214,9 @@ def catalogue(request):
     })
 
 
-@login_required
+@scope_required
 @require_POST
 def compute(request):
-    _staff_only(request)
     try:
         services.compute_enqueue(actor=request.user, backend=request.POST.get("backend", "db"),
                                  incremental=request.POST.get("incremental", "1") == "1")
@@ -244,9 +232,8 @@ def compute(request):
 # ---------------------------------------------------------------------------------------------
 
 
-@login_required
+@scope_required
 def presets(request):
-    _staff_only(request)
     can_create = user_role(request.user) == Role.DISTRICT_ADMIN
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -272,9 +259,8 @@ def presets(request):
     }, status=422 if errors else 200)
 
 
-@login_required
+@scope_required
 def preset(request, code: str):
-    _staff_only(request)
     view = selectors.preset_text(selectors.preset_get(request.user, code))
     editable = (not view.builtin and view.preset is not None and user_role(request.user) == Role.DISTRICT_ADMIN
                 and request.user.staff.institution_id == view.preset.district_id)
@@ -330,9 +316,8 @@ def _submit_choices(user) -> list:
     return [staff.institution]
 
 
-@login_required
+@scope_required
 def reports(request):
-    _staff_only(request)
     institutions = _submit_choices(request.user)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -366,9 +351,8 @@ def reports(request):
     }, status=422 if errors else 200)
 
 
-@login_required
+@scope_required
 def report(request, pk: int):
-    _staff_only(request)
     r = selectors.report_get(request.user, pk)
     diff = selectors.report_diff(r, selectors.catalogue_text())
     if request.GET.get("export") == "xlsx":
@@ -396,11 +380,10 @@ def _report_context(request, r: Report, diff: list | None = None, errors: dict |
     }
 
 
-@login_required
+@scope_required
 def report_review(request, pk: int):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    _staff_only(request)
     r = selectors.report_get(request.user, pk)
     try:
         services.report_review(actor=request.user, report=r, action=request.POST.get("action", ""),
@@ -411,11 +394,10 @@ def report_review(request, pk: int):
     return redirect("indicators:report", pk=r.pk)
 
 
-@login_required
+@scope_required
 def report_resubmit(request, pk: int):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    _staff_only(request)
     r = selectors.report_get(request.user, pk)
     try:
         new = services.report_resubmit(actor=request.user, report=r, note=request.POST.get("note", ""))
