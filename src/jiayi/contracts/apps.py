@@ -11,9 +11,11 @@ class ContractsConfig(AppConfig):
         from jiayi.contracts.selectors import residents_cared_for_by
         from jiayi.contracts.subscribers import on_service_delivered
         from jiayi.core import events, scoping
+        from jiayi.core.discovery import autodiscover
         from jiayi.residents.panels import register_household_panel, register_resident_panel
         from jiayi.web.panels import register_home_panel
 
+        autodiscover("service_items")  # the programmes' service items and packages (catalogue, defaults)
         events.subscribe(events.SERVICE_DELIVERED, on_service_delivered)
         scoping.register_team_residents(residents_cared_for_by)  # team scope: contracts in force
         register_resident_panel("contracts/_resident_panel.html", order=10)

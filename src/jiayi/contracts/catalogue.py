@@ -5,13 +5,17 @@ records a service (a hypertension follow-up, an annual check, a home visit) repo
 code through :func:`jiayi.contracts.services.service_delivered`, which counts it toward the
 resident's contract. Codes are stable identifiers: never rename one, add a new code instead.
 
+A registry: the items every package may use are listed here; the items that are a programme's visits
+are declared by the programme (its ``service_items.py`` calls :func:`register_item`, found by the
+contracts app config). ``order`` keeps the display order (and the model choices) stable.
+
 Pure Python (no Django). Names are Chinese message ids marked with the local no-op ``_``; callers
 translate them (``gettext(item.name)``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 
@@ -39,21 +43,10 @@ class ServiceItem:
     category: str
     unit: str = _("次")
     description: str = ""
+    order: int = 1000  # display order; the shared items are numbered from 100 (programmes' visits come first)
 
 
-_ITEMS: tuple[ServiceItem, ...] = (
-    ServiceItem(
-        "ht_follow_up",
-        _("高血压随访"),
-        ServiceCategory.PUBLIC_HEALTH,
-        description=_("高血压患者面对面随访（国家基本公共卫生服务规范）"),
-    ),
-    ServiceItem(
-        "dm_follow_up",
-        _("糖尿病随访"),
-        ServiceCategory.PUBLIC_HEALTH,
-        description=_("2型糖尿病患者面对面随访"),
-    ),
+_SHARED: tuple[ServiceItem, ...] = (
     ServiceItem(
         "annual_check",
         _("年度健康体检"),
@@ -118,11 +111,25 @@ _ITEMS: tuple[ServiceItem, ...] = (
     ServiceItem("tb_follow_up", _("肺结核患者随访"), ServiceCategory.PUBLIC_HEALTH),
 )
 
-#: code -> item, in display order.
-SERVICE_ITEMS: Final[dict[str, ServiceItem]] = {item.code: item for item in _ITEMS}
+#: code -> item, in display order (a registry: see register_item).
+SERVICE_ITEMS: Final[dict[str, ServiceItem]] = {}
 
-#: (code, Chinese name) pairs for model/form choices.
-SERVICE_CHOICES: Final[list[tuple[str, str]]] = [(item.code, item.name) for item in _ITEMS]
+
+def register_item(item: ServiceItem) -> ServiceItem:
+    """Add (or replace) a service item; SERVICE_ITEMS stays in display order."""
+    items = {**SERVICE_ITEMS, item.code: item}
+    SERVICE_ITEMS.clear()
+    SERVICE_ITEMS.update(sorted(items.items(), key=lambda kv: (kv[1].order, kv[0])))
+    return item
+
+
+for _order, _item in enumerate(_SHARED, start=10):
+    register_item(replace(_item, order=_order * 10))
+
+
+def service_choices() -> list[tuple[str, str]]:
+    """(code, Chinese name) pairs for model/form choices, of every registered item."""
+    return [(item.code, item.name) for item in SERVICE_ITEMS.values()]
 
 
 def is_known(code: str) -> bool:
@@ -144,11 +151,12 @@ def name_of(code: str) -> str:
 
 
 __all__ = [
-    "SERVICE_CHOICES",
     "SERVICE_ITEMS",
     "ServiceCategory",
     "ServiceItem",
     "is_known",
     "item",
     "name_of",
+    "register_item",
+    "service_choices",
 ]

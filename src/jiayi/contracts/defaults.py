@@ -3,10 +3,11 @@
 **Demo defaults, not a policy source.** The national 2025 basic-package list (《家庭医生签约基本服务包
 清单（试行）》, RULES.md §0.2) has not been reviewed and the fee rules were NOT FOUND (RULES.md §6.2).
 The packages below follow the shape local programmes publish — a basic package (基本医疗 + 基本公共卫生)
-and personalised packages for hypertension, diabetes, the elderly, mothers, children, TCM and home
-sickbeds, with quantities that match the national public-health service norms where those are known
-(four face-to-face follow-ups a year for hypertension and diabetes, RULES.md §2; one annual check for
-people aged 65 and over, §3) — but every price and share is a placeholder. Installed packages carry
+and personalised packages for the elderly, mothers, children, TCM and home sickbeds; a programme
+registers its own personalised package (``register_package`` from its ``service_items.py``, e.g. the
+chronic-disease packages), with quantities that match the national public-health service norms where
+those are known (four face-to-face follow-ups a year for the chronic diseases, RULES.md §2; one
+annual check for people aged 65 and over, §3) — but every price and share is a placeholder. Installed packages carry
 ``demo_default=True`` so the package page says so; a centre edits them or composes its own.
 
 Data only. Names and descriptions are Chinese message ids (``gettext_lazy``): installation stores them
@@ -15,7 +16,7 @@ in the language active at that moment, after which they are the centre's own dat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.utils.functional import Promise
@@ -35,11 +36,23 @@ class DefaultPackage:
     resident_share: Decimal
     #: (service code, quantity per period, optional)
     items: tuple[tuple[str, int, bool], ...] = field(default_factory=tuple)
+    order: int = 1000  # installation order
+
+
+#: The default packages in installation order (a registry: see register_package).
+DEFAULT_PACKAGES: list[DefaultPackage] = []
+
+
+def register_package(package: DefaultPackage) -> DefaultPackage:
+    """Add (or replace, by code) a default package; a programme registers its personalised package."""
+    kept = [p for p in DEFAULT_PACKAGES if p.code != package.code]
+    DEFAULT_PACKAGES[:] = sorted([*kept, package], key=lambda p: (p.order, p.code))
+    return package
 
 
 D = Decimal
 
-DEFAULT_PACKAGES: tuple[DefaultPackage, ...] = (
+_SHARED: tuple[DefaultPackage, ...] = (
     DefaultPackage(
         "basic",
         _("基础服务包"),
@@ -57,40 +70,6 @@ DEFAULT_PACKAGES: tuple[DefaultPackage, ...] = (
             ("annual_check", 1, False),
             ("referral_booking", 1, True),
             ("tcm_guidance", 1, True),
-        ),
-    ),
-    DefaultPackage(
-        "hypertension",
-        _("高血压健康管理包"),
-        "personalised",
-        _("高血压患者每年4次面对面随访、血压监测、用药指导与长处方。"),
-        ("hypertension",),
-        D("150"),
-        D("90"),
-        D("40"),
-        D("20"),
-        (
-            ("ht_follow_up", 4, False),
-            ("bp_measurement", 8, False),
-            ("medication_plan", 2, False),
-            ("health_education", 2, True),
-        ),
-    ),
-    DefaultPackage(
-        "diabetes",
-        _("糖尿病健康管理包"),
-        "personalised",
-        _("2型糖尿病患者每年4次面对面随访、血糖监测、用药指导与长处方。"),
-        ("diabetes",),
-        D("180"),
-        D("110"),
-        D("40"),
-        D("30"),
-        (
-            ("dm_follow_up", 4, False),
-            ("glucose_test", 4, False),
-            ("medication_plan", 2, False),
-            ("health_education", 2, True),
         ),
     ),
     DefaultPackage(
@@ -174,3 +153,6 @@ DEFAULT_PACKAGES: tuple[DefaultPackage, ...] = (
         ),
     ),
 )
+
+for _order, _package in zip((10, 40, 50, 60, 70, 80), _SHARED, strict=True):
+    register_package(replace(_package, order=_order))

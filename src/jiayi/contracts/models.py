@@ -28,14 +28,24 @@ from datetime import date, timedelta
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
-from jiayi.contracts.catalogue import SERVICE_CHOICES
+from jiayi.contracts.catalogue import service_choices
 from jiayi.core.models import VersionedModel
 from jiayi.core.scoping import ScopedQuerySet
 from jiayi.org.models import Area, Institution, Staff, Team
 from jiayi.org.selectors import institution_ancestor_ids
 from jiayi.residents.models import Household, Relationship, Resident
+
+
+class ServiceChoices(BaseChoiceIterator):
+    """The service-item codes, read from the registry (jiayi.contracts.catalogue) whenever the choices
+    are used: the programmes register their items once the apps are loaded, after this module."""
+
+    def __iter__(self):
+        return iter(service_choices())
+
 
 # ---------------------------------------------------------------------------------------------
 # Packages
@@ -114,7 +124,7 @@ class PackageItem(models.Model):
     """
 
     package = models.ForeignKey(ServicePackage, on_delete=models.CASCADE, related_name="items")
-    service_code = models.CharField(_("服务项目"), max_length=30, choices=SERVICE_CHOICES)
+    service_code = models.CharField(_("服务项目"), max_length=30, choices=ServiceChoices())
     quantity = models.PositiveSmallIntegerField(_("次数/周期"))
     optional = models.BooleanField(_("可选项目"), default=False)
     note = models.CharField(_("备注"), max_length=200, blank=True)
@@ -458,7 +468,7 @@ class ContractItem(models.Model):
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="items")
     package = models.ForeignKey(ServicePackage, on_delete=models.PROTECT, related_name="+")
-    service_code = models.CharField(_("服务项目"), max_length=30, choices=SERVICE_CHOICES)
+    service_code = models.CharField(_("服务项目"), max_length=30, choices=ServiceChoices())
     quantity = models.PositiveSmallIntegerField(_("约定次数"))
     delivered = models.PositiveSmallIntegerField(_("已完成次数"), default=0)
     next_due_on = models.DateField(_("下次应完成日期"), null=True, blank=True)
@@ -488,7 +498,7 @@ class ServiceDelivery(models.Model):
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="deliveries")
     item = models.ForeignKey(ContractItem, on_delete=models.CASCADE, related_name="deliveries")
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="service_deliveries")
-    service_code = models.CharField(_("服务项目"), max_length=30, choices=SERVICE_CHOICES)
+    service_code = models.CharField(_("服务项目"), max_length=30, choices=ServiceChoices())
     delivered_on = models.DateField(_("服务日期"))
     source = models.CharField(_("来源"), max_length=40)
     source_id = models.BigIntegerField(_("来源记录"), null=True, blank=True)

@@ -7,11 +7,12 @@ recollection or a project convention, ``verified=False`` with a note. The platfo
 unverified parameters next to anything that uses them, and a newer official text becomes a new rule
 set (a new ``code``) instead of a code change.
 
-Rule sets are grouped by ``programme`` (the rule domain, e.g. ``"hypertension"``) and identified
+Rule sets are grouped by ``programme`` (the rule domain: a programme's code, or a shared domain such as
+``"family-doctor"``) and identified
 within it by ``code`` (e.g. ``"nbphs-2017"``). Each programme's rules module registers its rule sets
 when it is imported::
 
-    NBPHS_2017 = rulesets.register(RuleSet(code="nbphs-2017", programme="hypertension", ...))
+    NBPHS_2017 = rulesets.register(RuleSet(code="nbphs-2017", programme="programme-engine", ...))
 
 and callers pick one explicitly (``get``) or by date (``default_for``).
 """
@@ -212,7 +213,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 
 
 def parse_choices(text: str) -> dict[str, str]:
-    """``"hypertension=chronic-2025,programme-engine=nbphs-2017-estimated"`` -> {programme: code}
+    """``"family-doctor=fd-2025,programme-engine=nbphs-2017-estimated"`` -> {programme: code}
     (a setting choosing rule sets by hand). Strict: every item is ``programme=code`` in lower-case
     letters, digits, '.' and '-', each programme once; ValueError says what is wrong. Empty -> {}.
     Whether the rule sets exist is checked once the rules modules are imported (a system check)."""

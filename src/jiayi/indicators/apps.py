@@ -7,4 +7,6 @@ class IndicatorsConfig(AppConfig):
     verbose_name = "指标与考核"
 
     def ready(self) -> None:
-        from jiayi.indicators import checks  # noqa: F401 - registers the system checks
+        from jiayi.indicators import catalogue, checks  # noqa: F401 - checks registers the system checks
+
+        catalogue.discover()  # every app's indicators module fills the catalogue

@@ -9,6 +9,13 @@ sums them per unit and period, and a line list is the same rows filtered to one 
 
 Names, descriptions and sources are Chinese message ids (:class:`~jiayi.indicators.texts.Text`, translated
 on the page); ``name_en`` is the English name, used by FHIR and by the English pages.
+
+The catalogue is a registry: it holds the shared indicators (records, contracts, elderly management,
+workforce) and the apps that own the rest register theirs — a programme's ``indicators.py`` calls
+:func:`register_group` for its dashboard section, :func:`register` for its indicators (for a
+follow-up programme, :func:`follow_up_indicators` writes the standard set) and
+:func:`jiayi.indicators.facts.register_programme` for what its fact tables count. :func:`discover`
+imports those modules (from the app config).
 """
 
 from __future__ import annotations
@@ -24,7 +31,19 @@ from jiayi.indicators.texts import Text
 from jiayi.indicators.texts import mark as _
 from jiayi.residents.rules import KEY_POPULATIONS
 
-__all__ = ["CATALOGUE", "GROUPS", "OUTPUT_COLUMNS", "Indicator", "get", "indicators"]
+__all__ = [
+    "CATALOGUE",
+    "GROUPS",
+    "OUTPUT_COLUMNS",
+    "Indicator",
+    "discover",
+    "follow_up_indicators",
+    "get",
+    "indicators",
+    "register",
+    "register_group",
+    "unregister",
+]
 
 
 def ngettext(singular: str, plural: str, count: str, **args: object) -> Text:
@@ -38,15 +57,23 @@ OUTPUT_COLUMNS: Final[tuple[str, ...]] = (
     "district_id", "num", "den",
 )
 
-#: Dashboard sections, in order.
-GROUPS: Final[dict[str, str]] = {
-    "records": _("居民健康档案"),
-    "contracts": _("家庭医生签约服务"),
-    "hypertension": _("高血压患者健康管理"),
-    "diabetes": _("2型糖尿病患者健康管理"),
-    "elderly": _("老年人健康管理"),
-    "workforce": _("人力资源"),
-}
+#: Dashboard sections, in order (a registry: group code -> title; see register_group).
+GROUPS: Final[dict[str, str]] = {}
+_GROUP_ORDER: dict[str, int] = {}
+
+
+def register_group(code: str, title: str, *, order: int) -> None:
+    """Register (or replace) dashboard section ``code``; sections are shown by ``order``."""
+    _GROUP_ORDER[code] = order
+    items = {**GROUPS, code: title}
+    GROUPS.clear()
+    GROUPS.update(sorted(items.items(), key=lambda kv: (_GROUP_ORDER[kv[0]], kv[0])))
+
+
+register_group("records", _("居民健康档案"), order=10)
+register_group("contracts", _("家庭医生签约服务"), order=20)
+register_group("elderly", _("老年人健康管理"), order=80)
+register_group("workforce", _("人力资源"), order=90)
 
 PERIOD_TYPES: Final[dict[str, str]] = {
     "point": _("时点值（统计期末）"),
@@ -175,10 +202,10 @@ def patients(programme: str, num: str) -> Builder:
     return build
 
 
-def management_rate(programme: str) -> Builder:
+def management_rate(programme: str, prefix: str) -> Builder:
     """Managed patients over the patients the rule set counts: registered (diagnosis on record or in
-    management) or estimated (adults of the resident population × prevalence)."""
-    prefix = "ht" if programme == "hypertension" else "dm"
+    management) or estimated (adults of the resident population × prevalence). ``prefix`` names the
+    programme's person flags (FollowUpFacts.prefix)."""
 
     def build(f: Facts) -> ibis.Table:
         pp = _people(f)
@@ -265,10 +292,62 @@ def _gp_per_10k(f: Facts) -> ibis.Table:
     return ibis.union(gps, people)
 
 
-def _medication_plan_share(f: Facts) -> ibis.Table:
+def medication_plan_share(f: Facts) -> ibis.Table:
+    """Signed patients still enrolled in a follow-up programme on the as-of day (per programme) and
+    whether they have an active medication plan."""
     p = f.programme_patients
     t = p.filter(p.signed == 1, p.open == 1)
     return _out(t, t.resident_id, t.resident_id, t.plan, ibis.literal(1))
+
+
+def managed_coverage(prefix: str, name: str, name_en: str, numerator: str, denominator: str) -> Indicator:
+    """Contract coverage of the patients a follow-up programme manages on the as-of day (flag
+    ``{prefix}_open``), for the programme to register."""
+    return Indicator(
+        f"contract.coverage.{prefix}_managed", name, name_en, "contracts", numerator, denominator, "point",
+        "resident", "TARGETS.md binhai-2019", "M",
+        persons(lambda t: t[f"{prefix}_open"] == 1, lambda t: t.signed == 1), requires=(*_CON, "enrolments"),
+        levels=AREA_LEVELS,
+    )
+
+
+def follow_up_indicators(
+    programme: str, prefix: str, disease: Text, disease_en: str, control: Text, control_label: Text,
+    control_params: tuple[str, ...],
+) -> list[Indicator]:
+    """The management, standardised-management and control rates of follow-up programme ``programme``
+    (its group; ``disease`` its name in the texts, ``control`` what is controlled — 血压, 血糖 —,
+    ``control_label`` the numerator of the control rate, ``control_params`` the rule-set parameters
+    of its control target)."""
+    zh, en = disease, disease_en
+    return [
+        Indicator(
+            f"{prefix}.management_rate", _("{d}患者管理率", d=zh), f"{en.capitalize()} management rate",
+            programme, _("年内已管理的{d}患者人数", d=zh), _("年内辖区内{d}患者总人数", d=zh), "ytd",
+            "resident", _("{ref}（M）；分母口径见规则集", ref=_S12), "M", management_rate(programme, prefix),
+            requires=(*_PROG, "problems"),
+            params=(("programme-engine", "management_denominator"), ("programme-engine", "estimated_prevalence"),
+                    ("programme-engine", "estimated_min_age"), ("programme-engine", "managed_requires_visit")),
+            variant=_management_variant(programme), divisor=_management_divisor(programme), levels=AREA_LEVELS,
+        ),
+        Indicator(
+            f"{prefix}.standardised_rate", _("{d}患者规范管理率", d=zh),
+            f"{en.capitalize()} standardised-management rate", programme,
+            _("按照规范要求进行{d}患者健康管理的人数", d=zh), _("年内已管理的{d}患者人数", d=zh),
+            "ytd", "resident", _("{ref}（M）；规范管理定义见 RULES.md §2.6（未找到，规则集）", ref=_S12), "M",
+            patients(programme, "standardised"), requires=_PROG,
+            params=((programme, "standardised_min_visits"), (programme, "standardised_max_gap_days"),
+                    (programme, "standardised_year_edges"), ("programme-engine", "standardised_face_to_face_only"),
+                    ("programme-engine", "period_min_visits_rounding")),
+        ),
+        Indicator(
+            f"{prefix}.control_rate", _("管理人群{m}控制率", m=control),
+            f"{en.capitalize()} control rate", programme, control_label, _("年内已管理的{d}患者人数", d=zh),
+            "ytd", "resident", _("{ref}（M）；达标标准见 RULES.md §2.4", ref=_S12), "M",
+            patients(programme, "controlled"),
+            requires=_PROG, params=tuple((programme, p) for p in control_params),
+        ),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,20 +428,6 @@ _CATALOGUE: list[Indicator] = [
         params=(("indicators", "elderly_management_evidence"),), levels=AREA_LEVELS,
     ),
     Indicator(
-        "contract.coverage.ht_managed", _("在管高血压患者签约覆盖率"), "Contract coverage of managed hypertension "
-        "patients", "contracts", _("统计期末在管且签约的高血压患者数"), _("统计期末在管的高血压患者数"), "point",
-        "resident", "TARGETS.md binhai-2019", "M",
-        persons(lambda t: t.ht_open == 1, lambda t: t.signed == 1), requires=(*_CON, "enrolments"),
-        levels=AREA_LEVELS,
-    ),
-    Indicator(
-        "contract.coverage.dm_managed", _("在管糖尿病患者签约覆盖率"), "Contract coverage of managed diabetes "
-        "patients", "contracts", _("统计期末在管且签约的2型糖尿病患者数"), _("统计期末在管的2型糖尿病患者数"), "point",
-        "resident", "TARGETS.md binhai-2019", "M",
-        persons(lambda t: t.dm_open == 1, lambda t: t.signed == 1), requires=(*_CON, "enrolments"),
-        levels=AREA_LEVELS,
-    ),
-    Indicator(
         "contract.personalised_share", _("健康管理服务包签约占重点人群比例"),
         "Key-population members signed with a health-management package", "contracts",
         _("签约个性化（健康管理）服务包的重点人群人数"), _("重点人群人数"), "point", "resident",
@@ -390,51 +455,6 @@ _CATALOGUE: list[Indicator] = [
         _("{ref}；2022年指导意见 满意度约85%", ref=_S6), "NOT FOUND", _satisfaction, requires=(*_CON, "surveys"),
         params=(("family-doctor", "satisfied_min_score"),),
     ),
-    *[
-        item
-        for programme, prefix, zh, en, ctl_zh, ctl_param in (
-            ("hypertension", "ht", _("高血压"), "hypertension", _("年内最近一次随访血压达标人数"),
-             ("target_sbp", "target_dbp", "elderly_age", "elderly_target_sbp", "elderly_target_dbp")),
-            ("diabetes", "dm", _("2型糖尿病"), "type 2 diabetes", _("年内最近一次随访空腹血糖达标人数"),
-             ("target_fpg",)),
-        )
-        for item in (
-            Indicator(
-                f"{prefix}.management_rate", _("{d}患者管理率", d=zh), f"{en.capitalize()} management rate",
-                programme, _("年内已管理的{d}患者人数", d=zh), _("年内辖区内{d}患者总人数", d=zh), "ytd",
-                "resident", _("{ref}（M）；分母口径见规则集", ref=_S12), "M", management_rate(programme),
-                requires=(*_PROG, "problems"),
-                params=(("programme-engine", "management_denominator"), ("programme-engine", "estimated_prevalence"),
-                        ("programme-engine", "estimated_min_age"), ("programme-engine", "managed_requires_visit")),
-                variant=_management_variant(programme), divisor=_management_divisor(programme), levels=AREA_LEVELS,
-            ),
-            Indicator(
-                f"{prefix}.standardised_rate", _("{d}患者规范管理率", d=zh),
-                f"{en.capitalize()} standardised-management rate", programme,
-                _("按照规范要求进行{d}患者健康管理的人数", d=zh), _("年内已管理的{d}患者人数", d=zh),
-                "ytd", "resident", _("{ref}（M）；规范管理定义见 RULES.md §2.6（未找到，规则集）", ref=_S12), "M",
-                patients(programme, "standardised"), requires=_PROG,
-                params=((programme, "standardised_min_visits"), (programme, "standardised_max_gap_days"),
-                        (programme, "standardised_year_edges"), ("programme-engine", "standardised_face_to_face_only"),
-                        ("programme-engine", "period_min_visits_rounding")),
-            ),
-            Indicator(
-                f"{prefix}.control_rate", _("管理人群{m}控制率", m=_("血压") if prefix == "ht" else _("血糖")),
-                f"{en.capitalize()} control rate", programme, ctl_zh, _("年内已管理的{d}患者人数", d=zh),
-                "ytd", "resident", _("{ref}（M）；达标标准见 RULES.md §2.4", ref=_S12), "M",
-                patients(programme, "controlled"),
-                requires=_PROG, params=tuple((programme, p) for p in ctl_param),
-            ),
-        )
-    ],
-    Indicator(
-        "chronic.medication_plan_share", _("签约高血压糖尿病患者用药计划比例"),
-        "Signed hypertension and diabetes patients with a medication plan", "hypertension",
-        _("有执行中用药方案的签约在管高血压、糖尿病患者数（按病种计）"),
-        _("统计期末在管且有生效签约的高血压、糖尿病患者数（按病种计）"), "point", "resident",
-        "TARGETS.md binhai-2019", "M", _medication_plan_share,
-        requires=(*_PROG, "contracts", "medication_plans"),
-    ),
     Indicator(
         "elderly.management_rate", _("老年人健康管理率"), "Elderly health-management rate", "elderly",
         _("年内接受健康管理的65岁及以上常住居民数"), _("年内辖区内65岁及以上常住居民数"), "ytd", "resident",
@@ -455,10 +475,45 @@ _CATALOGUE: list[Indicator] = [
     ),
 ]
 
-CATALOGUE: Final[dict[str, Indicator]] = {i.code: i for i in _CATALOGUE}
+#: Indicator code -> definition, by dashboard section, then by ``order`` and in the order registered.
+CATALOGUE: Final[dict[str, Indicator]] = {}
+_SEQUENCE: dict[str, tuple[int, int]] = {}
+
+
+def register(*items: Indicator, order: int = 0) -> None:
+    """Add (or replace) indicators; their group must be registered first (register_group). Within a
+    section, indicators sort by ``order`` (the shared ones 0; a programme passes its own order)."""
+    for ind in items:
+        if ind.group not in GROUPS:
+            raise ValueError(f"indicator {ind.code!r}: no dashboard group {ind.group!r} is registered")
+        _SEQUENCE[ind.code] = (order, _SEQUENCE.get(ind.code, (0, len(_SEQUENCE)))[1])
+        CATALOGUE[ind.code] = ind
+    ordered = sorted(CATALOGUE.values(), key=lambda i: (_GROUP_ORDER[i.group], *_SEQUENCE[i.code]))
+    CATALOGUE.clear()
+    CATALOGUE.update((i.code, i) for i in ordered)
+
+
+def unregister(*codes: str) -> None:
+    for code in codes:
+        CATALOGUE.pop(code, None)
+
+
+register(*_CATALOGUE)
+
+
+def discover() -> None:
+    """Import every app's ``indicators`` module (once the apps are loaded): they register the
+    programme indicators, their groups and their fact declarations."""
+    from django.apps import apps
+
+    if apps.models_ready:
+        from jiayi.core.discovery import autodiscover
+
+        autodiscover("indicators")
 
 
 def get(code: str) -> Indicator:
+    discover()
     try:
         return CATALOGUE[code]
     except KeyError:
@@ -466,4 +521,5 @@ def get(code: str) -> Indicator:
 
 
 def indicators() -> list[Indicator]:
+    discover()
     return list(CATALOGUE.values())

@@ -14,15 +14,16 @@ def indicator_rulesets_exist(app_configs=None, **kwargs) -> list[checks.CheckMes
     if not chosen:
         return []
     from jiayi.core import rulesets
-    from jiayi.indicators.facts import RULE_PROGRAMMES, _import_rule_modules
+    from jiayi.indicators.facts import _import_rule_modules, rule_programmes
 
     _import_rule_modules()
+    domains = rule_programmes()
     errors: list[checks.CheckMessage] = []
     for programme, code in chosen.items():
-        if programme not in RULE_PROGRAMMES:
+        if programme not in domains:
             errors.append(checks.Error(
                 f"JIAYI_INDICATOR_RULESETS: unknown rule domain {programme!r}",
-                hint=f"The indicator engine applies rule sets of: {', '.join(RULE_PROGRAMMES)}.",
+                hint=f"The indicator engine applies rule sets of: {', '.join(domains)}.",
                 id="indicators.E001",
             ))
             continue

@@ -517,9 +517,10 @@ def _restriction(level: str, unit_id: int) -> list[int] | None:
         field_name = "team_id" if level == "team" else "doctor_id"
         ids = Contract.objects.filter(**{field_name: unit_id}).order_by().values_list("resident_id", flat=True)
         if _has_model("programmes.Enrolment"):
-            from jiayi.programmes.models import Enrolment
+            from django.apps import apps
 
-            enrolled = Enrolment.objects.filter(**{field_name: unit_id}).order_by()
+            # By label: the programme engine's models are read, not imported (programmes import indicators).
+            enrolled = apps.get_model("programmes.Enrolment").objects.filter(**{field_name: unit_id}).order_by()
             ids = ids.union(enrolled.values_list("resident_id", flat=True))
         return sorted(set(ids))
     return list(ids.values_list("pk", flat=True).distinct())

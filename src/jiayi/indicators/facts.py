@@ -12,8 +12,8 @@ Three layers, each an ibis expression, so that one definition runs on every back
    Python, so that the SQL only compares integers.
 3. **Facts** (:class:`Facts`): ``person_period`` (one row per resident in the resident population per
    window, with the org attribution and every flag the person-based indicators count),
-   ``programme_period`` (patients under hypertension / diabetes management per window: managed,
-   standardised, controlled, medication plan), ``contract_expiry``, ``contract_fulfilment``,
+   ``programme_period`` (patients under management of each registered follow-up programme per window:
+   managed, standardised, controlled, medication plan), ``contract_expiry``, ``contract_fulfilment``,
    ``surveys`` and ``staff``. The catalogue (:mod:`jiayi.indicators.catalogue`) turns them into
    numerators and denominators.
 
@@ -45,8 +45,8 @@ __all__ = [
     "KEY_POPULATION_CODES",
     "ORG_COLUMNS",
     "RAW",
-    "RULE_PROGRAMMES",
     "Facts",
+    "FollowUpFacts",
     "OrgDims",
     "RawSpec",
     "RuleContext",
@@ -54,7 +54,9 @@ __all__ = [
     "available_raw",
     "load_org",
     "raw_from_django",
+    "register_programme",
     "rule_context",
+    "rule_programmes",
 ]
 
 #: Level -> column of the fact tables that holds the unit id at that level.
@@ -76,7 +78,6 @@ def _key_population_codes() -> tuple[str, ...]:
 
 
 KEY_POPULATION_CODES: tuple[str, ...] = _key_population_codes()
-CHRONIC_PROGRAMMES: tuple[str, ...] = ("hypertension", "diabetes")
 #: Key populations defined by age on the evaluation day (residents.rules), never read from tags.
 AGE_GROUPS: tuple[str, ...] = ("elderly", "child")
 #: Stands for "no limit" where a rule-set parameter is None (e.g. standardised_max_gap_days).
@@ -85,32 +86,119 @@ NO_LIMIT = 1_000_000
 TAG_CODES: tuple[str, ...] = tuple(c for c in KEY_POPULATION_CODES if c not in AGE_GROUPS)
 
 # ---------------------------------------------------------------------------------------------
+# Follow-up programmes: what a programme declares to the fact tables
+# ---------------------------------------------------------------------------------------------
+
+#: Parameter ``key`` of the rule set a visit is managed under, as an ibis value (see Facts._ruleset_param).
+ParamOf = Callable[[str], ibis.Value]
+
+
+@dataclass(frozen=True)
+class FollowUpFacts:
+    """A follow-up programme as the fact tables count it (registered from the programme's
+    ``indicators.py`` with :func:`register_programme`).
+
+    ``code`` is the programme of its enrolments and visits and the rule domain of its rule sets;
+    ``prefix`` names its person flags (``{prefix}_registered``: diagnosis group on the problem list,
+    ``{prefix}_managed``, ``{prefix}_open``); ``diagnosis_group`` is a group of residents.diagnoses.
+    ``visit_types`` are the visit types that count (standardised management, control) and
+    ``face_to_face_modes`` the visit modes that are face to face (the programme engine's
+    ``standardised_face_to_face_only``).
+    The control measure: ``measured(visits)`` says a visit row measured it (columns of the raw
+    ``visits`` table plus ``age`` on the visit day), ``at_target(visits, param)`` whether it was at
+    target, reading parameters of the visit's rule set through ``param(key)``; ``control_params``
+    lists those parameters.
+    """
+
+    code: str
+    prefix: str
+    diagnosis_group: str
+    visit_types: tuple[str, ...]
+    face_to_face_modes: tuple[str, ...]
+    measured: Callable[[ibis.Table], ibis.Value]
+    at_target: Callable[[ibis.Table, ParamOf], ibis.Value]
+    control_params: tuple[str, ...] = ()
+    order: int = 100
+
+
+_PROGRAMMES: dict[str, FollowUpFacts] = {}
+
+
+def register_programme(spec: FollowUpFacts) -> FollowUpFacts:
+    """Register (or replace) the fact declaration of a follow-up programme."""
+    clash = [p.code for p in _PROGRAMMES.values() if p.prefix == spec.prefix and p.code != spec.code]
+    if clash:
+        raise ValueError(f"flag prefix {spec.prefix!r} of {spec.code!r} is already used by {clash[0]!r}")
+    _PROGRAMMES[spec.code] = spec
+    return spec
+
+
+def unregister_programme(code: str) -> None:
+    _PROGRAMMES.pop(code, None)
+
+
+def follow_up_programmes() -> tuple[FollowUpFacts, ...]:
+    """The registered follow-up programmes, in order."""
+    from jiayi.indicators.catalogue import discover
+
+    discover()
+    return tuple(sorted(_PROGRAMMES.values(), key=lambda p: (p.order, p.code)))
+
+
+def chronic_programmes() -> tuple[str, ...]:
+    """The codes of the registered follow-up programmes (their enrolments are the programme facts)."""
+    return tuple(p.code for p in follow_up_programmes())
+
+
+# ---------------------------------------------------------------------------------------------
 # Rule context: which rule sets a run uses
 # ---------------------------------------------------------------------------------------------
 
 
-#: The rule domains (rule-set programmes) a run of the engine applies, one rule set each.
-RULE_PROGRAMMES: tuple[str, ...] = ("indicators", "hypertension", "diabetes", "programme-engine", "family-doctor")
+def rule_programmes() -> tuple[str, ...]:
+    """The rule domains (rule-set programmes) a run of the engine applies, one rule set each: the
+    indicator definitions, the registered follow-up programmes, the programme engine (management
+    denominator, period scaling) and the family-doctor contracts."""
+    return ("indicators", *chronic_programmes(), "programme-engine", "family-doctor")
 
 
 @dataclass(frozen=True)
-class RuleContext:
-    """The rule sets one run of the engine applies (one per rule domain, RULE_PROGRAMMES)."""
+class RuleContext(Mapping):
+    """The rule sets one run of the engine applies, as a mapping rule domain -> RuleSet
+    (``rule_programmes()``): the shared domains are fields (``indicators``, ``engine`` for the
+    programme engine, ``family_doctor``), the follow-up programmes' rule sets are in ``programmes``
+    (programme code -> RuleSet, filled from the registered programmes)."""
 
     indicators: RuleSet
-    hypertension: RuleSet
-    diabetes: RuleSet
     engine: RuleSet  # programme-engine: management denominator, period scaling
     family_doctor: RuleSet
+    programmes: Mapping[str, RuleSet] = field(default_factory=dict)
+
+    def _domains(self) -> dict[str, RuleSet]:
+        return {"indicators": self.indicators, **self.programmes, "programme-engine": self.engine,
+                "family-doctor": self.family_doctor}
+
+    def __getitem__(self, programme: str) -> RuleSet:
+        return self._domains()[programme]
+
+    def __iter__(self):
+        return iter(self._domains())
+
+    def __len__(self) -> int:
+        return len(self.programmes) + 3
 
     def disease(self, programme: str) -> RuleSet:
-        return self.hypertension if programme == "hypertension" else self.diabetes
+        """The rule set of follow-up programme ``programme``; KeyError for anything else."""
+        try:
+            return self.programmes[programme]
+        except KeyError:
+            raise KeyError(f"the run applies no rule set of programme {programme!r}") from None
 
     def labels(self) -> dict[str, str]:
         return {rs.programme: rs.code for rs in self.all()}
 
     def all(self) -> tuple[RuleSet, ...]:
-        return (self.indicators, self.hypertension, self.diabetes, self.engine, self.family_doctor)
+        return tuple(self._domains().values())
 
     def signature(self) -> str:
         """A digest of every parameter value in force (a change recomputes every period)."""
@@ -121,12 +209,12 @@ class RuleContext:
 
 
 def _import_rule_modules() -> None:
-    # Importing a rules module registers its rule sets.
+    # Importing a rules module registers its rule sets; the programme engine's are registered by its app,
+    # a programme's by its indicators module.
     import jiayi.contracts.rules
-    import jiayi.indicators.rules
-    import jiayi.programmes.diabetes.rules
-    import jiayi.programmes.hypertension.rules
-    import jiayi.programmes.rules  # noqa: F401
+    import jiayi.indicators.rules  # noqa: F401
+
+    follow_up_programmes()
 
 
 def rule_context(on: date | None = None, choices: Mapping[str, str] | None = None) -> RuleContext:
@@ -144,11 +232,8 @@ def rule_context(on: date | None = None, choices: Mapping[str, str] | None = Non
         return rulesets.get(programme, code) if code else rulesets.default_for(programme, on)
 
     return RuleContext(
-        indicators=pick("indicators"),
-        hypertension=pick("hypertension"),
-        diabetes=pick("diabetes"),
-        engine=pick("programme-engine"),
-        family_doctor=pick("family-doctor"),
+        indicators=pick("indicators"), engine=pick("programme-engine"), family_doctor=pick("family-doctor"),
+        programmes={programme: pick(programme) for programme in chronic_programmes()},
     )
 
 
@@ -643,12 +728,25 @@ class Windows:
 # Facts
 # ---------------------------------------------------------------------------------------------
 
-#: The 0/1 flags of a person in a window (person_period columns; bits of person_summary.bits).
-PERSON_FLAGS: tuple[str, ...] = (
+#: The 0/1 flags of a person in a window that every run has (person_period columns); the follow-up
+#: programmes add theirs (:func:`person_flags`).
+SHARED_PERSON_FLAGS: tuple[str, ...] = (
     "has_record", "electronic", "record_open", "record_used", "elderly", "child", "adult", "signed",
-    "personalised", "ht_registered", "dm_registered", "ht_managed", "dm_managed", "ht_open", "dm_open",
-    "elderly_managed", "kp_any", *(f"kp_{c}" for c in TAG_CODES),
+    "personalised",
 )
+
+
+def programme_flags(prefix: str) -> tuple[str, ...]:
+    """The person flags of the follow-up programme with flag prefix ``prefix``."""
+    return (f"{prefix}_registered", f"{prefix}_managed", f"{prefix}_open")
+
+
+def person_flags() -> tuple[str, ...]:
+    """The 0/1 flags of a person in a window (person_period columns; bits of person_summary.bits)."""
+    return (
+        *SHARED_PERSON_FLAGS, *(f for p in follow_up_programmes() for f in programme_flags(p.prefix)),
+        "elderly_managed", "kp_any", *(f"kp_{c}" for c in TAG_CODES),
+    )
 
 
 class PersonFlags:
@@ -657,13 +755,14 @@ class PersonFlags:
     def __init__(self, t: ibis.Table, *, packed: bool) -> None:
         self._t = t
         self._packed = packed
+        self._flags = person_flags() if packed else ()
 
     def __getattr__(self, name: str) -> ibis.Value:
         if name in ("kp_elderly", "kp_child"):
             name = name[3:]
         if not self._packed:
             return self._t[name]
-        k = PERSON_FLAGS.index(name)
+        k = self._flags.index(name)
         return (self._t.bits // (1 << k)) % 2
 
     def __getitem__(self, name: str) -> ibis.Value:
@@ -743,6 +842,7 @@ class Facts:
         self.today = today
         self.today_day = P.day_number(today)
         self.windows = windows
+        self.programmes = follow_up_programmes()
         self.detail = restrict is not None
         self.missing = sorted(set(RAW) - set(raw))
         tables = dict(raw)
@@ -835,15 +935,18 @@ class Facts:
 
     @cached_property
     def diagnoses(self) -> ibis.Table:
-        """Hypertension / diabetes on the problem list on each as-of day (ICD-10 prefixes of
-        residents.diagnoses): the registered patients of the management rate."""
-        from jiayi.residents.diagnoses import DIAGNOSIS_PREFIXES
+        """The diagnosis group of each follow-up programme on the problem list on each as-of day
+        (ICD-10 prefixes of residents.diagnoses): the registered patients of the management rate."""
+        from jiayi.residents import diagnoses
 
         p = self.raw["problems"]
+        if not self.programmes:
+            return p.filter(ibis.literal(False)).select("resident_id").distinct()
         p = p.mutate(**{
-            f"is_{g}": ibis.or_(*[p.icd10.startswith(pre) for pre in DIAGNOSIS_PREFIXES[g]]) for g in CHRONIC_PROGRAMMES
+            f"is_{g.prefix}": ibis.or_(*[p.icd10.startswith(pre) for pre in diagnoses.get(g.diagnosis_group).prefixes])
+            for g in self.programmes
         })
-        p = p.filter(ibis.or_(*[p[f"is_{g}"] for g in CHRONIC_PROGRAMMES]))
+        p = p.filter(ibis.or_(*[p[f"is_{g.prefix}"] for g in self.programmes]))
 
         def on_record(t: ibis.Table, w: AsOfWindow) -> ibis.Value:
             return (t.diagnosed_day.isnull() | (t.diagnosed_day <= w.as_of)) & (
@@ -851,9 +954,9 @@ class Facts:
             )
 
         aggs = {}
-        for g in CHRONIC_PROGRAMMES:
+        for g in self.programmes:
             for w in self.asof_rows:
-                aggs[f"dx_{g}_{w.wid}"] = _flag(p[f"is_{g}"] & on_record(p, w)).max()
+                aggs[f"dx_{g.prefix}_{w.wid}"] = _flag(p[f"is_{g.prefix}"] & on_record(p, w)).max()
         return p.group_by("resident_id").aggregate(**aggs)
 
     @cached_property
@@ -916,13 +1019,15 @@ class Facts:
     def programme_flags(self) -> ibis.Table:
         """Per resident and window: managed in the year / still enrolled on the as-of day, per programme."""
         g = self.programme_period
+        if not self.programmes:
+            return g.select("resident_id").distinct()
         aggs = {}
         for w in self.asof_rows:
             here = g.wid == w.wid
-            for prefix, programme in (("ht", "hypertension"), ("dm", "diabetes")):
-                mine = here & (g.programme == programme)
-                aggs[f"{prefix}_managed_{w.wid}"] = _flag(mine).max()
-                aggs[f"{prefix}_open_{w.wid}"] = _flag(mine & (g.open == 1)).max()
+            for spec in self.programmes:
+                mine = here & (g.programme == spec.code)
+                aggs[f"{spec.prefix}_managed_{w.wid}"] = _flag(mine).max()
+                aggs[f"{spec.prefix}_open_{w.wid}"] = _flag(mine & (g.open == 1)).max()
         return g.group_by("resident_id").aggregate(**aggs)
 
     # -- chronic-disease programmes (definitions of programmes.rules and the programme rule sets) -----
@@ -947,17 +1052,17 @@ class Facts:
         return ibis.cases(*cases, else_=default) if cases else default
 
     def _by_programme(self, t: ibis.Table, key: str, none_as: int | None = None) -> ibis.Value:
-        ht = self._disease_param(t.ruleset, "hypertension", key, none_as)
-        dm = self._disease_param(t.ruleset, "diabetes", key, none_as)
-        return (t.programme == "hypertension").ifelse(ht, dm)
+        """Parameter ``key`` of the rule set of each row's programme (``t`` has programme and ruleset)."""
+        cases = [(t.programme == g.code, self._disease_param(t.ruleset, g.code, key, none_as)) for g in self.programmes]
+        return ibis.cases(*cases, else_=ibis.null("int64")) if cases else ibis.null("int64")
 
     @cached_property
     def chronic_enrolments(self) -> ibis.Table:
-        """Hypertension / diabetes enrolments with their rule set's standardised-management parameters:
+        """Enrolments of the follow-up programmes with their rule set's standardised-management parameters:
         ``standardised_min_visits``, ``standardised_max_gap_days`` (None = no limit) and
         ``standardised_year_edges``."""
         e = self.raw["enrolments"]
-        e = e.filter(e.programme.isin(list(CHRONIC_PROGRAMMES)))
+        e = e.filter(e.programme.isin([g.code for g in self.programmes]))
         return self._cache(e.mutate(
             std_min=self._by_programme(e, "standardised_min_visits").cast("int64"),
             std_gap=self._by_programme(e, "standardised_max_gap_days", none_as=NO_LIMIT).cast("int64"),
@@ -965,13 +1070,13 @@ class Facts:
         ))
 
     def _follow_ups(self) -> ibis.Table:
-        from jiayi.programmes.models import VisitType
-
+        """The visits of each programme's counted visit types (FollowUpFacts.visit_types) up to today."""
         v = self.raw["visits"]
-        return v.filter(
-            ~v.is_deleted, v.programme.isin(list(CHRONIC_PROGRAMMES)), v.day <= self.today_day,
-            v.visit_type.isin([str(VisitType.FOLLOW_UP), str(VisitType.ANNUAL_CHECK)]),
+        counted = ibis.or_(
+            *[(v.programme == g.code) & v.visit_type.isin(list(g.visit_types)) for g in self.programmes],
+            ibis.literal(False),
         )
+        return v.filter(~v.is_deleted, counted, v.day <= self.today_day)
 
     @cached_property
     def visit_gaps(self) -> ibis.Table:
@@ -979,11 +1084,12 @@ class Facts:
         ``standardised_face_to_face_only``), per enrolment and calendar year, inside the enrolment, with
         the gap to the previous visit — or, for the first, to the period start max(1 January, enrolment
         start) when the rule set counts the year edges."""
-        from jiayi.programmes.models import FACE_TO_FACE_MODES
-
         v = self._follow_ups()
         if self.ctx.engine.value("standardised_face_to_face_only"):
-            v = v.filter(v.mode.isin([str(m) for m in FACE_TO_FACE_MODES]))
+            v = v.filter(ibis.or_(
+                *[(v.programme == g.code) & v.mode.isin(list(g.face_to_face_modes)) for g in self.programmes],
+                ibis.literal(False),
+            ))
         e = self.chronic_enrolments.select("enrolment_id", "start_day", "end_day", "std_edges")
         y = self.years
         j = v.select("enrolment_id", "day", "y").distinct().join(e, "enrolment_id").join(y, _.y == y.year)
@@ -997,26 +1103,25 @@ class Facts:
 
     @cached_property
     def measured_visits(self) -> ibis.Table:
-        """Visits that measured the control value (BP; fasting glucose for diabetes) and whether it was
-        at target — chronic_rules.is_controlled under the visit's rule set: SBP < target and DBP < target
-        (``elderly_target_*`` from ``elderly_age`` on the visit day), fasting glucose < ``target_fpg``.
-        ``key`` packs (day, id, at target) into one integer, so that max(key) is the latest visit."""
+        """Visits that measured the control value of their programme and whether it was at target under
+        the visit's rule set (each programme declares both: FollowUpFacts.measured / at_target, with
+        ``age`` on the visit day). ``key`` packs (day, id, at target) into one integer, so that max(key) is
+        the latest visit."""
         r = self.raw["residents"].select("resident_id", "birth_y", "birth_md")
         v = self._follow_ups().join(r, "resident_id")
-        ht = v.programme == "hypertension"
-        measured = ht.ifelse(v.sbp.notnull() & v.dbp.notnull(), v.fasting_glucose.notnull())
+        v = v.mutate(age=v.y - v.birth_y - _flag(v.md < v.birth_md))
+        if not self.programmes:
+            return self._cache(v.select("enrolment_id", "day", key=v.visit_id).filter(ibis.literal(False)))
+        mine = [(v.programme == g.code, g) for g in self.programmes]
+        measured = ibis.cases(*[(is_g, g.measured(v)) for is_g, g in mine], else_=False)
         v = v.filter(measured)
-        age = v.y - v.birth_y - _flag(v.md < v.birth_md)
 
-        def p(key: str) -> ibis.Value:
-            return self._disease_param(v.ruleset, "hypertension", key)
+        def param_of(programme: str) -> ParamOf:
+            return lambda key: self._disease_param(v.ruleset, programme, key)
 
-        elderly = age >= p("elderly_age")
-        sbp_t = elderly.ifelse(p("elderly_target_sbp"), p("target_sbp"))
-        dbp_t = elderly.ifelse(p("elderly_target_dbp"), p("target_dbp"))
-        bp_ok = (v.sbp < sbp_t) & (v.dbp < dbp_t)
-        fpg_ok = v.fasting_glucose < self._disease_param(v.ruleset, "diabetes", "target_fpg")
-        at_target = _flag((v.programme == "hypertension").ifelse(bp_ok, fpg_ok))
+        at_target = _flag(ibis.cases(
+            *[(v.programme == g.code, g.at_target(v, param_of(g.code))) for g in self.programmes], else_=False
+        ))
         return self._cache(v.select(
             "enrolment_id", "day", key=(v.day * 10_000_000_000 + v.visit_id) * 2 + at_target,
         ))
@@ -1105,11 +1210,10 @@ class Facts:
             "electronic": _flag(has_record & (pp.electronic_flag == 1)),
             "record_open": _flag(has_record & (pp.electronic_flag == 1) & (pp.open_flag == 1)),
             "record_used": _flag(has_record & (self._unpivot(pp, "used") == 1)),
-            "ht_registered": self._unpivot(pp, "dx_hypertension").fill_null(0),
-            "dm_registered": self._unpivot(pp, "dx_diabetes").fill_null(0),
+            **{f"{g.prefix}_registered": self._unpivot(pp, f"dx_{g.prefix}").fill_null(0) for g in self.programmes},
             "elderly_managed": self._unpivot(pp, "em").fill_null(0),
-            **{f"{x}_{y}": self._unpivot(pp, f"{x}_{y}").fill_null(0)
-               for x in ("ht", "dm") for y in ("managed", "open")},
+            **{f"{g.prefix}_{y}": self._unpivot(pp, f"{g.prefix}_{y}").fill_null(0)
+               for g in self.programmes for y in ("managed", "open")},
             **{f"kp_{code}": _flag(pp[f"since_{code}"].notnull() & (pp[f"since_{code}"] <= pp.as_of))
                for code in TAG_CODES},
         }
@@ -1128,9 +1232,9 @@ class Facts:
     def person_summary(self) -> ibis.Table:
         """The person-period table counted per window, units and combination of flags (``n``): every
         person-based indicator sums it, so the big table is scanned once per run. The flags are packed
-        into one integer (``bits``, see PERSON_FLAGS) to keep the grouping key narrow."""
+        into one integer (``bits``, see person_flags) to keep the grouping key narrow."""
         pp = self.person_period
-        bits = sum((pp[name].cast("int64") * (1 << k) for k, name in enumerate(PERSON_FLAGS)), ibis.literal(0))
+        bits = sum((pp[name].cast("int64") * (1 << k) for k, name in enumerate(person_flags())), ibis.literal(0))
         pp = pp.mutate(bits=bits)
         keys = ["wid", *ORG_COLUMNS.values(), "bits"]
         return self._cache(pp.group_by(keys).aggregate(n=pp.resident_id.count()))

@@ -116,8 +116,8 @@ INDICATORS_2017: Final[RuleSet] = rulesets.register(
 
 
 def _estimated_variant() -> RuleSet:
-    from jiayi.programmes.rules import ENGINE_2017
-
+    # The programme engine's rule set, registered by the programmes app (loaded before this module).
+    ENGINE_2017 = rulesets.get("programme-engine", "nbphs-2017")
     return rulesets.register(
         ENGINE_2017.derive(
             code="nbphs-2017-estimated",
