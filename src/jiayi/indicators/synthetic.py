@@ -4,11 +4,13 @@ For the benchmark (``bench/bench_indicators.py --synthetic``) and scale tests: t
 the columns of :data:`jiayi.indicators.facts.RAW`, with plausible volumes at a million residents (about
 ten million visit and measurement rows), so the engine runs the same expressions as on a real
 district. The figures are shaped for load, not for epidemiology (the real synthetic district is
-``jiayi synth``).
+``jiayi synth``). Each registered follow-up programme with a :class:`SyntheticShape` (registered from
+its ``indicators.py`` with :func:`register_shape`) gets patients, enrolments and visits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,9 +19,54 @@ import pyarrow as pa
 
 from jiayi.indicators import periods as P
 from jiayi.indicators.backends import arrow_schema
-from jiayi.indicators.facts import RAW, OrgDims
+from jiayi.indicators.facts import RAW, FollowUpFacts, OrgDims, follow_up_programmes
 
-__all__ = ["SyntheticDistrict", "generate", "next_day"]
+__all__ = ["SyntheticDistrict", "SyntheticShape", "generate", "next_day", "register_shape"]
+
+#: Share of a programme's patients that are enrolled.
+ENROLLED = 0.7
+#: The visit columns a programme's ``observe`` may fill (the others stay null).
+OBSERVED_COLUMNS = ("sbp", "dbp", "fasting_glucose")
+
+
+@dataclass(frozen=True)
+class SyntheticShape:
+    """How the synthetic district draws one follow-up programme: ``prevalence`` of its diagnosis among
+    adults (scaled by age / 60, clipped to 0.2-1.5), and ``observe(rng, n)`` the measured values of ``n``
+    visits (columns of OBSERVED_COLUMNS; draws for every visit, used on the programme's)."""
+
+    prevalence: float
+    observe: Callable[[np.random.Generator, int], Mapping[str, np.ndarray]]
+
+
+_SHAPES: dict[str, SyntheticShape] = {}
+
+
+def register_shape(programme: str, shape: SyntheticShape) -> SyntheticShape:
+    _SHAPES[programme] = shape
+    return shape
+
+
+def _shaped() -> list[tuple[FollowUpFacts, SyntheticShape]]:
+    """The follow-up programmes that declared a shape, in order."""
+    return [(g, _SHAPES[g.code]) for g in follow_up_programmes() if g.code in _SHAPES]
+
+
+def _observations(rng: np.random.Generator, programme: np.ndarray,
+                  shaped: list[tuple[FollowUpFacts, SyntheticShape]]) -> dict[str, pa.Array]:
+    """The measured columns of visits of the given programmes: each programme draws for every visit, in
+    order, and keeps its own rows."""
+    n = len(programme)
+    values = {c: np.full(n, np.nan) for c in OBSERVED_COLUMNS}
+    for g, shape in shaped:
+        mine = programme == g.code
+        for col, drawn in shape.observe(rng, n).items():
+            values[col] = np.where(mine, drawn, values[col])
+    return {
+        "sbp": _nullable(np.nan_to_num(values["sbp"]), np.isnan(values["sbp"])),
+        "dbp": _nullable(np.nan_to_num(values["dbp"]), np.isnan(values["dbp"])),
+        "fasting_glucose": pa.array(values["fasting_glucose"], pa.float64(), from_pandas=True),
+    }
 
 @dataclass
 class SyntheticDistrict:
@@ -150,28 +197,31 @@ def generate(residents: int = 1_000_000, *, today: date | None = None, seed: int
         "measurement_id": np.arange(1, len(m_res) + 1), "resident_id": m_res, "day": m_day, "source": m_src,
     })
 
-    # Conditions and tags.
-    ht = adult & (rng.random(n) < 0.25 * np.clip(age / 60, 0.2, 1.5))
-    dm = adult & (rng.random(n) < 0.10 * np.clip(age / 60, 0.2, 1.5))
-    ht_day = t - rng.integers(30, 3650, size=n)
-    dm_day = t - rng.integers(30, 3650, size=n)
-    p_res = np.concatenate([rid[ht], rid[dm]])
+    # Conditions (one per shaped follow-up programme, its diagnosis group's canonical code) and tags.
+    from jiayi.residents import diagnoses
+
+    shaped = _shaped()
+    sick = [adult & (rng.random(n) < shape.prevalence * np.clip(age / 60, 0.2, 1.5)) for _g, shape in shaped]
+    since = [t - rng.integers(30, 3650, size=n) for _s in shaped]
+    groups = [diagnoses.get(g.diagnosis_group) for g, _shape in shaped]
+    p_res = np.concatenate([rid[c] for c in sick] or [np.zeros(0, np.int64)])
     problems_t = _table("problems", {
         "problem_id": np.arange(1, len(p_res) + 1), "resident_id": p_res,
-        "icd10": np.concatenate([np.full(ht.sum(), "I10"), np.full(dm.sum(), "E11")]),
-        "diagnosed_day": np.concatenate([ht_day[ht], dm_day[dm]]),
+        "icd10": np.concatenate([np.full(c.sum(), dx.canonical[0]) for c, dx in zip(sick, groups, strict=True)]
+                                or [np.zeros(0, object)]),
+        "diagnosed_day": np.concatenate([d[c] for c, d in zip(sick, since, strict=True)] or [np.zeros(0, np.int64)]),
         "resolved_day": pa.array([None] * len(p_res), pa.int64()),
     })
     disabled = rng.random(n) < 0.03
     poor = rng.random(n) < 0.02
     maternal = (age >= 20) & (age <= 40) & (rng.random(n) < 0.03)
-    tag_res = np.concatenate([rid[ht], rid[dm], rid[disabled], rid[poor], rid[maternal]])
+    tag_res = np.concatenate([*[rid[c] for c in sick], rid[disabled], rid[poor], rid[maternal]])
     tag_code = np.concatenate([
-        np.full(ht.sum(), "hypertension"), np.full(dm.sum(), "diabetes"), np.full(disabled.sum(), "disabled"),
+        *[np.full(c.sum(), dx.code) for c, dx in zip(sick, groups, strict=True)], np.full(disabled.sum(), "disabled"),
         np.full(poor.sum(), "poverty_lifted"), np.full(maternal.sum(), "maternal"),
     ])
-    tag_since = np.concatenate([ht_day[ht], dm_day[dm], birth[disabled], birth[poor] + 6000,
-                                t - rng.integers(0, 250, size=maternal.sum())])
+    tag_since = np.concatenate([*[d[c] for c, d in zip(sick, since, strict=True)], birth[disabled],
+                                birth[poor] + 6000, t - rng.integers(0, 250, size=maternal.sum())])
     tags_t = _table("tags", {
         "tag_id": np.arange(1, len(tag_res) + 1), "resident_id": tag_res, "code": tag_code, "since_day": tag_since,
     })
@@ -181,7 +231,7 @@ def generate(residents: int = 1_000_000, *, today: date | None = None, seed: int
     staff_t = _staff(team_inst, t, seed)
 
     # Contracts: 40% of residents (70% of key populations), yearly, renewed 85% of the time.
-    kp = (age >= 65) | (age <= 6) | ht | dm | disabled | poor | maternal
+    kp = (age >= 65) | (age <= 6) | np.logical_or.reduce([np.zeros(n, bool), *sick]) | disabled | poor | maternal
     signs = rng.random(n) < np.where(kp, 0.7, 0.35)
     first_start = t - rng.integers(0, 900, size=n)
     c_rows: dict[str, list[np.ndarray]] = {k: [] for k in (
@@ -250,9 +300,10 @@ def generate(residents: int = 1_000_000, *, today: date | None = None, seed: int
     })
 
     # Enrolments (70% of patients) and quarterly follow-ups over two years, 90% attended.
-    ht_e, dm_e = rid[ht & (rng.random(n) < 0.7)], rid[dm & (rng.random(n) < 0.7)]
-    e_res = np.concatenate([ht_e, dm_e])
-    e_prog = np.concatenate([np.full(len(ht_e), "hypertension"), np.full(len(dm_e), "diabetes")])
+    enrolled = [rid[c & (rng.random(n) < ENROLLED)] for c in sick]
+    e_res = np.concatenate(enrolled or [np.zeros(0, np.int64)])
+    e_prog = np.concatenate([np.full(len(e), g.code) for e, (g, _shape) in zip(enrolled, shaped, strict=True)]
+                            or [np.zeros(0, object)])
     ne = len(e_res)
     e_start = t - rng.integers(60, 2500, size=ne)
     e_team = res_team[e_res - 1]
@@ -269,15 +320,11 @@ def generate(residents: int = 1_000_000, *, today: date | None = None, seed: int
     v_enrol, v_day = v_enrol[keep], v_day[keep]
     nv = len(v_enrol)
     vy, vmd = _ymd(v_day)
-    is_ht = e_prog[v_enrol - 1] == "hypertension"
+    mode = np.where(rng.random(nv) < 0.9, "clinic", "phone")
     visits_t = _table("visits", {
         "visit_id": np.arange(1, nv + 1), "resident_id": e_res[v_enrol - 1], "enrolment_id": v_enrol,
         "programme": e_prog[v_enrol - 1], "ruleset": np.full(nv, "nbphs-2017"), "day": v_day, "y": vy, "md": vmd,
-        "visit_type": np.full(nv, "follow_up"), "mode": np.where(rng.random(nv) < 0.9, "clinic", "phone"),
-        "sbp": _nullable(rng.normal(138, 14, nv).round(), ~is_ht),
-        "dbp": _nullable(rng.normal(84, 9, nv).round(), ~is_ht),
-        "fasting_glucose": pa.array(np.where(is_ht, np.nan, rng.normal(7.0, 1.2, nv).round(1)), pa.float64(),
-                                    from_pandas=True),
+        "visit_type": np.full(nv, "follow_up"), "mode": mode, **_observations(rng, e_prog[v_enrol - 1], shaped),
         "is_deleted": np.zeros(nv, bool),
     })
     planned = rng.random(ne) < 0.8
@@ -315,17 +362,12 @@ def next_day(district: SyntheticDistrict, *, seed: int = 7) -> SyntheticDistrict
     n_v = max(1, v.num_rows // 90)
     enrol = rng.integers(1, e.num_rows + 1, size=n_v)
     prog = np.array(e.column("programme").to_pylist(), dtype=object)[enrol - 1]
-    is_ht = prog == "hypertension"
     vy, vmd = _ymd(np.full(n_v, t))
     start = v.num_rows + 1
     raw["visits"] = pa.concat_tables([v, _table("visits", {
         "visit_id": np.arange(start, start + n_v), "resident_id": e.column("resident_id").to_numpy()[enrol - 1],
         "enrolment_id": enrol, "programme": prog, "ruleset": np.full(n_v, "nbphs-2017"), "day": np.full(n_v, t),
         "y": vy, "md": vmd, "visit_type": np.full(n_v, "follow_up"), "mode": np.full(n_v, "clinic"),
-        "sbp": _nullable(rng.normal(138, 14, n_v).round(), ~is_ht),
-        "dbp": _nullable(rng.normal(84, 9, n_v).round(), ~is_ht),
-        "fasting_glucose": pa.array(np.where(is_ht, np.nan, rng.normal(7.0, 1.2, n_v).round(1)), pa.float64(),
-                                    from_pandas=True),
-        "is_deleted": np.zeros(n_v, bool),
+        **_observations(rng, prog, _shaped()), "is_deleted": np.zeros(n_v, bool),
     })])
     return SyntheticDistrict(raw, district.org, today)

@@ -1,5 +1,5 @@
-"""The type 2 diabetes programme's indicators, dashboard section and fact declaration (indicator
-catalogue registry, jiayi.indicators.catalogue)."""
+"""The type 2 diabetes programme's indicators, dashboard section, fact declaration (indicator catalogue
+registry, jiayi.indicators.catalogue) and shape in the bench's synthetic district."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import ibis
 
 from jiayi.indicators import catalogue as C
 from jiayi.indicators.facts import FollowUpFacts, ParamOf, register_programme
+from jiayi.indicators.synthetic import SyntheticShape, register_shape
 from jiayi.indicators.texts import mark as _
 from jiayi.programmes.diabetes import rules  # noqa: F401  (registers the rule sets the facts read)
 from jiayi.programmes.models import FACE_TO_FACE_MODES, VisitType
@@ -30,6 +31,10 @@ register_programme(FollowUpFacts(
     visit_types=(str(VisitType.FOLLOW_UP), str(VisitType.ANNUAL_CHECK)),
     face_to_face_modes=tuple(str(m) for m in FACE_TO_FACE_MODES), measured=_measured, at_target=_at_target,
     control_params=CONTROL_PARAMS, order=20,
+))
+# The bench's synthetic district (jiayi.indicators.synthetic): patients and their measured values.
+SYNTHETIC = register_shape(CODE, SyntheticShape(
+    prevalence=0.10, observe=lambda rng, n: {"fasting_glucose": rng.normal(7.0, 1.2, n).round(1)},
 ))
 C.register_group(CODE, _("2型糖尿病患者健康管理"), order=40)
 C.register(

@@ -1,5 +1,5 @@
-"""The hypertension programme's indicators, dashboard section and fact declaration (indicator
-catalogue registry, jiayi.indicators.catalogue)."""
+"""The hypertension programme's indicators, dashboard section, fact declaration (indicator catalogue
+registry, jiayi.indicators.catalogue) and shape in the bench's synthetic district."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import ibis
 
 from jiayi.indicators import catalogue as C
 from jiayi.indicators.facts import FollowUpFacts, ParamOf, register_programme
+from jiayi.indicators.synthetic import SyntheticShape, register_shape
 from jiayi.indicators.texts import mark as _
 from jiayi.programmes.hypertension import rules  # noqa: F401  (registers the rule sets the facts read)
 from jiayi.programmes.models import FACE_TO_FACE_MODES, VisitType
@@ -33,6 +34,11 @@ register_programme(FollowUpFacts(
     visit_types=(str(VisitType.FOLLOW_UP), str(VisitType.ANNUAL_CHECK)),
     face_to_face_modes=tuple(str(m) for m in FACE_TO_FACE_MODES), measured=_measured, at_target=_at_target,
     control_params=CONTROL_PARAMS, order=10,
+))
+# The bench's synthetic district (jiayi.indicators.synthetic): patients and their measured values.
+SYNTHETIC = register_shape(CODE, SyntheticShape(
+    prevalence=0.25,
+    observe=lambda rng, n: {"sbp": rng.normal(138, 14, n).round(), "dbp": rng.normal(84, 9, n).round()},
 ))
 C.register_group(CODE, _("高血压患者健康管理"), order=30)
 C.register(
