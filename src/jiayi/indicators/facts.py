@@ -89,7 +89,7 @@ TAG_CODES: tuple[str, ...] = tuple(c for c in KEY_POPULATION_CODES if c not in A
 # Follow-up programmes: what a programme declares to the fact tables
 # ---------------------------------------------------------------------------------------------
 
-#: Parameter ``key`` of the rule set a visit is managed under, as an ibis value (see Facts._ruleset_param).
+#: Parameter ``key`` of the rule set a visit is managed under, as an ibis value (see Facts._disease_param).
 ParamOf = Callable[[str], ibis.Value]
 
 

@@ -4,6 +4,10 @@ Stages: ``org`` → ``residents`` → ``records`` → ``measurements`` → ``con
 ``finalise``. Each stage draws from its own random stream (seed + stage name), so the same seed,
 size, district and reference date give the same content (checked by ``content_digest``). Stages
 whose app is not installed are skipped and listed in the result.
+
+The stages are a registry (:func:`register_stage`, ordered by ``order``): the generator's own are
+registered here, and an app adds its stage from its ``synth_stages.py`` (found by
+:func:`jiayi.core.discovery.autodiscover` when a run starts).
 """
 
 from __future__ import annotations
@@ -75,12 +79,6 @@ def _stage_contracts(ctx: SynthContext) -> None:
     build_contracts(ctx)
 
 
-def _stage_programmes(ctx: SynthContext) -> None:
-    from jiayi.synth.programmes import build_programmes
-
-    build_programmes(ctx)
-
-
 def _stage_finalise(ctx: SynthContext) -> None:
     from jiayi.synth.records import write_records
 
@@ -91,44 +89,63 @@ def _stage_finalise(ctx: SynthContext) -> None:
     write_records(ctx)
 
 
-def _available(stage: str) -> bool:
-    if stage == "contracts":
-        from jiayi.synth.contracts import available
-    elif stage == "programmes":
-        from jiayi.synth.programmes import available
-    else:
-        return True
+def _contracts_available() -> bool:
+    from jiayi.synth.contracts import available
+
     return available()
 
 
-STAGES: tuple[tuple[str, Callable[[SynthContext], None]], ...] = (
-    ("org", _stage_org),
-    ("residents", _stage_residents),
-    ("records", _stage_records),
-    ("measurements", _stage_measurements),
-    ("contracts", _stage_contracts),
-    ("programmes", _stage_programmes),
-    ("finalise", _stage_finalise),
-)
+def _always() -> bool:
+    return True
 
 
-#: Tables each stage writes (their first free ids are read before the writer starts).
-STAGE_TABLES: dict[str, tuple[str, ...]] = {
-    "org": ("org_area", "org_institution", "org_staff", "org_team", "org_teammember"),
-    "residents": ("residents_household", "residents_resident"),
-    "records": ("residents_problem", "residents_keypopulationtag", "residents_recordserialcounter",
-                "residents_healthrecord"),
-    "measurements": ("residents_measurement",),
-    "contracts": ("contracts_servicepackage", "contracts_packageitem", "contracts_contract",
-                  "contracts_contractpackage", "contracts_householdsigning", "contracts_satisfactionsurvey",
-                  "contracts_contractitem", "contracts_servicedelivery"),
-    "programmes": ("programmes_enrolment", "programmes_visit", "programmes_task", "programmes_referral",
-                   "programmes_medicationplan", "programmes_medicationplanline"),
-}
+@dataclass(frozen=True)
+class Stage:
+    """One stage: ``run(ctx)`` writes ``tables`` (their first free ids are read before the writer
+    starts); ``available()`` says whether its apps and tables exist (else the stage is skipped)."""
+
+    name: str
+    run: Callable[[SynthContext], None]
+    tables: tuple[str, ...] = ()
+    available: Callable[[], bool] = _always
+    order: int = 100
 
 
-def _tables(skipped: list[str]) -> list[str]:
-    return [t for stage, tables in STAGE_TABLES.items() if stage not in skipped for t in tables]
+_STAGES: dict[str, Stage] = {}
+
+
+def register_stage(stage: Stage) -> Stage:
+    """Add (or replace) a stage; stages run by ``order``."""
+    _STAGES[stage.name] = stage
+    return stage
+
+
+def stages() -> list[Stage]:
+    """The registered stages in running order (every app's ``synth_stages`` module imported first)."""
+    from jiayi.core.discovery import autodiscover
+
+    autodiscover("synth_stages")
+    return sorted(_STAGES.values(), key=lambda s: (s.order, s.name))
+
+
+register_stage(Stage("org", _stage_org, ("org_area", "org_institution", "org_staff", "org_team", "org_teammember"),
+                     order=10))
+register_stage(Stage("residents", _stage_residents, ("residents_household", "residents_resident"), order=20))
+register_stage(Stage("records", _stage_records, (
+    "residents_problem", "residents_keypopulationtag", "residents_recordserialcounter", "residents_healthrecord",
+), order=30))
+register_stage(Stage("measurements", _stage_measurements, ("residents_measurement",), order=40))
+register_stage(Stage("contracts", _stage_contracts, (
+    "contracts_servicepackage", "contracts_packageitem", "contracts_contract", "contracts_contractpackage",
+    "contracts_householdsigning", "contracts_satisfactionsurvey", "contracts_contractitem",
+    "contracts_servicedelivery",
+), available=_contracts_available, order=50))
+#: The programmes stage (jiayi.synth.synth_stages) runs at 60.
+register_stage(Stage("finalise", _stage_finalise, order=1000))
+
+
+def _tables(todo: list[Stage]) -> list[str]:
+    return [t for stage in todo for t in stage.tables]
 
 
 def district_population(county_code: str, *, using: str = DEFAULT_DB_ALIAS) -> tuple[bool, int]:
@@ -170,7 +187,9 @@ def generate(
             % {"county": d.county_name, "code": d.county_code, "n": f"{n_existing:,}"}
         )
     stage_seconds: dict[str, float] = {}
-    skipped = [name for name, _fn in STAGES if not _available(name)]
+    todo = stages()
+    skipped = [stage.name for stage in todo if not stage.available()]
+    todo = [stage for stage in todo if stage.name not in skipped]
     bar = None
     if progress:
         from tqdm import tqdm
@@ -216,14 +235,13 @@ def generate(
                 from jiayi.synth.records import serial_counters
 
                 ctx.frames["serial_counters"] = serial_counters(d.county_code)
-                loader.prefetch_ids(_tables(skipped))
-                for name, fn in STAGES:
-                    if name in skipped:
-                        continue
+                loader.prefetch_ids(_tables(todo))
+                for stage in todo:
+                    name = stage.name
                     if bar is not None:
                         bar.set_description(f"synth {district} · {name}")
                     t = time.perf_counter()
-                    fn(ctx)
+                    stage.run(ctx)
                     stage_seconds[name] = round(time.perf_counter() - t, 2)
                     if log:
                         log(f"{name}: {stage_seconds[name]:.1f}s")
