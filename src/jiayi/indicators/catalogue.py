@@ -40,6 +40,8 @@ __all__ = [
     "follow_up_indicators",
     "get",
     "indicators",
+    "managed_coverage",
+    "medication_plan_share",
     "register",
     "register_group",
     "unregister",
