@@ -99,7 +99,6 @@ def test_the_estimated_denominator_counts_adults_by_their_birthday_on_the_last_d
                              indicators=[CATALOGUE["ht.management_rate"]])
     finally:
         backend.close()
-    engine_rs = {rs.programme: rs for rs in ctx.all()}["programme-engine"]
-    prevalence = engine_rs.value("estimated_prevalence")["hypertension"]
+    prevalence = ctx.disease("hypertension").value("estimated_prevalence")
     assert _at(ev, "ht.management_rate", "2025", "district", district.commission.pk)[1] == pytest.approx(
         adults * prevalence)

@@ -238,7 +238,9 @@ def _management_divisor(programme: str) -> Callable[[RuleContext], int]:
 def _prevalence(ctx: RuleContext, programme: str) -> float | None:
     if ctx.engine.value("management_denominator") != "estimated":
         return None
-    value = (ctx.engine.value("estimated_prevalence") or {}).get(programme)
+    # Each follow-up programme's rule set carries its own prevalence (None or absent = no estimate).
+    param = ctx.disease(programme).params.get("estimated_prevalence")
+    value = param.value if param is not None else None
     return float(value) if value is not None else None
 
 
@@ -328,7 +330,7 @@ def follow_up_indicators(
             programme, _("年内已管理的{d}患者人数", d=zh), _("年内辖区内{d}患者总人数", d=zh), "ytd",
             "resident", _("{ref}（M）；分母口径见规则集", ref=_S12), "M", management_rate(programme, prefix),
             requires=(*_PROG, "problems"),
-            params=(("programme-engine", "management_denominator"), ("programme-engine", "estimated_prevalence"),
+            params=(("programme-engine", "management_denominator"), (programme, "estimated_prevalence"),
                     ("programme-engine", "estimated_min_age"), ("programme-engine", "managed_requires_visit")),
             variant=_management_variant(programme), divisor=_management_divisor(programme), levels=AREA_LEVELS,
         ),

@@ -132,7 +132,8 @@ def _estimated_variant() -> RuleSet:
                     "L",
                     _S12 + " — local practice '18岁及以上常住人口 × 25.2%' (renrendoc 110528455)",
                     verified=False,
-                    note="estimated patients = residents aged estimated_min_age and over x estimated_prevalence; "
+                    note="estimated patients = residents aged estimated_min_age and over x the disease rule set's "
+                    "estimated_prevalence; "
                     "a programme without a prevalence falls back to the registered patients",
                 ),
             },

@@ -9,7 +9,9 @@ Importing this module registers two rule sets:
 - ``programme-engine`` / ``nbphs-2017`` — definitions the programme numbers and the screening
   workflow need and the sources leave open (RULES.md §1.2, §2.1, §2.5, §2.6): the management-rate
   denominator, the screening re-check interval, the annual-check due date, how the standardised-
-  management definition of the disease rule set is applied to a part of a year.
+  management definition of the disease rule set is applied to a part of a year. The prevalence an
+  *estimated* denominator multiplies by is a parameter of each disease's own rule set
+  (``estimated_prevalence``; None = no estimate, the registered patients count).
 
 The standardised-management definition itself (minimum visits, longest gap, year edges) lives in the
 disease rule sets (``chronic_rules.common_params``); :func:`standardised_in_period` applies exactly
@@ -104,13 +106,6 @@ ENGINE_2017: Final[RuleSet] = rulesets.register(
                 note="the national text does not say how patients are counted; 'registered' = residents of "
                 "the resident population with the diagnosis on record; 'estimated' = adults x prevalence "
                 "(a local practice)",
-            ),
-            "estimated_prevalence": Param(
-                {"hypertension": 0.252, "diabetes": None},
-                "L",
-                _S12 + " — local practice '18岁及以上常住人口 × 25.2%' (renrendoc 110528455)",
-                verified=False,
-                note="local only; no prevalence for diabetes was found (None = 'estimated' unavailable)",
             ),
             "estimated_min_age": Param(18, "L", _S12 + " — local practice '18岁及以上常住人口'"),
             "managed_requires_visit": Param(

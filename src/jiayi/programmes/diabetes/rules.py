@@ -56,6 +56,13 @@ NBPHS_2017: Final[RuleSet] = rulesets.register(
         effective_from=date(2017, 3, 28),
         params={
             **common_params(),
+            "estimated_prevalence": Param(
+                None,
+                "L",
+                "RULES.md §1.2 — local practice '18岁及以上常住人口 × 25.2%' (renrendoc 110528455)",
+                verified=False,
+                note="local only; no prevalence for diabetes was found (None = 'estimated' unavailable)",
+            ),
             "target_fpg": Param(
                 7.0,
                 "H",

@@ -59,6 +59,13 @@ NBPHS_2017: Final[RuleSet] = rulesets.register(
         effective_from=date(2017, 3, 28),
         params={
             **common_params(),
+            "estimated_prevalence": Param(
+                0.252,
+                "L",
+                "RULES.md §1.2 — local practice '18岁及以上常住人口 × 25.2%' (renrendoc 110528455)",
+                verified=False,
+                note="local only; used when the programme engine's management_denominator is 'estimated'",
+            ),
             # Control (随访分类 / 血压控制率)
             "target_sbp": Param(140, "H", _S24 + " — not controlled: SBP >= 140 and/or DBP >= 90"),
             "target_dbp": Param(90, "H", _S24 + " — not controlled: SBP >= 140 and/or DBP >= 90"),
