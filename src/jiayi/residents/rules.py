@@ -39,6 +39,7 @@ __all__ = [
     "check_measurements",
     "derive_key_populations",
     "latest_birth_date",
+    "register_key_population",
     "round_half_up",
     "waist_class",
 ]
@@ -274,24 +275,43 @@ def latest_birth_date(on: date, years: int) -> date:
         return on.replace(year=on.year - years, day=28)
 
 
-#: code -> (Chinese name, English name), in the order of RULES.md §6.
-KEY_POPULATIONS: Final[dict[str, tuple[str, str]]] = {
-    "elderly": (_("老年人"), "Elderly people (65+)"),
-    "maternal": (_("孕产妇"), "Pregnant and postpartum women"),
-    "child": (_("儿童"), "Children (0-6)"),
-    "disabled": (_("残疾人"), "Disabled people"),
-    "poverty_lifted": (_("脱贫人口"), "People lifted out of poverty"),
-    "special_fp_family": (_("计划生育特殊家庭成员"), "Members of special family-planning families"),
-    "hypertension": (_("高血压患者"), "Hypertension patients"),
-    "diabetes": (_("糖尿病患者"), "Diabetes patients"),
-    "tuberculosis": (_("结核病患者"), "Tuberculosis patients"),
-    "severe_mental": (_("严重精神障碍患者"), "Severe mental disorder patients"),
-}
+#: code -> (Chinese name, English name), in the order of RULES.md §6 — a registry: the populations that
+#: are not a disease are registered below, a disease's by the folder of the programme that owns it (its
+#: ``diagnoses.py``, with its diagnosis group) through :func:`register_key_population`.
+KEY_POPULATIONS: Final[dict[str, tuple[str, str]]] = {}
 
-#: Key populations that follow from a confirmed diagnosis.
-DIAGNOSIS_POPULATIONS: Final[frozenset[str]] = frozenset(
-    {"hypertension", "diabetes", "tuberculosis", "severe_mental"}
-)
+#: Key populations that follow from a confirmed diagnosis (registered with ``diagnosis=True``).
+DIAGNOSIS_POPULATIONS: Final[set[str]] = set()
+
+_RANKS: dict[str, int] = {}
+
+
+def register_key_population(code: str, name: str, name_en: str, *, rank: int, diagnosis: bool = False) -> None:
+    """Register (or replace) key population ``code``; ``rank`` is its place in the list of RULES.md §6,
+    which orders :data:`KEY_POPULATIONS` whatever order the registrations come in."""
+    _RANKS[code] = rank
+    entries = {**KEY_POPULATIONS, code: (name, name_en)}
+    KEY_POPULATIONS.clear()
+    KEY_POPULATIONS.update(sorted(entries.items(), key=lambda item: _RANKS[item[0]]))
+    if diagnosis:
+        DIAGNOSIS_POPULATIONS.add(code)
+    else:
+        DIAGNOSIS_POPULATIONS.discard(code)
+
+
+register_key_population("elderly", _("老年人"), "Elderly people (65+)", rank=1)
+register_key_population("maternal", _("孕产妇"), "Pregnant and postpartum women", rank=2)
+register_key_population("child", _("儿童"), "Children (0-6)", rank=3)
+register_key_population("disabled", _("残疾人"), "Disabled people", rank=4)
+register_key_population("poverty_lifted", _("脱贫人口"), "People lifted out of poverty", rank=5)
+register_key_population("special_fp_family", _("计划生育特殊家庭成员"), "Members of special family-planning families",
+                        rank=6)
+# Ranks 7 and 8 are the two chronic follow-up programmes' (their folders register them). The diseases whose
+# programmes are not built yet (their groups are in residents.diagnoses); their folders take them over.
+register_key_population("tuberculosis", _("结核病患者"), "Tuberculosis patients", rank=9, diagnosis=True)
+register_key_population("severe_mental", _("严重精神障碍患者"), "Severe mental disorder patients", rank=10,
+                        diagnosis=True)
+
 #: Key populations that are recorded facts, not derivable from the record.
 RECORDED_POPULATIONS: Final[frozenset[str]] = frozenset({"disabled", "poverty_lifted", "special_fp_family"})
 
@@ -312,7 +332,7 @@ def derive_key_populations(
     - 'elderly': age >= 65; 'child': age 0-6 (under 7), in full years (:func:`age_on`); skipped when
       the birth date is unknown;
     - 'maternal': pregnant or postpartum;
-    - 'hypertension', 'diabetes', 'tuberculosis', 'severe_mental': from ``diagnoses``;
+    - the disease populations (:data:`DIAGNOSIS_POPULATIONS`): from ``diagnoses``;
     - ``recorded`` flags are kept as they are (any key-population code may be recorded, typically
       'disabled', 'poverty_lifted', 'special_fp_family').
 
