@@ -3,6 +3,7 @@ a resident's personal data."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -11,7 +12,6 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiayi.core import rulesets
 from jiayi.core.audit import audit_search, audit_view
 from jiayi.core.scoping import get_visible_or_404, institution_ids_visible_to
 from jiayi.org.models import Institution, Staff, Team
@@ -439,7 +439,7 @@ def screening_case_get(user, pk: int) -> ScreeningCase:
 
 
 # ---------------------------------------------------------------------------------------------
-# Risk (China-PAR, hypertension risk stratification, diabetes risk score)
+# Risk (China-PAR here; each programme adds its own: risk stratification, risk score, high-risk criteria)
 # ---------------------------------------------------------------------------------------------
 
 @dataclass
@@ -447,11 +447,58 @@ class RiskReport:
     china_par: dict[str, Any] | None
     china_par_missing: list[str]
     china_par_inputs: dict[str, Any]
-    htn_risk: dict[str, Any] | None
-    diabetes_score: dict[str, Any] | None
-    diabetes_missing: list[str]
+    htn_risk: dict[str, Any] | None = None
+    diabetes_score: dict[str, Any] | None = None
+    diabetes_missing: list[str] = field(default_factory=list)
     high_risk: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RiskSubject:
+    """What the risk panel read of the resident, handed to the programmes' contributions: ``latest``
+    measurement -> (value, date), the diagnosis ``groups``, and ``facts`` (:data:`RISK_FACTS`)."""
+
+    resident: Resident
+    today: date
+    age: int
+    latest: dict[str, tuple[float, date]]
+    groups: frozenset[str]
+    smoker: bool | None
+    cvd_family_history: bool
+    facts: dict[str, bool] = field(default_factory=dict)
+
+    def value(self, name: str) -> float | None:
+        return self.latest.get(name, (None,))[0]
+
+    def family_history(self, words: tuple[str, ...]) -> bool:
+        return _history_flag(self.resident, words)
+
+
+#: The facts of a resident the risk models take from a programme (False when no programme tells):
+#: ``diagnosed_diabetes`` (China-PAR, the hypertension risk stratification), ``bp_treated`` (China-PAR).
+RISK_FACTS: tuple[str, ...] = ("diagnosed_diabetes", "bp_treated")
+_RISK_FACT_SOURCES: dict[str, Callable[[RiskSubject], bool]] = {}
+_RISK_SECTIONS: dict[str, Callable[[RiskSubject], dict[str, Any]]] = {}
+
+
+def register_risk_fact(fact: str, source: Callable[[RiskSubject], bool]) -> None:
+    """A programme tells the risk panel fact ``fact`` (one of :data:`RISK_FACTS`) of a resident."""
+    if fact not in RISK_FACTS:
+        raise ValueError(f"unknown risk fact {fact!r} (known: {', '.join(RISK_FACTS)})")
+    _RISK_FACT_SOURCES[fact] = source
+
+
+def register_risk_section(programme: str, section: Callable[[RiskSubject], dict[str, Any]]) -> None:
+    """A programme adds its part of the risk report: ``section`` returns RiskReport fields and values."""
+    _RISK_SECTIONS[programme] = section
+
+
+def _risk_contributions() -> None:
+    # The programme folders register from their risk_panel.py (once; the apps are loaded by now).
+    from jiayi.core.discovery import autodiscover
+
+    autodiscover("risk_panel")
 
 
 def _latest_values(resident: Resident, names: tuple[str, ...]) -> dict[str, tuple[float, date]]:
@@ -510,42 +557,40 @@ def _smoker(resident: Resident) -> bool | None:
     return None
 
 
-def _on_bp_treatment(resident: Resident) -> bool:
-    return (
-        MedicationPlan.objects.filter(resident=resident, status=PlanStatus.ACTIVE, programme="hypertension").exists()
-        or Enrolment.objects.filter(resident=resident, programme="hypertension", end_date__isnull=True).exists()
-    )
-
-
 def resident_risk(resident: Resident, *, today: date | None = None) -> RiskReport:
-    """Cardiovascular and diabetes risk from the resident's record; lists the inputs used and the
-    inputs missing. The caller has scoped and audited the resident."""
+    """Cardiovascular risk (China-PAR) from the resident's record with the inputs used and the inputs
+    missing, and the parts the programmes contribute (risk stratification, diabetes risk score,
+    high-risk criteria). The caller has scoped and audited the resident."""
     from jiayi.programmes import risk
-    from jiayi.programmes.hypertension.rules import hypertension_high_risk
     from jiayi.residents.diagnoses import diagnosis_groups
 
+    _risk_contributions()
     today = today or timezone.localdate()
     age = resident.age_on(today)
     latest = _latest_values(
         resident, ("sbp", "dbp", "total_cholesterol", "hdl_c", "ldl_c", "waist", "bmi", "fasting_glucose")
     )
     groups = diagnosis_groups(list(resident.problems.filter(resolved_on__isnull=True).values_list("icd10", flat=True)))
-    diabetic = "diabetes" in groups
     smoker = _smoker(resident)
-    treated = _on_bp_treatment(resident)
+    fh_cvd = _history_flag(resident, ("冠心病", "脑卒中", "心肌梗死", "心脑血管"))
+    subject = RiskSubject(resident=resident, today=today, age=age, latest=latest, groups=frozenset(groups),
+                          smoker=smoker, cvd_family_history=fh_cvd)
+    for fact in RISK_FACTS:  # diagnosed diabetes first: a later fact may read it
+        source = _RISK_FACT_SOURCES.get(fact)
+        subject.facts[fact] = bool(source(subject)) if source is not None else False
+    diabetic, treated = subject.facts["diagnosed_diabetes"], subject.facts["bp_treated"]
     north = risk.china_par_north(resident.area.code)  # rule-set data (risk.CHINA_PAR_REGION)
     urban = _urban(resident)
-    fh_cvd = _history_flag(resident, ("冠心病", "脑卒中", "心肌梗死", "心脑血管"))
-    inputs: dict[str, Any] = {
-        "sex": resident.sex,
-        "age": age,
-        "treated": treated,
-        "diabetes": diabetic,
-        "north": north,
-        "urban": urban,
-        "family_history": fh_cvd,
-        "smoker": smoker,
-    }
+    inputs: dict[str, Any] = dict(
+        sex=resident.sex,
+        age=age,
+        treated=treated,
+        diabetes=diabetic,  # the China-PAR input: diagnosed diabetes
+        north=north,
+        urban=urban,
+        family_history=fh_cvd,
+        smoker=smoker,
+    )
     missing: list[str] = []
     for key in ("sbp", "total_cholesterol", "hdl_c", "waist"):
         if key in latest:
@@ -582,88 +627,11 @@ def resident_risk(resident: Resident, *, today: date | None = None) -> RiskRepor
             }
         except ValueError as exc:
             notes.append(str(exc))
-    htn: dict[str, Any] | None = None
-    if "sbp" in latest and "dbp" in latest:
-        sbp, dbp = latest["sbp"][0], latest["dbp"][0]
-        factors = risk.hypertension_risk_factors(
-            sex=resident.sex,
-            age=age,
-            smoker=bool(smoker),
-            fasting_glucose=latest.get("fasting_glucose", (None,))[0],
-            total_cholesterol=latest.get("total_cholesterol", (None,))[0],
-            ldl_c=latest.get("ldl_c", (None,))[0],
-            hdl_c=latest.get("hdl_c", (None,))[0],
-            premature_cvd_family_history=fh_cvd,
-            waist=latest.get("waist", (None,))[0],
-            bmi=latest.get("bmi", (None,))[0],
-        )
-        grade = risk.bp_grade(sbp, dbp)
-        level = risk.hypertension_risk_level(sbp, dbp, risk_factors=len(factors), diabetes=diabetic)
-        htn = {
-            "sbp": sbp,
-            "dbp": dbp,
-            "bp_grade": grade.category,
-            "bp_grade_label": _(risk.BP_CATEGORIES[grade.category]),
-            "risk_factors": factors,
-            "risk_factor_labels": [_(risk.HTN_RISK_FACTORS[f]) for f in factors],
-            "level": level,
-            "level_label": _(risk.HTN_RISK_LEVELS[level]) if level else None,
-            "ruleset": risk.HBP_2018.code,
-            "unverified": list(risk.HBP_2018.unverified()),
-        }
-    dm: dict[str, Any] | None = None
-    dm_missing: list[str] = []
-    if not diabetic:
-        for key in ("bmi", "waist", "sbp"):
-            if key not in latest:
-                dm_missing.append(key)
-        lo, hi = risk.CDRS_AGE_RANGE
-        if not lo <= age <= hi:
-            dm_missing.append("age")
-        if not dm_missing:
-            s = risk.diabetes_risk_score(
-                age=age,
-                sex=resident.sex,
-                bmi=latest["bmi"][0],
-                waist=latest["waist"][0],
-                sbp=latest["sbp"][0],
-                family_history=_history_flag(resident, ("糖尿病",)),
-            )
-            dm = {
-                "total": s.total,
-                "high_risk": s.high_risk,
-                "points": {
-                    "age": s.age_points,
-                    "bmi": s.bmi_points,
-                    "waist": s.waist_points,
-                    "sbp": s.sbp_points,
-                    "family_history": s.family_history_points,
-                    "sex": s.sex_points,
-                },
-            }
-    high_risk: list[str] = []
-    if "hypertension" not in groups:
-        rs = rulesets.default_for("hypertension", today)
-        high_risk = hypertension_high_risk(
-            ruleset=rs,
-            sbp=latest.get("sbp", (None,))[0],
-            dbp=latest.get("dbp", (None,))[0],
-            bmi=latest.get("bmi", (None,))[0],
-            waist=latest.get("waist", (None,))[0],
-            sex=resident.sex,
-            family_history=_history_flag(resident, ("高血压",)),
-            age=age,
-        )
-    return RiskReport(
-        china_par=china_par,
-        china_par_missing=missing,
-        china_par_inputs=inputs,
-        htn_risk=htn,
-        diabetes_score=dm,
-        diabetes_missing=dm_missing,
-        high_risk=high_risk,
-        notes=notes,
-    )
+    report = RiskReport(china_par=china_par, china_par_missing=missing, china_par_inputs=inputs, notes=notes)
+    for section in _RISK_SECTIONS.values():
+        for name, value in section(subject).items():
+            setattr(report, name, value)
+    return report
 
 
 # ---------------------------------------------------------------------------------------------
