@@ -7,6 +7,7 @@ the programme pages through the registry alone.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,97 @@ def test_a_back_dated_visit_in_a_missed_window_leaves_the_open_contact(district)
     )
     six.refresh_from_db()
     assert six.status == TaskStatus.DUE
+
+
+# -- the indicator catalogue and synth ---------------------------------------------------------
+
+SYNTH_AS_OF = date(2025, 6, 30)
+
+
+def test_each_demo_registers_a_dashboard_group_an_indicator_and_a_synth_stage():
+    from jiayi.indicators import catalogue
+    from jiayi.synth import pipeline
+
+    by_group: dict[str, list[str]] = {}
+    for ind in catalogue.indicators():
+        by_group.setdefault(ind.group, []).append(ind.code)
+    stage_names = [s.name for s in pipeline.stages()]
+    for code in DEMOS:
+        assert code in catalogue.GROUPS
+        assert by_group.get(code) and all(c.startswith(f"{code}.") for c in by_group[code])
+        assert any(name == code or name.startswith(f"{code}-") for name in stage_names)
+    # After every real stage (their random draws and ids are untouched), before the finalising one.
+    real = [s for s in pipeline.stages() if not any(s.name.startswith(c) for c in DEMOS)]
+    demo = [s for s in pipeline.stages() if any(s.name.startswith(c) for c in DEMOS)]
+    finalise = max(s.order for s in real)
+    assert all(max(s.order for s in real if s.order < finalise) < d.order < finalise for d in demo)
+
+
+def test_the_golden_regression_leaves_out_exactly_the_demo_indicators():
+    from jiayi.indicators import catalogue
+    from tests.indicators.test_golden import ignored_indicators
+
+    demo_codes = {i.code for i in catalogue.indicators() if i.group in DEMOS}
+    assert demo_codes and ignored_indicators() == demo_codes
+
+
+@pytest.fixture(scope="module")
+def synth_district(django_db_setup, django_db_blocker):
+    from django.db import transaction
+
+    from jiayi.synth import reference
+    from jiayi.synth.pipeline import generate
+    from jiayi.synth.purge import purge_district
+
+    with django_db_blocker.unblock():
+        result = generate(district="gusu", residents=600, seed=11, as_of=SYNTH_AS_OF, progress=False)
+        try:
+            yield result
+        finally:
+            with transaction.atomic():
+                purge_district(reference.get_district("gusu").county_code, "gusu")
+
+
+@pytest.mark.django_db
+def test_synth_enrols_residents_in_each_demo_and_its_indicator_computes(synth_district):
+    from jiayi.indicators import catalogue
+    from jiayi.indicators import engine as ind_engine
+    from jiayi.indicators import periods as P
+    from jiayi.indicators.facts import load_org, rule_context
+    from jiayi.programmes.models import Enrolment, Visit
+
+    for code in DEMOS:
+        enrolments = Enrolment.objects.filter(programme=code)
+        assert synth_district.counts[f"{code}_enrolments"] == enrolments.count() > 0
+        assert Visit.objects.filter(programme=code).count() == enrolments.count()
+        assert not Visit.objects.filter(programme=code).exclude(enrolment__programme=code).exists()
+    assert Enrolment.objects.filter(programme="episode_demo", end_date__isnull=False).exists()
+    assert Enrolment.objects.filter(programme="episode_demo", end_date__isnull=True).exists()
+
+    demo = [i for i in catalogue.indicators() if i.group in DEMOS]
+    backend, raw = ind_engine.open_source("duckdb")
+    try:
+        evaluation = ind_engine.evaluate(
+            backend, raw, load_org(), P.recent_periods(SYNTH_AS_OF, 1), today=SYNTH_AS_OF,
+            ctx=rule_context(SYNTH_AS_OF), indicators=demo,
+        )
+    finally:
+        backend.close()
+    assert evaluation.blocked == {}
+    year = SYNTH_AS_OF.replace(month=1, day=1)
+    for ind in demo:
+        code = ind.group
+        rows = [r for r in evaluation.rows if r.indicator == ind.code and r.level == "district"]
+        assert rows, ind.code
+        # The district's denominator is counted by hand from the database for the year to date.
+        enrolments = Enrolment.objects.filter(programme=code)
+        if code == "episode_demo":
+            opened = enrolments.filter(start_date__gte=year, start_date__lte=SYNTH_AS_OF)
+            expected = (opened.filter(end_date__lte=SYNTH_AS_OF).count(), opened.count())
+        else:
+            current = enrolments.filter(start_date__lte=SYNTH_AS_OF).exclude(end_date__lt=year)
+            visited = current.filter(visits__visit_date__gte=year, visits__visit_date__lte=SYNTH_AS_OF).distinct()
+            expected = (visited.count(), current.count())
+        ytd = [r for r in rows if (r.numerator, r.denominator) == expected]
+        assert ytd, f"{ind.code}: expected {expected} among {[(r.period, r.numerator, r.denominator) for r in rows]}"
+        assert expected[1] > 0

@@ -1,0 +1,154 @@
+"""What the three test-only programmes share for the indicator catalogue and synth: an indicator
+builder over the raw enrolments and visits (which carry the programme code of any programme) and a
+synth stage writer. Test support only; each demo folder registers its own group, indicator and stage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import ibis
+import numpy as np
+
+from jiayi.indicators import catalogue as C
+from jiayi.indicators.facts import Facts
+from jiayi.synth.context import SynthContext
+from jiayi.synth.loader import nullable
+from jiayi.synth.pipeline import Stage
+
+REQUIRES = ("residents", "enrolments", "visits")
+NAT = np.datetime64("NaT")
+
+
+def _with_units(f: Facts, t: ibis.Table) -> ibis.Table:
+    """``t`` (resident_id, wid, team_id, doctor_id) with the resident's managing units."""
+    r = f.raw["residents"].filter(~f.raw["residents"].is_deleted).select("resident_id", "institution_id", "area_id")
+    t = t.join(r, "resident_id")
+    t = t.left_join(f.org_inst.select("institution_id", "station_id", "centre_id", "district_id"), "institution_id")
+    t = t.drop([c for c in t.columns if c.endswith("_right")])
+    t = t.left_join(f.org_area.select("area_id", "street_id"), "area_id")
+    return t.drop([c for c in t.columns if c.endswith("_right")])
+
+
+def visited_enrolments(code: str) -> Callable[[Facts], ibis.Table]:
+    """Enrolments of ``code`` overlapping [1 January, as-of] of each window (den) that have a visit of
+    the programme in that period (num); one row per enrolment."""
+
+    def build(f: Facts) -> ibis.Table:
+        e, w, v = f.raw["enrolments"], f.asof, f.raw["visits"]
+        e = e.filter(e.programme == code)
+        j = e.cross_join(w.select("wid", "as_of", "year_start")).filter(
+            e.start_day <= w.as_of, e.end_day.isnull() | (e.end_day >= w.year_start)
+        )
+        vs = v.filter(v.programme == code, ~v.is_deleted).select(v_enrol=v.enrolment_id, v_day=v.day)
+        hit = j.join(vs, [j.enrolment_id == vs.v_enrol, vs.v_day >= j.year_start, vs.v_day <= j.as_of])
+        hit = hit.select("wid", "enrolment_id").distinct().mutate(seen=ibis.literal(1).cast("int64"))
+        j = j.left_join(hit, ["wid", "enrolment_id"])
+        j = j.drop([c for c in j.columns if c.endswith("_right")])
+        t = _with_units(f, j.select("wid", "enrolment_id", "resident_id", "team_id", "doctor_id", "seen"))
+        return C._out(t, t.enrolment_id, t.resident_id, t.seen.fill_null(0), ibis.literal(1))
+
+    return build
+
+
+def closed_episodes(code: str) -> Callable[[Facts], ibis.Table]:
+    """Episodes of ``code`` opened in [1 January, as-of] (den) that were closed by the as-of day (num)."""
+
+    def build(f: Facts) -> ibis.Table:
+        e, w = f.raw["enrolments"], f.asof
+        e = e.filter(e.programme == code)
+        j = e.cross_join(w.select("wid", "as_of", "year_start")).filter(
+            e.start_day >= w.year_start, e.start_day <= w.as_of
+        )
+        closed = (j.end_day.notnull() & (j.end_day <= j.as_of)).ifelse(1, 0)
+        t = _with_units(f, j.select("wid", "enrolment_id", "resident_id", "team_id", "doctor_id", closed=closed))
+        return C._out(t, t.enrolment_id, t.resident_id, t.closed, ibis.literal(1))
+
+    return build
+
+
+def last_evidence(ctx: SynthContext) -> np.ndarray:
+    """Per resident (row of the residents frame): the latest day with a measurement or a contract service
+    delivery generated so far — days the real indicators already count as a dynamic record — or NaT."""
+    n = ctx.frames["residents"].id.size
+    last = ctx.frames.get("last_activity")
+    out = np.full(n, NAT, "datetime64[D]") if last is None else last.astype("datetime64[D]").copy()
+    contracts = ctx.frames.get("contracts")
+    if contracts is not None and contracts.deliveries:
+        parts = list(zip(*contracts.deliveries, strict=True))
+        item = np.concatenate(parts[0]).astype(np.int64)
+        day = np.concatenate(parts[1]).astype("datetime64[D]")
+        who = contracts.resident[contracts.item_contract[item]]
+        best = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(best, who, day.view(np.int64))
+        seen = best != np.iinfo(np.int64).min
+        cur = out.view(np.int64)
+        upd = seen & (np.isnat(out) | (best > cur))
+        out[upd] = best[upd].view("datetime64[D]")
+    return out
+
+
+def enrol_stage(
+    code: str, eligible: Callable[[SynthContext], np.ndarray], *, share: float, close: bool, stream: str = ""
+) -> Stage:
+    """A synth stage that enrols ``share`` of the ``eligible`` residents who have a measurement or a
+    service delivery and records one visit each on the last such day (:func:`last_evidence`, so the
+    dynamic-record evidence of the real indicators is unchanged); ``close`` ends the enrolment on that
+    day (an episode). It runs after the real stages, with its own random stream (``stream``, default
+    the programme code), so their draws and ids are untouched."""
+
+    def run(ctx: SynthContext) -> None:
+        from jiayi.core import rulesets
+        from jiayi.programmes import engine
+
+        prog = engine.get(code)
+        rs = rulesets.default_for(code, ctx.as_of)
+        rng = ctx.rng(stream or code)
+        res = ctx.frames["residents"]
+        last = last_evidence(ctx)
+        cand = np.flatnonzero(eligible(ctx) & res.living & ~np.isnat(last))
+        rows = cand[rng.random(cand.size) < share]
+        n = rows.size
+        if n == 0:
+            return
+        org = ctx.frames["org"]
+        day = last[rows]
+        start = day - rng.integers(0, 60, n).astype("timedelta64[D]")
+        end = day if close else np.full(n, NAT, "datetime64[D]")
+        inst = res.institution[rows]
+        teams = {int(i): org.institution_teams.get(int(i), ()) for i in np.unique(inst)}
+        team = np.array([teams[int(i)][0] if len(teams[int(i)]) else -1 for i in inst], dtype=np.int64)
+        leader = dict(zip(org.team_id.tolist(), org.team_leader.tolist(), strict=True))
+        doctor = np.array([leader.get(int(t), -1) for t in team], dtype=np.int64)
+        stamp, load = ctx.created_stamp, ctx.loader
+        e_id = load.allocate("programmes_enrolment", n)
+        load.insert("programmes_enrolment", {
+            "id": e_id, "version": np.ones(n, dtype=np.int64), "created_at": [stamp] * n, "updated_at": [stamp] * n,
+            "resident_id": res.id[rows], "programme": np.full(n, code, dtype=object),
+            "ruleset": np.full(n, rs.code, dtype=object), "start_date": start, "end_date": end,
+            "end_reason": np.full(n, "completed" if close else "", dtype=object), "end_note": [""] * n,
+            "source": np.full(n, "clinic", dtype=object), "diagnosed_on": np.full(n, NAT, "datetime64[D]"),
+            "institution_id": inst, "doctor_id": nullable(doctor, doctor >= 0), "team_id": nullable(team, team >= 0),
+            "enrolled_by_id": nullable(doctor, doctor >= 0),
+        })
+        none = np.zeros(n, dtype=np.int64)
+        no = np.zeros(n, dtype=bool)
+        load.insert("programmes_visit", {
+            "id": load.allocate("programmes_visit", n), "version": np.ones(n, dtype=np.int64),
+            "created_at": [stamp] * n, "updated_at": [stamp] * n, "enrolment_id": e_id, "resident_id": res.id[rows],
+            "programme": np.full(n, code, dtype=object), "ruleset": np.full(n, rs.code, dtype=object),
+            "visit_date": day, "visit_type": np.full(n, prog.visit_types[0].code, dtype=object),
+            "mode": np.full(n, "clinic", dtype=object), "face_to_face": ~no,
+            "form": np.full(n, json.dumps(prog.visit_types[0].example or {}), dtype=object),
+            "sbp": nullable(none, no), "dbp": nullable(none, no), "heart_rate": nullable(none, no),
+            "weight": nullable(none, no), "bmi": nullable(none, no), "fasting_glucose": nullable(none, no),
+            "classification": np.full(n, prog.outcomes[0].code if prog.outcomes else "", dtype=object),
+            "at_target": nullable(no, no),
+            "next_due": np.full(n, NAT, "datetime64[D]"),
+            "referral_reasons": np.full(n, "[]", dtype=object), "referred": no, "urgent": no,
+            "doctor_id": nullable(doctor, doctor >= 0), "institution_id": inst, "team_id": nullable(team, team >= 0),
+            "is_deleted": no,
+        })
+        ctx.counts[f"{code}_enrolments"] = ctx.counts.get(f"{code}_enrolments", 0) + n
+
+    return Stage(stream or code, run, ("programmes_enrolment", "programmes_visit"), order=900)
