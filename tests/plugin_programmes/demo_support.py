@@ -88,6 +88,17 @@ def last_evidence(ctx: SynthContext) -> np.ndarray:
     return out
 
 
+def _first_outcome(prog) -> str:
+    return prog.outcomes[0].code if prog.outcomes else ""
+
+
+def _valid(field: str, value: str) -> str:
+    """``value`` if it is one of programmes.Visit's ``field`` choices, else ""."""
+    from jiayi.programmes.models import Visit
+
+    return value if value in {c for c, _label in Visit._meta.get_field(field).choices} else ""
+
+
 def enrol_stage(
     code: str, eligible: Callable[[SynthContext], np.ndarray], *, share: float, close: bool, stream: str = ""
 ) -> Stage:
@@ -131,18 +142,22 @@ def enrol_stage(
             "institution_id": inst, "doctor_id": nullable(doctor, doctor >= 0), "team_id": nullable(team, team >= 0),
             "enrolled_by_id": nullable(doctor, doctor >= 0),
         })
+        # programmes.Visit's visit_type / classification choices are still the chronic ones (issue #9):
+        # a code of the programme that is not a model choice is written as the generic follow-up type
+        # and a blank classification, so that the generated rows pass full_clean like every synth row.
+        vt, cls = _valid("visit_type", prog.visit_types[0].code), _valid("classification", _first_outcome(prog))
         none = np.zeros(n, dtype=np.int64)
         no = np.zeros(n, dtype=bool)
         load.insert("programmes_visit", {
             "id": load.allocate("programmes_visit", n), "version": np.ones(n, dtype=np.int64),
             "created_at": [stamp] * n, "updated_at": [stamp] * n, "enrolment_id": e_id, "resident_id": res.id[rows],
             "programme": np.full(n, code, dtype=object), "ruleset": np.full(n, rs.code, dtype=object),
-            "visit_date": day, "visit_type": np.full(n, prog.visit_types[0].code, dtype=object),
+            "visit_date": day, "visit_type": np.full(n, vt or "follow_up", dtype=object),
             "mode": np.full(n, "clinic", dtype=object), "face_to_face": ~no,
             "form": np.full(n, json.dumps(prog.visit_types[0].example or {}), dtype=object),
             "sbp": nullable(none, no), "dbp": nullable(none, no), "heart_rate": nullable(none, no),
             "weight": nullable(none, no), "bmi": nullable(none, no), "fasting_glucose": nullable(none, no),
-            "classification": np.full(n, prog.outcomes[0].code if prog.outcomes else "", dtype=object),
+            "classification": np.full(n, cls, dtype=object),
             "at_target": nullable(no, no),
             "next_due": np.full(n, NAT, "datetime64[D]"),
             "referral_reasons": np.full(n, "[]", dtype=object), "referred": no, "urgent": no,

@@ -285,6 +285,8 @@ def test_synth_enrols_residents_in_each_demo_and_its_indicator_computes(synth_di
         assert synth_district.counts[f"{code}_enrolments"] == enrolments.count() > 0
         assert Visit.objects.filter(programme=code).count() == enrolments.count()
         assert not Visit.objects.filter(programme=code).exclude(enrolment__programme=code).exists()
+        for obj in [*enrolments[:20], *Visit.objects.filter(programme=code)[:20]]:
+            obj.full_clean()  # like every generated row (tests/synth/test_model_validation.py)
     assert Enrolment.objects.filter(programme="episode_demo", end_date__isnull=False).exists()
     assert Enrolment.objects.filter(programme="episode_demo", end_date__isnull=True).exists()
 
