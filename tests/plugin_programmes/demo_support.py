@@ -21,13 +21,16 @@ NAT = np.datetime64("NaT")
 
 
 def _with_units(f: Facts, t: ibis.Table) -> ibis.Table:
-    """``t`` (resident_id, wid, team_id, doctor_id) with the resident's managing units."""
-    r = f.raw["residents"].filter(~f.raw["residents"].is_deleted).select("resident_id", "institution_id", "area_id")
-    t = t.join(r, "resident_id")
-    t = t.left_join(f.org_inst.select("institution_id", "station_id", "centre_id", "district_id"), "institution_id")
-    t = t.drop([c for c in t.columns if c.endswith("_right")])
-    t = t.left_join(f.org_area.select("area_id", "street_id"), "area_id")
-    return t.drop([c for c in t.columns if c.endswith("_right")])
+    """``t`` (resident_id, wid, team_id, doctor_id, ...) with the resident's managing units; one chain of
+    joins with distinct key names, so that the SQL stays flat (SQLite limits nesting)."""
+    r = f.raw["residents"]
+    r = r.filter(~r.is_deleted).select(r_res=r.resident_id, institution_id=r.institution_id, area_id=r.area_id)
+    inst = f.org_inst.select(i_inst=f.org_inst.institution_id, station_id=f.org_inst.station_id,
+                             centre_id=f.org_inst.centre_id, district_id=f.org_inst.district_id)
+    area = f.org_area.select(a_area=f.org_area.area_id, street_id=f.org_area.street_id)
+    j = t.join(r, t.resident_id == r.r_res)
+    j = j.left_join(inst, j.institution_id == inst.i_inst)
+    return j.left_join(area, j.area_id == area.a_area)
 
 
 def visited_enrolments(code: str) -> Callable[[Facts], ibis.Table]:
@@ -36,17 +39,18 @@ def visited_enrolments(code: str) -> Callable[[Facts], ibis.Table]:
 
     def build(f: Facts) -> ibis.Table:
         e, w, v = f.raw["enrolments"], f.asof, f.raw["visits"]
-        e = e.filter(e.programme == code)
-        j = e.cross_join(w.select("wid", "as_of", "year_start")).filter(
-            e.start_day <= w.as_of, e.end_day.isnull() | (e.end_day >= w.year_start)
-        )
+        e = e.filter(e.programme == code).select("enrolment_id", "resident_id", "team_id", "doctor_id",
+                                                 "start_day", "end_day")
+        w = w.select("wid", "as_of", "year_start")
+        j = e.cross_join(w).filter(e.start_day <= w.as_of, e.end_day.isnull() | (e.end_day >= w.year_start))
         vs = v.filter(v.programme == code, ~v.is_deleted).select(v_enrol=v.enrolment_id, v_day=v.day)
         hit = j.join(vs, [j.enrolment_id == vs.v_enrol, vs.v_day >= j.year_start, vs.v_day <= j.as_of])
-        hit = hit.select("wid", "enrolment_id").distinct().mutate(seen=ibis.literal(1).cast("int64"))
-        j = j.left_join(hit, ["wid", "enrolment_id"])
-        j = j.drop([c for c in j.columns if c.endswith("_right")])
-        t = _with_units(f, j.select("wid", "enrolment_id", "resident_id", "team_id", "doctor_id", "seen"))
-        return C._out(t, t.enrolment_id, t.resident_id, t.seen.fill_null(0), ibis.literal(1))
+        hit = hit.select(h_wid=hit.wid, h_enrol=hit.enrolment_id).distinct()
+        j = j.left_join(hit, [j.wid == hit.h_wid, j.enrolment_id == hit.h_enrol])
+        j = j.select("wid", "enrolment_id", "resident_id", "team_id", "doctor_id",
+                     seen=j.h_enrol.notnull().ifelse(1, 0))
+        t = _with_units(f, j)
+        return C._out(t, t.enrolment_id, t.resident_id, t.seen, ibis.literal(1))
 
     return build
 
@@ -56,10 +60,10 @@ def closed_episodes(code: str) -> Callable[[Facts], ibis.Table]:
 
     def build(f: Facts) -> ibis.Table:
         e, w = f.raw["enrolments"], f.asof
-        e = e.filter(e.programme == code)
-        j = e.cross_join(w.select("wid", "as_of", "year_start")).filter(
-            e.start_day >= w.year_start, e.start_day <= w.as_of
-        )
+        e = e.filter(e.programme == code).select("enrolment_id", "resident_id", "team_id", "doctor_id",
+                                                 "start_day", "end_day")
+        w = w.select("wid", "as_of", "year_start")
+        j = e.cross_join(w).filter(e.start_day >= w.year_start, e.start_day <= w.as_of)
         closed = (j.end_day.notnull() & (j.end_day <= j.as_of)).ifelse(1, 0)
         t = _with_units(f, j.select("wid", "enrolment_id", "resident_id", "team_id", "doctor_id", closed=closed))
         return C._out(t, t.enrolment_id, t.resident_id, t.closed, ibis.literal(1))
