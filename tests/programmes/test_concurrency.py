@@ -7,19 +7,15 @@ for the first from its start, which gives the same outcome.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from jiayi.core.errors import ConflictError
 from jiayi.programmes import services
 from jiayi.programmes.hypertension import screening as ht_screening
 from jiayi.programmes.models import MedicationPlan, PlanStatus, ScreeningCase, ScreeningStatus
 from tests import factories as f
+from tests.concurrency import race
 from tests.programmes.conftest import days_ago
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,63 +23,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 LINE = {
     "drug": "氨氯地平片", "drug_class": "ccb", "dose": 5, "dose_unit": "mg", "times_per_day": 1, "duration_days": 28,
 }
-
-
-def _a_backend_waits_for_a_lock(timeout: float = 30.0) -> bool:
-    """PostgreSQL: whether another session of this test database is waiting for a lock (polled)."""
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cur:
-        while time.monotonic() < deadline:
-            cur.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cur.fetchone()[0]:
-                return True
-            time.sleep(0.02)
-    return False
-
-
-def _race(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[dict[str, Any], dict[str, Exception]]:
-    """Run ``first`` in a transaction held open until ``second`` (another thread) has started and, on
-    PostgreSQL, is waiting for a lock. Returns (results, errors) by name."""
-    results: dict[str, Any] = {}
-    errors: dict[str, Exception] = {}
-    first_done, release = threading.Event(), threading.Event()
-
-    def run_first() -> None:
-        try:
-            with transaction.atomic():
-                results["first"] = first()
-                first_done.set()
-                release.wait(60)
-        except Exception as exc:  # collected and asserted by the caller
-            errors["first"] = exc
-        finally:
-            first_done.set()
-            connection.close()
-
-    def run_second() -> None:
-        try:
-            results["second"] = second()
-        except Exception as exc:  # collected and asserted by the caller
-            errors["second"] = exc
-        finally:
-            connection.close()
-
-    t1 = threading.Thread(target=run_first)
-    t1.start()
-    assert first_done.wait(60)
-    t2 = threading.Thread(target=run_second)
-    t2.start()
-    try:
-        if connection.vendor == "postgresql":
-            assert _a_backend_waits_for_a_lock(), "the second writer never waited for the first"
-    finally:
-        release.set()
-        t1.join(60)
-        t2.join(60)
-    return results, errors
 
 
 def _plan(district, enrolment, drug: str):
@@ -96,7 +35,7 @@ def _plan(district, enrolment, drug: str):
 
 
 def test_two_plans_saved_at_once_leave_one_active_plan(district, ht_enrolment):
-    results, errors = _race(_plan(district, ht_enrolment, "氨氯地平片"), _plan(district, ht_enrolment, "缬沙坦胶囊"))
+    results, errors = race(_plan(district, ht_enrolment, "氨氯地平片"), _plan(district, ht_enrolment, "缬沙坦胶囊"))
     assert errors == {}
     active = MedicationPlan.objects.filter(enrolment=ht_enrolment, status=PlanStatus.ACTIVE)
     assert [p.pk for p in active] == [results["second"].pk]  # the later save replaced the earlier
@@ -114,7 +53,7 @@ def test_a_plan_colliding_with_a_writer_that_bypassed_the_lock_is_a_conflict(dis
             start_date=days_ago(2), institution=ht_enrolment.institution,
         )
 
-    results, errors = _race(direct_insert, _plan(district, ht_enrolment, "缬沙坦胶囊"))
+    results, errors = race(direct_insert, _plan(district, ht_enrolment, "缬沙坦胶囊"))
     assert "first" not in errors
     active = MedicationPlan.objects.filter(enrolment=ht_enrolment, status=PlanStatus.ACTIVE)
     if connection.vendor == "postgresql":
@@ -134,7 +73,7 @@ def _screen(district, resident, sbp: int, dbp: int):
 def test_two_first_raised_readings_at_once_open_one_case(district):
     # No health record: nothing else in screening_record happens to serialise the two writers.
     r = f.resident(inst=district.centre_a, area_=district.community_a, name="筛查甲", create_record=False)
-    results, errors = _race(_screen(district, r, 150, 95), _screen(district, r, 152, 96))
+    results, errors = race(_screen(district, r, 150, 95), _screen(district, r, 152, 96))
     assert errors == {}
     case = ScreeningCase.objects.get(resident=r)
     assert case.status == ScreeningStatus.RECHECKING
@@ -151,7 +90,7 @@ def test_a_case_colliding_with_a_writer_that_bypassed_the_lock_is_a_conflict(dis
             readings=[], institution=r.institution,
         )
 
-    results, errors = _race(direct_insert, _screen(district, r, 150, 95))
+    results, errors = race(direct_insert, _screen(district, r, 150, 95))
     assert "first" not in errors
     case = ScreeningCase.objects.get(resident=r)
     assert case.pk == results["first"].pk

@@ -6,73 +6,14 @@ second wait for the first from its start, which gives the same outcome."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import connection, transaction
 
 from jiayi.core.errors import ConcurrentEditError, DomainValidationError
 from jiayi.residents import services
 from jiayi.residents.models import Problem
+from tests.concurrency import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _second_waits_for_a_lock(timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cur:
-        while time.monotonic() < deadline:
-            cur.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cur.fetchone()[0]:
-                return True
-            time.sleep(0.02)
-    return False
-
-
-def _race(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[dict[str, Any], dict[str, Exception]]:
-    results: dict[str, Any] = {}
-    errors: dict[str, Exception] = {}
-    first_done, release = threading.Event(), threading.Event()
-
-    def run_first() -> None:
-        try:
-            with transaction.atomic():
-                results["first"] = first()
-                first_done.set()
-                release.wait(60)
-        except Exception as exc:  # collected and asserted by the caller
-            errors["first"] = exc
-        finally:
-            first_done.set()
-            connection.close()
-
-    def run_second() -> None:
-        try:
-            results["second"] = second()
-        except Exception as exc:  # collected and asserted by the caller
-            errors["second"] = exc
-        finally:
-            connection.close()
-
-    t1 = threading.Thread(target=run_first)
-    t1.start()
-    assert first_done.wait(60)
-    t2 = threading.Thread(target=run_second)
-    t2.start()
-    try:
-        if connection.vendor == "postgresql":
-            assert _second_waits_for_a_lock(), "the second writer never waited for the first"
-    finally:
-        release.set()
-        t1.join(60)
-        t2.join(60)
-    return results, errors
 
 
 def test_two_people_adding_the_same_diagnosis_at_once_record_it_once(district):
@@ -81,7 +22,7 @@ def test_two_people_adding_the_same_diagnosis_at_once_record_it_once(district):
     def add(code: str):
         return lambda: services.problem_add(actor=district.doctor_a.user, resident=r, icd10=code)
 
-    results, errors = _race(add("F20.0"), add("F20.3"))
+    results, errors = race(add("F20.0"), add("F20.3"))
     assert "first" not in errors and results["first"].icd10 == "F20.0"
     assert isinstance(errors.get("second"), DomainValidationError) and errors["second"].code == "duplicate"
     assert list(Problem.objects.filter(resident=r).values_list("icd10", flat=True)) == ["F20.0"]
@@ -93,7 +34,7 @@ def test_two_edits_of_the_same_version_at_once_keep_the_first_and_refuse_the_sec
     def edit(note: str):
         return lambda: services.problem_update(actor=None, problem=p, version=1, note=note)
 
-    results, errors = _race(edit("第一人"), edit("第二人"))
+    results, errors = race(edit("第一人"), edit("第二人"))
     assert "first" not in errors and results["first"].version == 2
     assert isinstance(errors.get("second"), ConcurrentEditError)
     p.refresh_from_db()
@@ -102,7 +43,7 @@ def test_two_edits_of_the_same_version_at_once_keep_the_first_and_refuse_the_sec
 
 def test_an_edit_racing_a_removal_of_the_same_version_loses(district):
     p = services.problem_add(actor=None, resident=district.resident_a, icd10="E11")
-    _results, errors = _race(
+    _results, errors = race(
         lambda: services.problem_remove(actor=None, problem=p, version=1, reason="录入错误"),
         lambda: services.problem_update(actor=None, problem=p, version=1, note="迟到的修改"),
     )
